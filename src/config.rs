@@ -1,0 +1,175 @@
+//! Configuration, read once from a TOML file, the environment and the command line, in rising
+//! order of precedence, and resolved into one validated [`Config`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Defaults of every setting.
+pub mod defaults {
+    /// Address the server listens on.
+    pub const LISTEN: &str = "127.0.0.1:8080";
+    /// Directory of GeoJSON layers.
+    pub const GEODATA: &str = "geodata";
+    /// Directory of the server's own state (the event store).
+    pub const DATA: &str = "data";
+    /// Deepest zoom served.
+    pub const MAX_ZOOM: u8 = 20;
+    /// `limit` of an items query when the client gives none.
+    pub const ITEMS_LIMIT: usize = 100;
+    /// Largest `limit` honoured; larger values are lowered to it.
+    pub const ITEMS_MAX_LIMIT: usize = 10_000;
+}
+
+/// The settings as a config file may give them; every key optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// See [`Config::listen`].
+    pub listen: Option<String>,
+    /// See [`Config::geodata`].
+    pub geodata: Option<PathBuf>,
+    /// See [`Config::data`].
+    pub data: Option<PathBuf>,
+    /// See [`Config::max_zoom`].
+    pub max_zoom: Option<u8>,
+    /// See [`Config::items_limit`].
+    pub items_limit: Option<usize>,
+    /// See [`Config::items_max_limit`].
+    pub items_max_limit: Option<usize>,
+    /// See [`Config::public_url`].
+    pub public_url: Option<String>,
+}
+
+/// Everything `tessera serve` runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Socket address to listen on.
+    pub listen: SocketAddr,
+    /// Directory of GeoJSON layers (with or without a `layers.toml`).
+    pub geodata: PathBuf,
+    /// Directory for the server's own state.
+    pub data: PathBuf,
+    /// Deepest zoom level served (at most 30).
+    pub max_zoom: u8,
+    /// Default `limit` for items queries.
+    pub items_limit: usize,
+    /// Largest `limit` for items queries.
+    pub items_max_limit: usize,
+    /// Base URL used in links and TileJSON (e.g. `https://maps.example.org`); when absent, the
+    /// request's `Host` header decides.
+    pub public_url: Option<String>,
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// Its path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or has unknown keys.
+    #[error("config file {path}: {source}")]
+    Parse {
+        /// Its path.
+        path: PathBuf,
+        /// The parse error.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of its range or malformed.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl FileConfig {
+    /// Reads a config file.
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), source: Box::new(e) })
+    }
+
+    /// Lays `over` on top of `self`: every key `over` sets wins.
+    pub fn overlay(self, over: FileConfig) -> Self {
+        Self {
+            listen: over.listen.or(self.listen),
+            geodata: over.geodata.or(self.geodata),
+            data: over.data.or(self.data),
+            max_zoom: over.max_zoom.or(self.max_zoom),
+            items_limit: over.items_limit.or(self.items_limit),
+            items_max_limit: over.items_max_limit.or(self.items_max_limit),
+            public_url: over.public_url.or(self.public_url),
+        }
+    }
+
+    /// Fills in defaults and checks every value.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let listen_text = self.listen.unwrap_or_else(|| defaults::LISTEN.into());
+        let listen = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            reason: format!("'{listen_text}' is not an address like 127.0.0.1:8080"),
+        })?;
+        let max_zoom = self.max_zoom.unwrap_or(defaults::MAX_ZOOM);
+        if max_zoom > crate::tile::MAX_ZOOM {
+            return Err(ConfigError::Invalid {
+                key: "max_zoom",
+                reason: format!("{max_zoom} is above {}", crate::tile::MAX_ZOOM),
+            });
+        }
+        let items_max_limit = self.items_max_limit.unwrap_or(defaults::ITEMS_MAX_LIMIT);
+        let items_limit = self.items_limit.unwrap_or(defaults::ITEMS_LIMIT.min(items_max_limit));
+        if items_limit == 0 || items_limit > items_max_limit {
+            return Err(ConfigError::Invalid {
+                key: "items_limit",
+                reason: format!("must be between 1 and items_max_limit ({items_max_limit})"),
+            });
+        }
+        let public_url = self.public_url.map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid { key: "public_url", reason: format!("'{u}' must start with http:// or https://") });
+        }
+        Ok(Config {
+            listen,
+            geodata: self.geodata.unwrap_or_else(|| defaults::GEODATA.into()),
+            data: self.data.unwrap_or_else(|| defaults::DATA.into()),
+            max_zoom,
+            items_limit,
+            items_max_limit,
+            public_url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_defaults_fill_the_rest() {
+        let file: FileConfig = toml::from_str("listen = \"127.0.0.1:9000\"\nmax_zoom = 12").unwrap_or_default();
+        let flags = FileConfig { max_zoom: Some(14), ..FileConfig::default() };
+        let c = file.overlay(flags).resolve().unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.max_zoom, 14);
+        assert_eq!(c.geodata, PathBuf::from("geodata"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad = FileConfig { listen: Some("localhost".into()), ..FileConfig::default() };
+        assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: "listen", .. })));
+        assert!(toml::from_str::<FileConfig>("colour = 1").is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! OGC API - Features, read side (Part 1: Core, GeoJSON): conformance, collections, items.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState, query_pairs};
+use crate::layer::{Feature, Layer};
+use crate::tile::LonLatBBox;
+
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+const GEOJSON: &str = "application/geo+json";
+
+/// The conformance classes this server implements.
+pub const CONFORMANCE: [&str; 2] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+];
+
+/// `GET /conformance`.
+pub async fn conformance(RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
+    json_only(q.as_deref())?;
+    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+}
+
+/// `GET /collections`.
+pub async fn collections(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    json_only(q.as_deref())?;
+    let base = state.base_url(&headers);
+    let list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
+    Ok(Json(json!({
+        "links": [
+            { "href": format!("{base}/collections"), "rel": "self", "type": "application/json", "title": "the collections" },
+        ],
+        "collections": list,
+    })))
+}
+
+/// `GET /collections/{id}`.
+pub async fn collection(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    json_only(q.as_deref())?;
+    let layer = find_layer(&state, path)?;
+    Ok(Json(describe(layer, &state.base_url(&headers))))
+}
+
+/// `GET /collections/{id}/items?bbox=&limit=&offset=`.
+pub async fn items(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let layer = find_layer(&state, path)?;
+    let params = ItemsQuery::parse(q.as_deref(), state.settings.items_limit, state.settings.items_max_limit)?;
+    let matched: Vec<usize> = match &params.bbox {
+        None => (0..layer.features().len()).collect(),
+        Some(boxes) => {
+            let mut all: Vec<usize> = boxes.iter().flat_map(|b| layer.query_bbox(b)).collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        }
+    };
+    let page: Vec<Value> = matched
+        .iter()
+        .skip(params.offset)
+        .take(params.limit)
+        .map(|&i| feature_json(&layer.features()[i]))
+        .collect();
+    let base = state.base_url(&headers);
+    let href = |offset: usize| params.href(&format!("{base}/collections/{}/items", layer.meta.id), offset);
+    let mut links = vec![
+        json!({ "href": href(params.offset), "rel": "self", "type": GEOJSON, "title": "this page" }),
+        json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }),
+    ];
+    if params.offset + page.len() < matched.len() {
+        links.push(json!({ "href": href(params.offset + page.len()), "rel": "next", "type": GEOJSON, "title": "next page" }));
+    }
+    if params.offset > 0 {
+        let prev = params.offset.saturating_sub(params.limit);
+        links.push(json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }));
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched.len(),
+        "numberReturned": page.len(),
+        "features": page,
+        "links": links,
+    });
+    Ok(geojson_response(&body))
+}
+
+/// `GET /collections/{id}/items/{fid}`.
+pub async fn item(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    json_only(q.as_deref())?;
+    let Path((id, fid)) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    let layer = state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
+    let feature = layer.feature_by_id(&fid).ok_or_else(|| {
+        ApiError::NotFound(format!("collection '{id}' has no feature '{}'", fid.chars().take(64).collect::<String>()))
+    })?;
+    let base = state.base_url(&headers);
+    let mut body = feature_json(feature);
+    body["links"] = json!([
+        { "href": format!("{base}/collections/{id}/items/{}", encode_segment(&fid)), "rel": "self", "type": GEOJSON },
+        { "href": format!("{base}/collections/{id}"), "rel": "collection", "type": "application/json" },
+    ]);
+    Ok(geojson_response(&body))
+}
+
+fn find_layer(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Layer, ApiError> {
+    let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))
+}
+
+fn unknown_collection(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "no collection '{}'; see /collections",
+        id.chars().take(64).collect::<String>()
+    ))
+}
+
+/// Refuses `f=` values other than `json`; every other parameter is ignored.
+fn json_only(q: Option<&str>) -> Result<(), ApiError> {
+    match query_pairs(q)?.into_iter().find(|(k, _)| k == "f") {
+        Some((_, f)) if f != "json" => Err(ApiError::param("f", "only f=json is served here")),
+        _ => Ok(()),
+    }
+}
+
+fn describe(l: &Layer, base: &str) -> Value {
+    let bbox = l.bounds().map(LonLatBBox::to_array);
+    json!({
+        "id": l.meta.id,
+        "title": l.meta.title,
+        "description": l.meta.description,
+        "attribution": l.meta.attribution,
+        "license": l.meta.license,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": { "spatial": { "bbox": bbox.map(|b| vec![b]).unwrap_or_default(), "crs": CRS84 } },
+        "minzoom": l.meta.minzoom,
+        "maxzoom": l.meta.maxzoom,
+        "links": [
+            { "href": format!("{base}/collections/{}", l.meta.id), "rel": "self", "type": "application/json" },
+            { "href": format!("{base}/collections/{}/items", l.meta.id), "rel": "items", "type": GEOJSON },
+            { "href": format!("{base}/tiles.json?layers={}", l.meta.id), "rel": "tiles", "type": "application/json", "title": "raster tiles of this layer alone (TileJSON)" },
+        ],
+    })
+}
+
+fn feature_json(f: &Feature) -> Value {
+    json!({
+        "type": "Feature",
+        "id": f.id,
+        "geometry": geojson::Geometry::from(&f.geometry),
+        "properties": f.properties,
+    })
+}
+
+fn geojson_response(body: &Value) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body.to_string()).into_response()
+}
+
+fn encode_segment(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').replace('+', "%20")
+}
+
+/// The parameters of an items query, validated.
+struct ItemsQuery {
+    /// One box, or two when the box crosses the antimeridian.
+    bbox: Option<Vec<LonLatBBox>>,
+    bbox_text: Option<String>,
+    limit: usize,
+    offset: usize,
+}
+
+impl ItemsQuery {
+    fn parse(q: Option<&str>, default_limit: usize, max_limit: usize) -> Result<Self, ApiError> {
+        let mut out = Self { bbox: None, bbox_text: None, limit: default_limit, offset: 0 };
+        for (k, v) in query_pairs(q)? {
+            match k.as_str() {
+                "bbox" => {
+                    out.bbox = Some(parse_bbox(&v)?);
+                    out.bbox_text = Some(v);
+                }
+                "limit" => {
+                    let n = parse_count("limit", &v)?;
+                    if n == 0 {
+                        return Err(ApiError::param("limit", "must be at least 1"));
+                    }
+                    // OGC API - Features: a limit above the maximum is lowered, not refused.
+                    out.limit = n.min(max_limit);
+                }
+                "offset" => out.offset = parse_count("offset", &v)?,
+                "f" if v == "json" => {}
+                "f" => return Err(ApiError::param("f", "only f=json is served here")),
+                other => {
+                    return Err(ApiError::param(other, "unknown parameter; items take bbox, limit, offset and f"));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn href(&self, path: &str, offset: usize) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(b) = &self.bbox_text {
+            pairs.push(("bbox", b.clone()));
+        }
+        pairs.push(("limit", self.limit.to_string()));
+        pairs.push(("offset", offset.to_string()));
+        format!("{path}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    }
+}
+
+fn parse_count(name: &str, v: &str) -> Result<usize, ApiError> {
+    if v.is_empty() || v.len() > 12 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::param(name, format!("'{}' is not a non-negative integer", truncate(v))));
+    }
+    v.parse().map_err(|_| ApiError::param(name, "too large"))
+}
+
+fn truncate(v: &str) -> String {
+    v.chars().take(32).collect()
+}
+
+/// `minLon,minLat,maxLon,maxLat` (or the six-number form with heights, which are ignored).
+fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
+    let bad = |why: &str| ApiError::param("bbox", format!("'{}' {why}", truncate(v)));
+    let nums: Vec<f64> = v
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("is not a list of numbers"))?;
+    let [west, south, east, north] = match nums.as_slice() {
+        [a, b, c, d] => [*a, *b, *c, *d],
+        [a, b, _, d, e, _] => [*a, *b, *d, *e],
+        _ => return Err(bad("must have 4 numbers: west,south,east,north")),
+    };
+    if !nums.iter().all(|n| n.is_finite()) {
+        return Err(bad("has a number that is not finite"));
+    }
+    if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x)) || ![south, north].iter().all(|y| (-90.0..=90.0).contains(y)) {
+        return Err(bad("is out of range: longitudes -180..180, latitudes -90..90"));
+    }
+    if south > north {
+        return Err(bad("has its south edge north of its north edge"));
+    }
+    Ok(if west <= east {
+        vec![LonLatBBox { west, south, east, north }]
+    } else {
+        // Crosses the antimeridian: two boxes.
+        vec![LonLatBBox { west, south, east: 180.0, north }, LonLatBBox { west: -180.0, south, east, north }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_forms() {
+        assert_eq!(parse_bbox("36,35,37,36").map(|b| b.len()).ok(), Some(1));
+        assert_eq!(parse_bbox("170,-10,-170,10").map(|b| b.len()).ok(), Some(2));
+        assert_eq!(parse_bbox("36,35,0,37,36,100").map(|b| b.len()).ok(), Some(1));
+        for bad in ["", "1,2,3", "a,b,c,d", "0,0,200,1", "0,10,1,5", "0,0,1,inf", "0,0,1,NaN"] {
+            assert!(parse_bbox(bad).is_err(), "{bad}");
+        }
+    }
+}

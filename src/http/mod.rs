@@ -1,0 +1,142 @@
+//! The HTTP service (axum): tiles, TileJSON, OGC API - Features and health.
+//!
+//! Handlers are thin: they parse the request, call the domain (`layer`, `render`) and shape
+//! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
+
+mod error;
+mod features;
+mod landing;
+mod tiles;
+
+pub use error::ApiError;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, Method, header};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::layer::Catalog;
+use crate::render::{EncodeError, Scale, solid_png};
+
+/// What the handlers need from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Deepest zoom served.
+    pub max_zoom: u8,
+    /// Default `limit` of items queries.
+    pub items_limit: usize,
+    /// Largest `limit` of items queries.
+    pub items_max_limit: usize,
+    /// Base URL for links, when configured.
+    pub public_url: Option<String>,
+}
+
+impl From<&Config> for Settings {
+    fn from(c: &Config) -> Self {
+        Self {
+            max_zoom: c.max_zoom,
+            items_limit: c.items_limit,
+            items_max_limit: c.items_max_limit,
+            public_url: c.public_url.clone(),
+        }
+    }
+}
+
+/// Shared state: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    catalog: Arc<Catalog>,
+    settings: Arc<Settings>,
+    /// Pre-encoded background-only tiles, at 1x and 2x.
+    empty: Arc<[Vec<u8>; 2]>,
+}
+
+impl AppState {
+    /// Prepares the state, encoding the empty tiles once.
+    pub fn new(catalog: Catalog, settings: Settings) -> Result<Self, EncodeError> {
+        let empty = [
+            solid_png(catalog.background, Scale::X1.pixels())?,
+            solid_png(catalog.background, Scale::X2.pixels())?,
+        ];
+        Ok(Self { catalog: Arc::new(catalog), settings: Arc::new(settings), empty: Arc::new(empty) })
+    }
+
+    /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
+    fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(u) = &self.settings.public_url {
+            return u.clone();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+}
+
+/// The router with every route.
+pub fn app(state: AppState) -> Router {
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    Router::new()
+        .route("/", get(landing::landing))
+        .route("/health", get(landing::health))
+        .route("/conformance", get(features::conformance))
+        .route("/collections", get(features::collections))
+        .route("/collections/{id}", get(features::collection))
+        .route("/collections/{id}/items", get(features::items))
+        .route("/collections/{id}/items/{fid}", get(features::item))
+        .route("/tiles.json", get(tiles::tilejson))
+        .route("/tiles/{z}/{x}/{file}", get(tiles::raster))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see / for the routes".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Loads nothing, binds nothing: serves `catalog` on `config.listen` until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config, catalog: Catalog) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(catalog, Settings::from(&config)).map_err(std::io::Error::other)?;
+    println!("tessera is serving {} at http://{addr}/ (open it in a browser)", config.geodata.display());
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+/// Query parameters as name-value pairs; malformed encoding is a 400.
+pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ApiError::param("query", "the query string is not valid URL encoding"))
+}

@@ -1,0 +1,125 @@
+//! Raster tiles and their TileJSON.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::PathRejection;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::{ApiError, AppState, query_pairs};
+use crate::layer::{Layer, SelectError};
+use crate::render::{Scale, TileImage, encode_png, render_tile};
+use crate::tile::{TileCoord, TileError, TileParseError};
+
+/// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png`, optional `?layers=a,b`.
+pub async fn raster(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    let (y, scale) = split_file(&file)?;
+    let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+    let layers_param = layers_param(query.as_deref())?;
+    let layer_ids = select_ids(&state, layers_param.as_deref())?;
+
+    let st = state.clone();
+    let image = tokio::task::spawn_blocking(move || {
+        let layers: Vec<&Layer> = layer_ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
+        match render_tile(&st.catalog, &layers, tile, scale) {
+            TileImage::Empty => Ok(None),
+            TileImage::Drawn(p) => encode_png(p).map(Some),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("render task for {tile}: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("{tile}: {e}")))?;
+
+    let body = image.unwrap_or_else(|| state.empty[usize::from(scale == Scale::X2)].clone());
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `{y}.png` or `{y}@2x.png` into the row text and the scale.
+fn split_file(file: &str) -> Result<(&str, Scale), ApiError> {
+    if let Some(y) = file.strip_suffix("@2x.png") {
+        Ok((y, Scale::X2))
+    } else if let Some(y) = file.strip_suffix(".png") {
+        Ok((y, Scale::X1))
+    } else {
+        let ext = file.rsplit_once('.').map_or("", |(_, e)| e);
+        Err(ApiError::UnsupportedFormat(ext.chars().take(16).collect()))
+    }
+}
+
+/// Parses and validates a tile address against the configured maximum zoom.
+fn parse_tile(z: &str, x: &str, y: &str, max_zoom: u8) -> Result<TileCoord, ApiError> {
+    let tile = TileCoord::parse_parts(z, x, y).map_err(|e| match e {
+        TileParseError::Tile(t @ TileError::ZoomTooDeep { .. }) => {
+            ApiError::TileOutOfRange(format!("{t}; this server goes to zoom {max_zoom}"))
+        }
+        TileParseError::Tile(t) => ApiError::TileOutOfRange(t.to_string()),
+        other => ApiError::InvalidTile(other.to_string()),
+    })?;
+    if tile.z() > max_zoom {
+        return Err(ApiError::TileOutOfRange(format!(
+            "zoom {} is above this server's maximum zoom {max_zoom}",
+            tile.z()
+        )));
+    }
+    Ok(tile)
+}
+
+/// The `layers` parameter of a tile or TileJSON request; other parameters are ignored (so that
+/// cache-busting parameters do no harm).
+fn layers_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
+    Ok(query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v))
+}
+
+fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let chosen = state.catalog.select(list).map_err(|e| match e {
+        SelectError::Unknown(_) => ApiError::UnknownLayer(format!("{e}; see /collections for the layers")),
+        SelectError::Empty => ApiError::UnknownLayer(e.to_string()),
+    })?;
+    Ok(chosen.into_iter().map(|l| l.meta.id.clone()).collect())
+}
+
+/// `GET /tiles.json`: TileJSON 3.0.0 for the raster tiles (and `?layers=` carried into them).
+pub async fn tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let list = layers_param(query.as_deref())?;
+    let ids = select_ids(&state, list.as_deref())?;
+    let layers: Vec<&Layer> = ids.iter().filter_map(|id| state.catalog.layer(id)).collect();
+    let c = &state.catalog;
+    let max_zoom = state.settings.max_zoom;
+    let min_zoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom);
+    let suffix = match &list {
+        Some(l) => format!("?{}", serde_urlencoded::to_string([("layers", l)]).unwrap_or_default()),
+        None => String::new(),
+    };
+    let [lon, lat, zoom] = c.center();
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": c.title,
+        "description": c.description,
+        "version": env!("CARGO_PKG_VERSION"),
+        "attribution": c.attribution(layers.iter().copied()),
+        "scheme": "xyz",
+        "tiles": [format!("{}/tiles/{{z}}/{{x}}/{{y}}.png{suffix}", state.base_url(&headers))],
+        "minzoom": min_zoom,
+        "maxzoom": max_zoom,
+        "bounds": c.bounds().to_array(),
+        "center": [lon, lat, zoom.clamp(f64::from(min_zoom), f64::from(max_zoom))],
+        "tileSize": 256,
+    })))
+}

@@ -1,0 +1,126 @@
+//! The layer store: every loaded layer in draw order, with the map's title, view and credits.
+
+use std::collections::HashMap;
+
+use super::Layer;
+use crate::style::Color;
+use crate::tile::LonLatBBox;
+
+/// Every layer of a geodata directory, sorted by draw order.
+#[derive(Debug)]
+pub struct Catalog {
+    /// Title of the map.
+    pub title: String,
+    /// Description of the map.
+    pub description: String,
+    /// Colour behind every layer; `None` for transparent.
+    pub background: Option<Color>,
+    layers: Vec<Layer>,
+    by_id: HashMap<String, usize>,
+    bounds: LonLatBBox,
+    center: [f64; 3],
+}
+
+impl Catalog {
+    /// Gathers layers; bounds and centre default to the extent of the data.
+    pub fn new(
+        title: Option<String>,
+        description: Option<String>,
+        background: Option<Color>,
+        center: Option<[f64; 3]>,
+        bounds: Option<LonLatBBox>,
+        layers: Vec<Layer>,
+    ) -> Self {
+        let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
+        let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
+        let bounds = bounds.or(data_bounds).unwrap_or(world);
+        let center = center.unwrap_or([
+            (bounds.west + bounds.east) / 2.0,
+            (bounds.south + bounds.north) / 2.0,
+            2.0,
+        ]);
+        let by_id = layers.iter().enumerate().map(|(i, l)| (l.meta.id.clone(), i)).collect();
+        Self {
+            title: title.unwrap_or_else(|| "tessera".into()),
+            description: description.unwrap_or_default(),
+            background,
+            layers,
+            by_id,
+            bounds,
+            center,
+        }
+    }
+
+    /// Every layer, in draw order.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The layer with this id.
+    pub fn layer(&self, id: &str) -> Option<&Layer> {
+        self.by_id.get(id).map(|&i| &self.layers[i])
+    }
+
+    /// Area of interest in degrees.
+    pub fn bounds(&self) -> LonLatBBox {
+        self.bounds
+    }
+
+    /// Default view: longitude, latitude, zoom.
+    pub fn center(&self) -> [f64; 3] {
+        self.center
+    }
+
+    /// Total number of features over all layers.
+    pub fn feature_count(&self) -> usize {
+        self.layers.iter().map(|l| l.features().len()).sum()
+    }
+
+    /// The distinct attributions of the given layers, joined for display, in draw order.
+    pub fn attribution<'a>(&self, layers: impl IntoIterator<Item = &'a Layer>) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        for l in layers {
+            let a = l.meta.attribution.trim();
+            if !a.is_empty() && !parts.contains(&a) {
+                parts.push(a);
+            }
+        }
+        parts.join(" | ")
+    }
+}
+
+/// A `layers` selection named a layer that does not exist, or was empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// No such layer.
+    #[error("unknown layer '{0}'")]
+    Unknown(String),
+    /// The list was empty or had an empty item.
+    #[error("the layer list is empty or has an empty item")]
+    Empty,
+}
+
+impl Catalog {
+    /// The layers named in a comma-separated list (all layers for `None`), in draw order
+    /// whatever the order of the list.
+    ///
+    /// # Examples
+    /// ```
+    /// # let catalog = tessera::layer::Catalog::new(None, None, None, None, None, Vec::new());
+    /// assert!(catalog.select(None).unwrap().is_empty());
+    /// assert!(catalog.select(Some("nope")).is_err());
+    /// ```
+    pub fn select(&self, list: Option<&str>) -> Result<Vec<&Layer>, SelectError> {
+        let Some(list) = list else { return Ok(self.layers.iter().collect()) };
+        let mut chosen = vec![false; self.layers.len()];
+        for name in list.split(',') {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(SelectError::Empty);
+            }
+            let i = *self.by_id.get(name).ok_or_else(|| SelectError::Unknown(name.chars().take(64).collect()))?;
+            chosen[i] = true;
+        }
+        Ok(self.layers.iter().zip(chosen).filter_map(|(l, c)| c.then_some(l)).collect())
+    }
+}

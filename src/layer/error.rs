@@ -1,0 +1,122 @@
+//! Why a geodata directory could not be loaded.
+
+use std::path::PathBuf;
+
+/// A problem with one feature of a GeoJSON file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FeatureProblem {
+    /// The member is not a GeoJSON Feature object.
+    #[error("not a GeoJSON Feature: {0}")]
+    NotAFeature(String),
+    /// The feature's geometry is null or missing.
+    #[error("has no geometry")]
+    NoGeometry,
+    /// A geometry type that tessera does not draw.
+    #[error("geometry type {0} is not supported (use Point, LineString, Polygon or their Multi- forms)")]
+    UnsupportedType(&'static str),
+    /// A position with fewer than two numbers.
+    #[error("position {path} has {len} number(s); a position needs longitude and latitude")]
+    ShortPosition {
+        /// Where the position is, e.g. `coordinates[0][3]`.
+        path: String,
+        /// How many numbers it had.
+        len: usize,
+    },
+    /// A coordinate that is NaN or infinite.
+    #[error("position {path} is not finite")]
+    NonFinite {
+        /// Where the position is.
+        path: String,
+    },
+    /// A coordinate outside -180..180 / -90..90.
+    #[error("position {path} [{lon}, {lat}] is out of range (longitude -180..180, latitude -90..90)")]
+    OutOfRange {
+        /// Where the position is.
+        path: String,
+        /// Its longitude.
+        lon: f64,
+        /// Its latitude.
+        lat: f64,
+    },
+    /// A line with fewer than two positions or a ring with fewer than four.
+    #[error("{path} has {len} position(s); at least {min} are needed")]
+    TooFewPositions {
+        /// Which line or ring.
+        path: String,
+        /// How many positions it had.
+        len: usize,
+        /// The minimum.
+        min: usize,
+    },
+    /// A polygon ring whose last position differs from its first.
+    #[error("ring {path} is not closed: its last position differs from its first")]
+    UnclosedRing {
+        /// Which ring.
+        path: String,
+    },
+    /// Two features of one layer share an id.
+    #[error("id {0} is used by an earlier feature of the same file")]
+    DuplicateId(String),
+}
+
+/// A geodata directory, manifest or GeoJSON file that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `layers.toml` is not valid TOML or does not follow the manifest schema.
+    #[error("{path}: {source}")]
+    Manifest {
+        /// The manifest's path.
+        path: PathBuf,
+        /// The parse error, with line and column.
+        source: Box<toml::de::Error>,
+    },
+    /// The manifest parses but says something impossible.
+    #[error("{path}: layer '{layer}': {reason}")]
+    ManifestLayer {
+        /// The manifest's path.
+        path: PathBuf,
+        /// The layer id.
+        layer: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file is not parsable JSON.
+    #[error("{path}: not valid JSON: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parse error, with line and column.
+        source: serde_json::Error,
+    },
+    /// The file's top-level object is not a Feature or FeatureCollection.
+    #[error("{path}: expected a GeoJSON FeatureCollection or Feature, found {found}")]
+    NotFeatures {
+        /// The file.
+        path: PathBuf,
+        /// What the top level was.
+        found: String,
+    },
+    /// One feature is invalid.
+    #[error("{path}: feature {index}{}: {problem}", id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default())]
+    Feature {
+        /// The file.
+        path: PathBuf,
+        /// Index of the feature in the file's `features` array.
+        index: usize,
+        /// Its id, when it has one.
+        id: Option<String>,
+        /// What is wrong.
+        problem: FeatureProblem,
+    },
+    /// The directory holds neither a manifest nor any `.geojson` file.
+    #[error("{0}: no layers.toml and no .geojson files")]
+    Empty(PathBuf),
+}

@@ -1,0 +1,197 @@
+//! One feature of a layer: its GeoJSON identity and properties, its geometry in WGS84, and the
+//! same geometry projected once, at load, to the Web Mercator unit square.
+
+use geojson::{GeometryValue, JsonObject, Position};
+
+use super::FeatureProblem;
+use crate::style::GeometryKind;
+use crate::tile::{LonLat, WorldPoint, WorldRect};
+
+/// A geometry projected to the unit square, the form the renderer and the index use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// One or more points.
+    Points(Vec<WorldPoint>),
+    /// One or more lines, each of at least two positions.
+    Lines(Vec<Vec<WorldPoint>>),
+    /// One or more polygons, each an outer ring followed by its holes; rings are closed.
+    Polygons(Vec<Vec<Vec<WorldPoint>>>),
+}
+
+impl Shape {
+    /// Which default style fits this shape.
+    pub fn kind(&self) -> GeometryKind {
+        match self {
+            Shape::Points(_) => GeometryKind::Point,
+            Shape::Lines(_) => GeometryKind::Line,
+            Shape::Polygons(_) => GeometryKind::Polygon,
+        }
+    }
+
+    /// The smallest unit-square rectangle holding every position.
+    pub fn bounds(&self) -> WorldRect {
+        let mut r = WorldRect {
+            min: WorldPoint::new(f64::INFINITY, f64::INFINITY),
+            max: WorldPoint::new(f64::NEG_INFINITY, f64::NEG_INFINITY),
+        };
+        let mut add = |p: &WorldPoint| {
+            r.min.x = r.min.x.min(p.x);
+            r.min.y = r.min.y.min(p.y);
+            r.max.x = r.max.x.max(p.x);
+            r.max.y = r.max.y.max(p.y);
+        };
+        match self {
+            Shape::Points(ps) => ps.iter().for_each(&mut add),
+            Shape::Lines(ls) => ls.iter().flatten().for_each(&mut add),
+            Shape::Polygons(ps) => ps.iter().flatten().flatten().for_each(&mut add),
+        }
+        r
+    }
+}
+
+/// A validated feature.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// The feature's id: its GeoJSON `id`, else its `id` property, else its index in the file.
+    pub id: serde_json::Value,
+    /// Its properties, as in the file.
+    pub properties: JsonObject,
+    /// Its geometry in WGS84 degrees, as in the file.
+    pub geometry: geo::Geometry<f64>,
+    /// The same geometry in the Web Mercator unit square.
+    pub shape: Shape,
+    /// Index into the layer's resolved styles.
+    pub style: usize,
+}
+
+impl Feature {
+    /// The id as the text used in URLs (`/items/{fid}`).
+    pub fn id_text(&self) -> String {
+        id_text(&self.id)
+    }
+}
+
+/// How an id reads in a URL: strings as they are, numbers in JSON form.
+pub fn id_text(id: &serde_json::Value) -> String {
+    match id {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Checks a GeoJSON geometry against RFC 7946 and the ranges of WGS84, and projects it.
+///
+/// # Examples
+/// ```
+/// use tessera::layer::{validate_geometry, FeatureProblem};
+/// let ok = geojson::GeometryValue::new_point([36.817, 36.233]);
+/// assert!(validate_geometry(&ok).is_ok());
+/// let bad = geojson::GeometryValue::new_point([36.8, 95.0]);
+/// assert!(matches!(validate_geometry(&bad), Err(FeatureProblem::OutOfRange { .. })));
+/// ```
+pub fn validate_geometry(g: &GeometryValue) -> Result<Shape, FeatureProblem> {
+    let path = "coordinates";
+    match g {
+        GeometryValue::Point { coordinates } => Ok(Shape::Points(vec![position(coordinates, path)?])),
+        GeometryValue::MultiPoint { coordinates } => coordinates
+            .iter()
+            .enumerate()
+            .map(|(i, p)| position(p, &format!("{path}[{i}]")))
+            .collect::<Result<_, _>>()
+            .map(Shape::Points),
+        GeometryValue::LineString { coordinates } => Ok(Shape::Lines(vec![line(coordinates, path)?])),
+        GeometryValue::MultiLineString { coordinates } => coordinates
+            .iter()
+            .enumerate()
+            .map(|(i, l)| line(l, &format!("{path}[{i}]")))
+            .collect::<Result<_, _>>()
+            .map(Shape::Lines),
+        GeometryValue::Polygon { coordinates } => Ok(Shape::Polygons(vec![polygon(coordinates, path)?])),
+        GeometryValue::MultiPolygon { coordinates } => coordinates
+            .iter()
+            .enumerate()
+            .map(|(i, p)| polygon(p, &format!("{path}[{i}]")))
+            .collect::<Result<_, _>>()
+            .map(Shape::Polygons),
+        GeometryValue::GeometryCollection { .. } => Err(FeatureProblem::UnsupportedType(g.type_name())),
+    }
+}
+
+fn position(p: &Position, path: &str) -> Result<WorldPoint, FeatureProblem> {
+    let s = p.as_slice();
+    if s.len() < 2 {
+        return Err(FeatureProblem::ShortPosition { path: path.to_owned(), len: s.len() });
+    }
+    let (lon, lat) = (s[0], s[1]);
+    if !s.iter().all(|v| v.is_finite()) {
+        return Err(FeatureProblem::NonFinite { path: path.to_owned() });
+    }
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(FeatureProblem::OutOfRange { path: path.to_owned(), lon, lat });
+    }
+    Ok(LonLat::new(lon, lat).to_world())
+}
+
+fn line(ps: &[Position], path: &str) -> Result<Vec<WorldPoint>, FeatureProblem> {
+    if ps.len() < 2 {
+        return Err(FeatureProblem::TooFewPositions { path: path.to_owned(), len: ps.len(), min: 2 });
+    }
+    ps.iter().enumerate().map(|(i, p)| position(p, &format!("{path}[{i}]"))).collect()
+}
+
+fn polygon(rings: &[Vec<Position>], path: &str) -> Result<Vec<Vec<WorldPoint>>, FeatureProblem> {
+    if rings.is_empty() {
+        return Err(FeatureProblem::TooFewPositions { path: path.to_owned(), len: 0, min: 4 });
+    }
+    rings
+        .iter()
+        .enumerate()
+        .map(|(i, ring)| {
+            let rpath = format!("{path}[{i}]");
+            if ring.len() < 4 {
+                return Err(FeatureProblem::TooFewPositions { path: rpath, len: ring.len(), min: 4 });
+            }
+            if ring.first().map(|p| &p.as_slice()[..2.min(p.len())])
+                != ring.last().map(|p| &p.as_slice()[..2.min(p.len())])
+            {
+                return Err(FeatureProblem::UnclosedRing { path: rpath });
+            }
+            line(ring, &rpath)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(ps: &[[f64; 2]]) -> GeometryValue {
+        GeometryValue::new_polygon([ps.to_vec()])
+    }
+
+    #[test]
+    fn refuses_bad_rings_and_positions() {
+        let unclosed = ring(&[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]);
+        assert!(matches!(validate_geometry(&unclosed), Err(FeatureProblem::UnclosedRing { .. })));
+        let short = ring(&[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]);
+        assert!(matches!(
+            validate_geometry(&short),
+            Err(FeatureProblem::TooFewPositions { len: 3, min: 4, .. })
+        ));
+        let nan = GeometryValue::new_point([f64::NAN, 0.0]);
+        assert!(matches!(validate_geometry(&nan), Err(FeatureProblem::NonFinite { .. })));
+        let one = GeometryValue::new_line_string([[0.0, 0.0]]);
+        assert!(matches!(validate_geometry(&one), Err(FeatureProblem::TooFewPositions { .. })));
+        let gc = GeometryValue::new_geometry_collection(Vec::<geojson::Geometry>::new());
+        assert_eq!(validate_geometry(&gc), Err(FeatureProblem::UnsupportedType("GeometryCollection")));
+    }
+
+    #[test]
+    fn the_path_names_the_bad_position() {
+        let g = GeometryValue::new_multi_line_string([vec![[0.0, 0.0], [1.0, 1.0]], vec![[0.0, 0.0], [200.0, 1.0]]]);
+        match validate_geometry(&g) {
+            Err(FeatureProblem::OutOfRange { path, .. }) => assert_eq!(path, "coordinates[1][1]"),
+            other => unreachable!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Reading a geodata directory: the manifest if there is one, else every `.geojson` file, each
+//! validated feature by feature.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::manifest::{LayerEntry, Manifest, valid_layer_id};
+use super::{Catalog, Feature, FeatureProblem, Layer, LayerMeta, LoadError, validate_geometry};
+use crate::tile::LonLatBBox;
+
+/// The manifest's file name inside a geodata directory.
+pub const MANIFEST: &str = "layers.toml";
+
+/// Loads and validates every layer of a geodata directory.
+///
+/// With a `layers.toml`, its layers are loaded; without one, every `*.geojson` file becomes a
+/// layer named after the file, with the default style for each geometry type.
+pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
+    let manifest_path = dir.join(MANIFEST);
+    let manifest = if manifest_path.exists() {
+        let text = read_text(&manifest_path)?;
+        toml::from_str::<Manifest>(&text)
+            .map_err(|e| LoadError::Manifest { path: manifest_path.clone(), source: Box::new(e) })?
+    } else {
+        manifest_from_files(dir)?
+    };
+    let mut seen = HashSet::new();
+    let mut layers = Vec::with_capacity(manifest.layers.len());
+    for (i, entry) in manifest.layers.iter().enumerate() {
+        let bad = |reason: String| LoadError::ManifestLayer {
+            path: manifest_path.clone(),
+            layer: entry.id.clone(),
+            reason,
+        };
+        if !valid_layer_id(&entry.id) {
+            return Err(bad("the id must be 1-64 characters of a-z, 0-9, '-' and '_'".into()));
+        }
+        if !seen.insert(entry.id.clone()) {
+            return Err(bad("the id is used by another layer".into()));
+        }
+        let (minzoom, maxzoom) = (entry.minzoom.unwrap_or(0), entry.maxzoom.unwrap_or(crate::tile::MAX_ZOOM));
+        if minzoom > maxzoom {
+            return Err(bad(format!("minzoom {minzoom} is above maxzoom {maxzoom}")));
+        }
+        let path = dir.join(&entry.file);
+        let features = read_features(&path)?;
+        let meta = LayerMeta {
+            id: entry.id.clone(),
+            title: entry.title.clone().unwrap_or_else(|| entry.id.clone()),
+            description: entry.description.clone().unwrap_or_default(),
+            attribution: entry.attribution.clone().unwrap_or_default(),
+            license: entry.license.clone().unwrap_or_default(),
+            minzoom,
+            maxzoom,
+            order: entry.order.unwrap_or(i as i32),
+        };
+        layers.push(Layer::new(meta, features, &entry.style, &entry.rules));
+    }
+    layers.sort_by_key(|l| l.meta.order);
+    let bounds = manifest.bounds.map(|[west, south, east, north]| LonLatBBox { west, south, east, north });
+    Ok(Catalog::new(manifest.title, manifest.description, manifest.background, manifest.center, bounds, layers))
+}
+
+fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
+    let io = |source| LoadError::Io { path: dir.to_owned(), source };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("geojson")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(LoadError::Empty(dir.to_owned()));
+    }
+    let layers = files
+        .iter()
+        .filter_map(|p| {
+            let stem = p.file_stem()?.to_string_lossy().to_string();
+            let file = p.file_name()?.to_string_lossy().to_string();
+            Some(LayerEntry {
+                id: id_from_stem(&stem),
+                title: Some(stem),
+                file,
+                description: None,
+                attribution: None,
+                license: None,
+                minzoom: None,
+                maxzoom: None,
+                order: None,
+                style: Default::default(),
+                rules: Vec::new(),
+            })
+        })
+        .collect();
+    Ok(Manifest { title: None, description: None, background: None, center: None, bounds: None, layers })
+}
+
+/// A URL-safe layer id from a file name: lower case, other characters turned into `-`.
+fn id_from_stem(stem: &str) -> String {
+    let id: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .take(64)
+        .collect();
+    if id.is_empty() { "layer".into() } else { id }
+}
+
+fn read_text(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
+}
+
+/// Reads one GeoJSON file and validates each of its features.
+fn read_features(path: &Path) -> Result<Vec<Feature>, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    let root: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|source| LoadError::Json { path: path.to_owned(), source })?;
+    let kind = root.get("type").and_then(|t| t.as_str()).unwrap_or("").to_owned();
+    let members: Vec<serde_json::Value> = match (kind.as_str(), root) {
+        ("FeatureCollection", serde_json::Value::Object(mut o)) => match o.remove("features") {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => {
+                return Err(LoadError::NotFeatures {
+                    path: path.to_owned(),
+                    found: "a FeatureCollection without a features array".into(),
+                });
+            }
+        },
+        ("Feature", root) => vec![root],
+        (_, root) => {
+            let found = match kind.as_str() {
+                "" => format!("JSON {}", json_kind(&root)),
+                other => format!("type '{other}'"),
+            };
+            return Err(LoadError::NotFeatures { path: path.to_owned(), found });
+        }
+    };
+    let mut ids = HashSet::new();
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(index, v)| {
+            let raw_id = v.get("id").cloned();
+            let err = |problem| LoadError::Feature {
+                path: path.to_owned(),
+                index,
+                id: raw_id.as_ref().map(super::feature::id_text),
+                problem,
+            };
+            let f = feature(v, index).map_err(err)?;
+            if !ids.insert(f.id_text()) {
+                return Err(err(FeatureProblem::DuplicateId(f.id_text())));
+            }
+            Ok(f)
+        })
+        .collect()
+}
+
+fn feature(v: serde_json::Value, index: usize) -> Result<Feature, FeatureProblem> {
+    let f: geojson::Feature =
+        serde_json::from_value(v).map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
+    let g = f.geometry.ok_or(FeatureProblem::NoGeometry)?;
+    let shape = validate_geometry(&g.value)?;
+    let geometry = geo::Geometry::<f64>::try_from(&g.value)
+        .map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
+    let properties = f.properties.unwrap_or_default();
+    let id = match f.id {
+        Some(geojson::feature::Id::String(s)) => serde_json::Value::String(s),
+        Some(geojson::feature::Id::Number(n)) => serde_json::Value::Number(n),
+        None => match properties.get("id") {
+            Some(v @ (serde_json::Value::String(_) | serde_json::Value::Number(_))) => v.clone(),
+            _ => serde_json::Value::from(index),
+        },
+    };
+    Ok(Feature { id, properties, geometry, shape, style: 0 })
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object without a type",
+    }
+}

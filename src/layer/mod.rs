@@ -1,0 +1,214 @@
+//! Layers: loading and validating GeoJSON, the layer store, and a spatial index per layer.
+//!
+//! Every geometry is validated and projected to the Web Mercator unit square once, at load, and
+//! its bounding box goes into an R-tree (rstar). Fetching what a tile shows is then a window
+//! query on the tree: its cost follows the number of features near the tile, not the size of
+//! the layer.
+
+mod catalog;
+mod error;
+mod feature;
+mod load;
+mod manifest;
+
+pub use catalog::{Catalog, SelectError};
+pub use error::{FeatureProblem, LoadError};
+pub use feature::{Feature, Shape, id_text, validate_geometry};
+pub use load::{MANIFEST, load_dir};
+pub use manifest::valid_layer_id;
+
+use std::collections::HashMap;
+
+use geo::Intersects;
+use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
+
+use crate::style::{GeometryKind, Rule, Style, StyleSpec};
+use crate::tile::{LonLatBBox, WorldRect};
+
+/// What the manifest says about a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerMeta {
+    /// URL-safe identifier.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// What it shows and how far it can be trusted.
+    pub description: String,
+    /// Credit required by the data's licence (may be empty).
+    pub attribution: String,
+    /// Licence of the data.
+    pub license: String,
+    /// Lowest zoom at which it is drawn.
+    pub minzoom: u8,
+    /// Highest zoom at which it is drawn.
+    pub maxzoom: u8,
+    /// Draw order, lower first.
+    pub order: i32,
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// One layer: its features, their styles, and an R-tree over their unit-square bounding boxes.
+#[derive(Debug)]
+pub struct Layer {
+    /// Identity, credits and zoom range.
+    pub meta: LayerMeta,
+    styles: Vec<Style>,
+    features: Vec<Feature>,
+    index: RTree<Entry>,
+    by_id: HashMap<String, usize>,
+    bounds: Option<LonLatBBox>,
+    reach_px: f32,
+}
+
+const KINDS: [GeometryKind; 3] = [GeometryKind::Point, GeometryKind::Line, GeometryKind::Polygon];
+
+impl Layer {
+    /// Builds a layer from validated features: resolves each feature's style and indexes it.
+    pub fn new(meta: LayerMeta, mut features: Vec<Feature>, base: &StyleSpec, rules: &[Rule]) -> Self {
+        // One resolved style per (geometry kind, matching rule or none).
+        let per_kind = rules.len() + 1;
+        let styles: Vec<Style> = KINDS
+            .iter()
+            .flat_map(|&k| {
+                let s = Style::default_for(k).overridden(base);
+                std::iter::once(s.clone()).chain(rules.iter().map(move |r| s.overridden(&r.style)))
+            })
+            .collect();
+        for f in &mut features {
+            let kind = KINDS.iter().position(|&k| k == f.shape.kind()).unwrap_or(0);
+            let rule = rules.iter().position(|r| r.matches(&f.properties)).map_or(0, |i| i + 1);
+            f.style = kind * per_kind + rule;
+        }
+        let entries = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let b = f.shape.bounds();
+                GeomWithData::new(Rectangle::from_corners([b.min.x, b.min.y], [b.max.x, b.max.y]), i as u32)
+            })
+            .collect();
+        let bounds = features.iter().map(|f| lonlat_bounds(&f.geometry)).reduce(LonLatBBox::union);
+        let reach_px = styles.iter().map(Style::reach_px).fold(0.0, f32::max);
+        let by_id = features.iter().enumerate().map(|(i, f)| (f.id_text(), i)).collect();
+        Self { meta, styles, features, index: RTree::bulk_load(entries), by_id, bounds, reach_px }
+    }
+
+    /// All features, in file order.
+    pub fn features(&self) -> &[Feature] {
+        &self.features
+    }
+
+    /// The resolved style of a feature.
+    pub fn style_of(&self, f: &Feature) -> &Style {
+        &self.styles[f.style.min(self.styles.len() - 1)]
+    }
+
+    /// The feature with this id (as text, see [`Feature::id_text`]).
+    pub fn feature_by_id(&self, id: &str) -> Option<&Feature> {
+        self.by_id.get(id).map(|&i| &self.features[i])
+    }
+
+    /// Extent of the data in degrees; `None` for an empty layer.
+    pub fn bounds(&self) -> Option<LonLatBBox> {
+        self.bounds
+    }
+
+    /// How far (CSS px) its symbols and strokes can reach beyond their geometry.
+    pub fn reach_px(&self) -> f32 {
+        self.reach_px
+    }
+
+    /// Whether the layer is drawn at zoom `z`.
+    pub fn visible_at(&self, z: u8) -> bool {
+        (self.meta.minzoom..=self.meta.maxzoom).contains(&z)
+    }
+
+    /// Indices of the features whose bounding box meets `rect`, in file order.
+    pub fn query(&self, rect: &WorldRect) -> Vec<usize> {
+        let env = AABB::from_corners([rect.min.x, rect.min.y], [rect.max.x, rect.max.y]);
+        let mut hits: Vec<usize> =
+            self.index.locate_in_envelope_intersecting(env).map(|e| e.data as usize).collect();
+        hits.sort_unstable();
+        hits
+    }
+
+    /// Indices of the features whose geometry meets the box (degrees), in file order.
+    pub fn query_bbox(&self, bbox: &LonLatBBox) -> Vec<usize> {
+        let rect = geo::Rect::new(
+            geo::coord! { x: bbox.west, y: bbox.south },
+            geo::coord! { x: bbox.east, y: bbox.north },
+        );
+        self.query(&bbox.to_world())
+            .into_iter()
+            .filter(|&i| self.features[i].geometry.intersects(&rect))
+            .collect()
+    }
+}
+
+fn lonlat_bounds(g: &geo::Geometry<f64>) -> LonLatBBox {
+    use geo::BoundingRect;
+    g.bounding_rect().map_or(LonLatBBox { west: 0.0, south: 0.0, east: 0.0, north: 0.0 }, |r| {
+        LonLatBBox { west: r.min().x, south: r.min().y, east: r.max().x, north: r.max().y }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tile::{LonLat, WorldPoint};
+    use rand::{RngExt, SeedableRng};
+
+    fn point_layer(n: usize, seed: u64) -> Layer {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let features = (0..n)
+            .map(|i| {
+                let (lon, lat) = (rng.random_range(35.0..38.0), rng.random_range(34.0..37.0));
+                let p = LonLat::new(lon, lat).to_world();
+                let dx: f64 = rng.random_range(0.0..0.0005);
+                let shape = if i % 3 == 0 {
+                    Shape::Points(vec![p])
+                } else {
+                    Shape::Lines(vec![vec![p, WorldPoint::new(p.x + dx, p.y + dx)]])
+                };
+                Feature {
+                    id: serde_json::Value::from(i),
+                    properties: Default::default(),
+                    geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
+                    shape,
+                    style: 0,
+                }
+            })
+            .collect();
+        let meta = LayerMeta {
+            id: "t".into(),
+            title: "t".into(),
+            description: String::new(),
+            attribution: String::new(),
+            license: String::new(),
+            minzoom: 0,
+            maxzoom: 20,
+            order: 0,
+        };
+        Layer::new(meta, features, &StyleSpec::default(), &[])
+    }
+
+    #[test]
+    fn window_query_matches_brute_force() {
+        let layer = point_layer(5000, 7);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..200 {
+            let a = LonLat::new(rng.random_range(34.5..38.5), rng.random_range(33.5..37.5)).to_world();
+            let d: f64 = rng.random_range(0.0..0.01);
+            let rect = WorldRect::from_corners(a, WorldPoint::new(a.x + d, a.y + d));
+            let brute: Vec<usize> = layer
+                .features()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.shape.bounds().intersects(&rect))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(layer.query(&rect), brute);
+        }
+    }
+}

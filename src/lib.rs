@@ -1,0 +1,13 @@
+//! tessera: a map tile service.
+//!
+//! Loads GeoJSON layers, indexes them, renders raster tiles and serves tiles, TileJSON and
+//! OGC API - Features over HTTP. Dependencies point one way: [`tile`] <- [`layer`] <- [`render`]
+//! <- [`http`]; nothing below [`http`] knows about the web.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod layer;
+pub mod render;
+pub mod style;
+pub mod tile;

@@ -1,0 +1,46 @@
+//! The `tessera` binary: parse the command line, run the command, map errors to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tessera::cli::{Cli, Command, ServeArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // With no subcommand, run `serve` as if it had been typed, so that its environment
+    // variables still apply.
+    let command = match cli.command {
+        Some(c) => c,
+        None => Cli::parse_from(["tessera", "serve"]).command.unwrap_or(Command::Serve(ServeArgs::default())),
+    };
+    match command {
+        Command::Serve(args) => {
+            let config = args.resolve()?;
+            let catalog = tessera::cli::load(&config.geodata)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(tessera::http::serve(config, catalog))?;
+        }
+        Command::Check(args) => tessera::cli::check(&args)?,
+        Command::Render(args) => {
+            let path = tessera::cli::render(&args)?;
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}

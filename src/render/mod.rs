@@ -1,0 +1,185 @@
+//! Raster tiles: the features of a tile drawn anti-aliased with tiny-skia and encoded as PNG.
+//!
+//! Synchronous and free of any HTTP type. A tile fetches from each layer's R-tree the features
+//! whose bounding box comes within the layer's reach (half its largest symbol plus its widest
+//! stroke) of the tile, so a symbol or stroke crossing an edge is drawn whole on both tiles.
+//! When no visible layer has anything there, [`render_tile`] says so without allocating a
+//! canvas, and the caller answers with a pre-encoded empty tile.
+
+mod clip;
+mod encode;
+mod symbol;
+
+pub use clip::{ClipRect, Piece, Px};
+pub use encode::{EncodeError, encode_png, solid_png};
+
+use tiny_skia::{FillRule, PathBuilder, Pixmap, Transform};
+
+use crate::layer::{Catalog, Layer, Shape};
+use crate::style::{Color, Style};
+use crate::tile::{TileCoord, WorldPoint};
+
+/// Tile edge in CSS pixels; `@2x` tiles have twice as many device pixels.
+pub const TILE_SIZE: u32 = 256;
+
+/// The device-pixel density of a tile: 1 for 256 px, 2 for 512 px (`@2x`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// 256 x 256 pixels.
+    X1,
+    /// 512 x 512 pixels.
+    X2,
+}
+
+impl Scale {
+    /// Device pixels per CSS pixel.
+    pub const fn factor(self) -> u32 {
+        match self {
+            Scale::X1 => 1,
+            Scale::X2 => 2,
+        }
+    }
+
+    /// Edge of the tile in device pixels.
+    pub const fn pixels(self) -> u32 {
+        TILE_SIZE * self.factor()
+    }
+}
+
+/// What a tile came to.
+#[derive(Debug)]
+pub enum TileImage {
+    /// Nothing of the chosen layers reaches the tile: only the background.
+    Empty,
+    /// The drawn tile, premultiplied RGBA.
+    Drawn(Pixmap),
+}
+
+/// Draws the chosen layers (already in draw order) onto one tile.
+pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> TileImage {
+    let k = tile.world_tiles() * f64::from(scale.pixels());
+    let bounds = tile.bounds();
+    let work: Vec<(&Layer, Vec<usize>)> = layers
+        .iter()
+        .filter(|l| l.visible_at(tile.z()))
+        .filter_map(|l| {
+            let margin = f64::from(l.reach_px() * scale.factor() as f32 + 2.0);
+            let hits = l.query(&bounds.expand(margin / k));
+            (!hits.is_empty()).then_some((*l, hits))
+        })
+        .collect();
+    if work.is_empty() {
+        return TileImage::Empty;
+    }
+    let size = scale.pixels();
+    let Some(mut pixmap) = Pixmap::new(size, size) else {
+        return TileImage::Empty;
+    };
+    if let Some(bg) = catalog.background {
+        pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
+    }
+    let mut canvas = Canvas { pixmap: &mut pixmap, origin: bounds.min, k, scale: scale.factor() as f32 };
+    for (layer, hits) in work {
+        let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
+        let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
+        for i in hits {
+            let f = &layer.features()[i];
+            canvas.draw(&f.shape, layer.style_of(f), clip);
+        }
+    }
+    TileImage::Drawn(pixmap)
+}
+
+/// Renders and encodes a tile; an empty tile is encoded as the background alone.
+pub fn render_png(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> Result<Vec<u8>, EncodeError> {
+    match render_tile(catalog, layers, tile, scale) {
+        TileImage::Drawn(p) => encode_png(p),
+        TileImage::Empty => solid_png(catalog.background, scale.pixels()),
+    }
+}
+
+struct Canvas<'a> {
+    pixmap: &'a mut Pixmap,
+    origin: WorldPoint,
+    /// Device pixels per unit-square unit at this zoom.
+    k: f64,
+    /// Device pixels per CSS pixel.
+    scale: f32,
+}
+
+impl Canvas<'_> {
+    fn px(&self, p: WorldPoint) -> Px {
+        Px { x: (p.x - self.origin.x) * self.k, y: (p.y - self.origin.y) * self.k }
+    }
+
+    fn project(&self, pts: &[WorldPoint]) -> Vec<Px> {
+        pts.iter().map(|&p| self.px(p)).collect()
+    }
+
+    fn draw(&mut self, shape: &Shape, style: &Style, clip: ClipRect) {
+        match shape {
+            Shape::Points(ps) => {
+                for &p in ps {
+                    let d = self.px(p);
+                    if d.x >= clip.lo && d.x <= clip.hi && d.y >= clip.lo && d.y <= clip.hi {
+                        symbol::draw(self.pixmap, style, d.x as f32, d.y as f32, self.scale);
+                    }
+                }
+            }
+            Shape::Lines(lines) => {
+                for l in lines {
+                    self.stroke_line(&self.project(l), style, clip);
+                }
+            }
+            Shape::Polygons(polys) => {
+                for rings in polys {
+                    let rings: Vec<Vec<Px>> = rings.iter().map(|r| self.project(r)).collect();
+                    self.fill_polygon(&rings, style.fill, clip);
+                    for r in &rings {
+                        self.stroke_line(r, style, clip);
+                    }
+                }
+            }
+        }
+    }
+
+    fn fill_polygon(&mut self, rings: &[Vec<Px>], fill: Option<Color>, clip: ClipRect) {
+        let Some(c) = fill.filter(|c| c.a > 0) else { return };
+        let mut b = PathBuilder::new();
+        for ring in rings {
+            let clipped = clip.ring(ring);
+            if let Some((first, rest)) = clipped.split_first() {
+                b.move_to(first.x as f32, first.y as f32);
+                for p in rest {
+                    b.line_to(p.x as f32, p.y as f32);
+                }
+                b.close();
+            }
+        }
+        if let Some(path) = b.finish() {
+            self.pixmap.fill_path(&path, &symbol::paint(c), FillRule::EvenOdd, Transform::identity(), None);
+        }
+    }
+
+    fn stroke_line(&mut self, pts: &[Px], style: &Style, clip: ClipRect) {
+        let Some(color) = style.stroke else { return };
+        let width = style.stroke_width * self.scale;
+        let pattern: Vec<f32> = style.dash.iter().map(|d| d * self.scale).collect();
+        let period: f64 = pattern.iter().map(|&d| f64::from(d)).sum();
+        for piece in clip.line(pts) {
+            let mut b = PathBuilder::new();
+            if let Some((first, rest)) = piece.points.split_first() {
+                b.move_to(first.x as f32, first.y as f32);
+                for p in rest {
+                    b.line_to(p.x as f32, p.y as f32);
+                }
+            }
+            let Some(path) = b.finish() else { continue };
+            // The phase is the distance along the whole line, so dashes line up across tiles.
+            let dash = (pattern.len() >= 2 && period > 0.0)
+                .then(|| tiny_skia::StrokeDash::new(pattern.clone(), (piece.start % period) as f32))
+                .flatten();
+            symbol::stroke(self.pixmap, &path, color, width, dash);
+        }
+    }
+}

@@ -145,9 +145,20 @@ pub fn load(dir: &Path) -> Result<Catalog, LoadError> {
 pub fn check(args: &GeodataArg) -> Result<(), CliError> {
     let catalog = load_dir(&args.geodata)?;
     for l in catalog.layers() {
-        println!("ok  {:<24} {:>6} features  z{}-{}", l.meta.id, l.features().len(), l.meta.minzoom, l.meta.maxzoom);
+        println!(
+            "ok  {:<24} {:>6} features  z{}-{}",
+            l.meta.id,
+            l.features().len(),
+            l.meta.minzoom,
+            l.meta.maxzoom
+        );
     }
-    println!("{}: {} layers, {} features, all valid", args.geodata.display(), catalog.layers().len(), catalog.feature_count());
+    println!(
+        "{}: {} layers, {} features, all valid",
+        args.geodata.display(),
+        catalog.layers().len(),
+        catalog.feature_count()
+    );
     Ok(())
 }
 
@@ -156,13 +167,24 @@ pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     let tile: TileCoord = args.tile.parse()?;
     let catalog = load_dir(&args.geodata)?;
     let layers = catalog.select(args.layers.as_deref())?;
-    let scale = if args.scale == 2 { Scale::X2 } else { Scale::X1 };
+    let scale = if args.scale == 2 {
+        Scale::X2
+    } else {
+        Scale::X1
+    };
     let png = render_png(&catalog, &layers, tile, scale)?;
     let suffix = if scale == Scale::X2 { "@2x" } else { "" };
-    let path = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}-{}-{}{suffix}.png", tile.z(), tile.x(), tile.y())));
-    std::fs::write(&path, png).map_err(|source| CliError::Write { path: path.clone(), source })?;
+    let path = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "{}-{}-{}{suffix}.png",
+            tile.z(),
+            tile.x(),
+            tile.y()
+        ))
+    });
+    std::fs::write(&path, png).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(path)
 }

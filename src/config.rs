@@ -94,9 +94,14 @@ pub enum ConfigError {
 impl FileConfig {
     /// Reads a config file.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), source: Box::new(e) })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })
     }
 
     /// Lays `over` on top of `self`: every key `over` sets wins.
@@ -127,7 +132,9 @@ impl FileConfig {
             });
         }
         let items_max_limit = self.items_max_limit.unwrap_or(defaults::ITEMS_MAX_LIMIT);
-        let items_limit = self.items_limit.unwrap_or(defaults::ITEMS_LIMIT.min(items_max_limit));
+        let items_limit = self
+            .items_limit
+            .unwrap_or(defaults::ITEMS_LIMIT.min(items_max_limit));
         if items_limit == 0 || items_limit > items_max_limit {
             return Err(ConfigError::Invalid {
                 key: "items_limit",
@@ -138,7 +145,10 @@ impl FileConfig {
         if let Some(u) = &public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
-            return Err(ConfigError::Invalid { key: "public_url", reason: format!("'{u}' must start with http:// or https://") });
+            return Err(ConfigError::Invalid {
+                key: "public_url",
+                reason: format!("'{u}' must start with http:// or https://"),
+            });
         }
         Ok(Config {
             listen,
@@ -158,9 +168,16 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file_and_defaults_fill_the_rest() {
-        let file: FileConfig = toml::from_str("listen = \"127.0.0.1:9000\"\nmax_zoom = 12").unwrap_or_default();
-        let flags = FileConfig { max_zoom: Some(14), ..FileConfig::default() };
-        let c = file.overlay(flags).resolve().unwrap_or_else(|e| unreachable!("{e}"));
+        let file: FileConfig =
+            toml::from_str("listen = \"127.0.0.1:9000\"\nmax_zoom = 12").unwrap_or_default();
+        let flags = FileConfig {
+            max_zoom: Some(14),
+            ..FileConfig::default()
+        };
+        let c = file
+            .overlay(flags)
+            .resolve()
+            .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.max_zoom, 14);
         assert_eq!(c.geodata, PathBuf::from("geodata"));
@@ -168,8 +185,14 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let bad = FileConfig { listen: Some("localhost".into()), ..FileConfig::default() };
-        assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: "listen", .. })));
+        let bad = FileConfig {
+            listen: Some("localhost".into()),
+            ..FileConfig::default()
+        };
+        assert!(matches!(
+            bad.resolve(),
+            Err(ConfigError::Invalid { key: "listen", .. })
+        ));
         assert!(toml::from_str::<FileConfig>("colour = 1").is_err());
     }
 }

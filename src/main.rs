@@ -9,7 +9,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -27,7 +28,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // variables still apply.
     let command = match cli.command {
         Some(c) => c,
-        None => Cli::parse_from(["tessera", "serve"]).command.unwrap_or(Command::Serve(ServeArgs::default())),
+        None => Cli::parse_from(["tessera", "serve"])
+            .command
+            .unwrap_or(Command::Serve(ServeArgs::default())),
     };
     match command {
         Command::Serve(args) => {

@@ -53,7 +53,10 @@ pub enum ApiError {
 impl ApiError {
     /// A bad query parameter.
     pub fn param(name: &str, reason: impl Into<String>) -> Self {
-        Self::InvalidParameter { name: name.chars().take(64).collect(), reason: reason.into() }
+        Self::InvalidParameter {
+            name: name.chars().take(64).collect(),
+            reason: reason.into(),
+        }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -80,7 +83,10 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, Json(json!({ "code": code, "description": description, "status": status.as_u16() })))
+        (
+            status,
+            Json(json!({ "code": code, "description": description, "status": status.as_u16() })),
+        )
             .into_response()
     }
 }

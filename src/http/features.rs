@@ -34,7 +34,12 @@ pub async fn collections(
 ) -> Result<Json<Value>, ApiError> {
     json_only(q.as_deref())?;
     let base = state.base_url(&headers);
-    let list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
+    let list: Vec<Value> = state
+        .catalog
+        .layers()
+        .iter()
+        .map(|l| describe(l, &base))
+        .collect();
     Ok(Json(json!({
         "links": [
             { "href": format!("{base}/collections"), "rel": "self", "type": "application/json", "title": "the collections" },
@@ -63,7 +68,11 @@ pub async fn items(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let layer = find_layer(&state, path)?;
-    let params = ItemsQuery::parse(q.as_deref(), state.settings.items_limit, state.settings.items_max_limit)?;
+    let params = ItemsQuery::parse(
+        q.as_deref(),
+        state.settings.items_limit,
+        state.settings.items_max_limit,
+    )?;
     let matched: Vec<usize> = match &params.bbox {
         None => (0..layer.features().len()).collect(),
         Some(boxes) => {
@@ -80,7 +89,12 @@ pub async fn items(
         .map(|&i| feature_json(&layer.features()[i]))
         .collect();
     let base = state.base_url(&headers);
-    let href = |offset: usize| params.href(&format!("{base}/collections/{}/items", layer.meta.id), offset);
+    let href = |offset: usize| {
+        params.href(
+            &format!("{base}/collections/{}/items", layer.meta.id),
+            offset,
+        )
+    };
     let mut links = vec![
         json!({ "href": href(params.offset), "rel": "self", "type": GEOJSON, "title": "this page" }),
         json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }),
@@ -90,7 +104,9 @@ pub async fn items(
     }
     if params.offset > 0 {
         let prev = params.offset.saturating_sub(params.limit);
-        links.push(json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }));
+        links.push(
+            json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }),
+        );
     }
     let body = json!({
         "type": "FeatureCollection",
@@ -110,10 +126,17 @@ pub async fn item(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
-    let Path((id, fid)) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
-    let layer = state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
+    let Path((id, fid)) =
+        path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    let layer = state
+        .catalog
+        .layer(&id)
+        .ok_or_else(|| unknown_collection(&id))?;
     let feature = layer.feature_by_id(&fid).ok_or_else(|| {
-        ApiError::NotFound(format!("collection '{id}' has no feature '{}'", fid.chars().take(64).collect::<String>()))
+        ApiError::NotFound(format!(
+            "collection '{id}' has no feature '{}'",
+            fid.chars().take(64).collect::<String>()
+        ))
     })?;
     let base = state.base_url(&headers);
     let mut body = feature_json(feature);
@@ -124,9 +147,15 @@ pub async fn item(
     Ok(geojson_response(&body))
 }
 
-fn find_layer(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Layer, ApiError> {
+fn find_layer(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<&Layer, ApiError> {
     let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
-    state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))
+    state
+        .catalog
+        .layer(&id)
+        .ok_or_else(|| unknown_collection(&id))
 }
 
 fn unknown_collection(id: &str) -> ApiError {
@@ -175,11 +204,18 @@ fn feature_json(f: &Feature) -> Value {
 }
 
 fn geojson_response(body: &Value) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn encode_segment(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').replace('+', "%20")
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .replace('+', "%20")
 }
 
 /// The parameters of an items query, validated.
@@ -193,7 +229,12 @@ struct ItemsQuery {
 
 impl ItemsQuery {
     fn parse(q: Option<&str>, default_limit: usize, max_limit: usize) -> Result<Self, ApiError> {
-        let mut out = Self { bbox: None, bbox_text: None, limit: default_limit, offset: 0 };
+        let mut out = Self {
+            bbox: None,
+            bbox_text: None,
+            limit: default_limit,
+            offset: 0,
+        };
         for (k, v) in query_pairs(q)? {
             match k.as_str() {
                 "bbox" => {
@@ -212,7 +253,10 @@ impl ItemsQuery {
                 "f" if v == "json" => {}
                 "f" => return Err(ApiError::param("f", "only f=json is served here")),
                 other => {
-                    return Err(ApiError::param(other, "unknown parameter; items take bbox, limit, offset and f"));
+                    return Err(ApiError::param(
+                        other,
+                        "unknown parameter; items take bbox, limit, offset and f",
+                    ));
                 }
             }
         }
@@ -226,13 +270,19 @@ impl ItemsQuery {
         }
         pairs.push(("limit", self.limit.to_string()));
         pairs.push(("offset", offset.to_string()));
-        format!("{path}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     }
 }
 
 fn parse_count(name: &str, v: &str) -> Result<usize, ApiError> {
     if v.is_empty() || v.len() > 12 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::param(name, format!("'{}' is not a non-negative integer", truncate(v))));
+        return Err(ApiError::param(
+            name,
+            format!("'{}' is not a non-negative integer", truncate(v)),
+        ));
     }
     v.parse().map_err(|_| ApiError::param(name, "too large"))
 }
@@ -257,17 +307,39 @@ fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
     if !nums.iter().all(|n| n.is_finite()) {
         return Err(bad("has a number that is not finite"));
     }
-    if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x)) || ![south, north].iter().all(|y| (-90.0..=90.0).contains(y)) {
-        return Err(bad("is out of range: longitudes -180..180, latitudes -90..90"));
+    if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x))
+        || ![south, north].iter().all(|y| (-90.0..=90.0).contains(y))
+    {
+        return Err(bad(
+            "is out of range: longitudes -180..180, latitudes -90..90",
+        ));
     }
     if south > north {
         return Err(bad("has its south edge north of its north edge"));
     }
     Ok(if west <= east {
-        vec![LonLatBBox { west, south, east, north }]
+        vec![LonLatBBox {
+            west,
+            south,
+            east,
+            north,
+        }]
     } else {
         // Crosses the antimeridian: two boxes.
-        vec![LonLatBBox { west, south, east: 180.0, north }, LonLatBBox { west: -180.0, south, east, north }]
+        vec![
+            LonLatBBox {
+                west,
+                south,
+                east: 180.0,
+                north,
+            },
+            LonLatBBox {
+                west: -180.0,
+                south,
+                east,
+                north,
+            },
+        ]
     })
 }
 
@@ -279,8 +351,19 @@ mod tests {
     fn bbox_forms() {
         assert_eq!(parse_bbox("36,35,37,36").map(|b| b.len()).ok(), Some(1));
         assert_eq!(parse_bbox("170,-10,-170,10").map(|b| b.len()).ok(), Some(2));
-        assert_eq!(parse_bbox("36,35,0,37,36,100").map(|b| b.len()).ok(), Some(1));
-        for bad in ["", "1,2,3", "a,b,c,d", "0,0,200,1", "0,10,1,5", "0,0,1,inf", "0,0,1,NaN"] {
+        assert_eq!(
+            parse_bbox("36,35,0,37,36,100").map(|b| b.len()).ok(),
+            Some(1)
+        );
+        for bad in [
+            "",
+            "1,2,3",
+            "a,b,c,d",
+            "0,0,200,1",
+            "0,10,1,5",
+            "0,0,1,inf",
+            "0,0,1,NaN",
+        ] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
         }
     }

@@ -10,8 +10,15 @@ use super::{ApiError, AppState, query_pairs};
 use crate::tile::{LonLat, TileCoord};
 
 /// `GET /`: JSON for `?f=json` or an `Accept` without `text/html`; HTML for browsers.
-pub async fn landing(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    let f = query_pairs(q.as_deref())?.into_iter().find(|(k, _)| k == "f").map(|(_, v)| v);
+pub async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let f = query_pairs(q.as_deref())?
+        .into_iter()
+        .find(|(k, _)| k == "f")
+        .map(|(_, v)| v);
     let wants_html = match f.as_deref() {
         Some("json") => false,
         Some("html") => true,

@@ -63,7 +63,11 @@ impl AppState {
             solid_png(catalog.background, Scale::X1.pixels())?,
             solid_png(catalog.background, Scale::X2.pixels())?,
         ];
-        Ok(Self { catalog: Arc::new(catalog), settings: Arc::new(settings), empty: Arc::new(empty) })
+        Ok(Self {
+            catalog: Arc::new(catalog),
+            settings: Arc::new(settings),
+            empty: Arc::new(empty),
+        })
     }
 
     /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
@@ -74,7 +78,11 @@ impl AppState {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
             .unwrap_or("localhost");
         format!("http://{host}")
     }
@@ -82,7 +90,11 @@ impl AppState {
 
 /// The router with every route.
 pub fn app(state: AppState) -> Router {
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+    ]);
     Router::new()
         .route("/", get(landing::landing))
         .route("/health", get(landing::health))
@@ -113,8 +125,13 @@ pub async fn serve(config: Config, catalog: Catalog) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(catalog, Settings::from(&config)).map_err(std::io::Error::other)?;
-    println!("tessera is serving {} at http://{addr}/ (open it in a browser)", config.geodata.display());
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+    println!(
+        "tessera is serving {} at http://{addr}/ (open it in a browser)",
+        config.geodata.display()
+    );
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown())
+        .await
 }
 
 async fn shutdown() {

@@ -1,10 +1,10 @@
 //! Raster tiles and their TileJSON.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::Json;
 use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use super::{ApiError, AppState, query_pairs};
@@ -18,7 +18,8 @@ pub async fn raster(
     path: Result<Path<(String, String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    let Path((z, x, file)) =
+        path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
     let (y, scale) = split_file(&file)?;
     let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
     let layers_param = layers_param(query.as_deref())?;
@@ -26,7 +27,10 @@ pub async fn raster(
 
     let st = state.clone();
     let image = tokio::task::spawn_blocking(move || {
-        let layers: Vec<&Layer> = layer_ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
+        let layers: Vec<&Layer> = layer_ids
+            .iter()
+            .filter_map(|id| st.catalog.layer(id))
+            .collect();
         match render_tile(&st.catalog, &layers, tile, scale) {
             TileImage::Empty => Ok(None),
             TileImage::Drawn(p) => encode_png(p).map(Some),
@@ -40,7 +44,10 @@ pub async fn raster(
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
         ],
         body,
     )
@@ -80,12 +87,18 @@ fn parse_tile(z: &str, x: &str, y: &str, max_zoom: u8) -> Result<TileCoord, ApiE
 /// The `layers` parameter of a tile or TileJSON request; other parameters are ignored (so that
 /// cache-busting parameters do no harm).
 fn layers_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
-    Ok(query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v))
+    Ok(query_pairs(query)?
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == "layers")
+        .map(|(_, v)| v))
 }
 
 fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<String>, ApiError> {
     let chosen = state.catalog.select(list).map_err(|e| match e {
-        SelectError::Unknown(_) => ApiError::UnknownLayer(format!("{e}; see /collections for the layers")),
+        SelectError::Unknown(_) => {
+            ApiError::UnknownLayer(format!("{e}; see /collections for the layers"))
+        }
         SelectError::Empty => ApiError::UnknownLayer(e.to_string()),
     })?;
     Ok(chosen.into_iter().map(|l| l.meta.id.clone()).collect())
@@ -99,12 +112,23 @@ pub async fn tilejson(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let list = layers_param(query.as_deref())?;
     let ids = select_ids(&state, list.as_deref())?;
-    let layers: Vec<&Layer> = ids.iter().filter_map(|id| state.catalog.layer(id)).collect();
+    let layers: Vec<&Layer> = ids
+        .iter()
+        .filter_map(|id| state.catalog.layer(id))
+        .collect();
     let c = &state.catalog;
     let max_zoom = state.settings.max_zoom;
-    let min_zoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom);
+    let min_zoom = layers
+        .iter()
+        .map(|l| l.meta.minzoom)
+        .min()
+        .unwrap_or(0)
+        .min(max_zoom);
     let suffix = match &list {
-        Some(l) => format!("?{}", serde_urlencoded::to_string([("layers", l)]).unwrap_or_default()),
+        Some(l) => format!(
+            "?{}",
+            serde_urlencoded::to_string([("layers", l)]).unwrap_or_default()
+        ),
         None => String::new(),
     };
     let [lon, lat, zoom] = c.center();

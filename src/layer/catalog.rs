@@ -31,15 +31,27 @@ impl Catalog {
         bounds: Option<LonLatBBox>,
         layers: Vec<Layer>,
     ) -> Self {
-        let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
-        let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
+        let world = LonLatBBox {
+            west: -180.0,
+            south: -85.051_129,
+            east: 180.0,
+            north: 85.051_129,
+        };
+        let data_bounds = layers
+            .iter()
+            .filter_map(Layer::bounds)
+            .reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);
         let center = center.unwrap_or([
             (bounds.west + bounds.east) / 2.0,
             (bounds.south + bounds.north) / 2.0,
             2.0,
         ]);
-        let by_id = layers.iter().enumerate().map(|(i, l)| (l.meta.id.clone(), i)).collect();
+        let by_id = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.meta.id.clone(), i))
+            .collect();
         Self {
             title: title.unwrap_or_else(|| "tessera".into()),
             description: description.unwrap_or_default(),
@@ -111,16 +123,26 @@ impl Catalog {
     /// assert!(catalog.select(Some("nope")).is_err());
     /// ```
     pub fn select(&self, list: Option<&str>) -> Result<Vec<&Layer>, SelectError> {
-        let Some(list) = list else { return Ok(self.layers.iter().collect()) };
+        let Some(list) = list else {
+            return Ok(self.layers.iter().collect());
+        };
         let mut chosen = vec![false; self.layers.len()];
         for name in list.split(',') {
             let name = name.trim();
             if name.is_empty() {
                 return Err(SelectError::Empty);
             }
-            let i = *self.by_id.get(name).ok_or_else(|| SelectError::Unknown(name.chars().take(64).collect()))?;
+            let i = *self
+                .by_id
+                .get(name)
+                .ok_or_else(|| SelectError::Unknown(name.chars().take(64).collect()))?;
             chosen[i] = true;
         }
-        Ok(self.layers.iter().zip(chosen).filter_map(|(l, c)| c.then_some(l)).collect())
+        Ok(self
+            .layers
+            .iter()
+            .zip(chosen)
+            .filter_map(|(l, c)| c.then_some(l))
+            .collect())
     }
 }

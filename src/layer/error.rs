@@ -12,7 +12,9 @@ pub enum FeatureProblem {
     #[error("has no geometry")]
     NoGeometry,
     /// A geometry type that tessera does not draw.
-    #[error("geometry type {0} is not supported (use Point, LineString, Polygon or their Multi- forms)")]
+    #[error(
+        "geometry type {0} is not supported (use Point, LineString, Polygon or their Multi- forms)"
+    )]
     UnsupportedType(&'static str),
     /// A position with fewer than two numbers.
     #[error("position {path} has {len} number(s); a position needs longitude and latitude")]
@@ -29,7 +31,9 @@ pub enum FeatureProblem {
         path: String,
     },
     /// A coordinate outside -180..180 / -90..90.
-    #[error("position {path} [{lon}, {lat}] is out of range (longitude -180..180, latitude -90..90)")]
+    #[error(
+        "position {path} [{lon}, {lat}] is out of range (longitude -180..180, latitude -90..90)"
+    )]
     OutOfRange {
         /// Where the position is.
         path: String,

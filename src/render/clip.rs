@@ -50,7 +50,10 @@ impl ClipRect {
                     let p1 = lerp(a, b, t1);
                     match out.last_mut() {
                         Some(piece) if open && t0 == 0.0 => piece.points.push(p1),
-                        _ => out.push(Piece { start: dist + t0 * len, points: vec![p0, p1] }),
+                        _ => out.push(Piece {
+                            start: dist + t0 * len,
+                            points: vec![p0, p1],
+                        }),
                     }
                     open = t1 == 1.0;
                 }
@@ -97,7 +100,7 @@ impl ClipRect {
         if pts.len() > 1 && pts.first() == pts.last() {
             pts.pop();
         }
-        let edges: [(fn(Px, f64) -> bool, fn(Px, Px, f64) -> Px, f64); 4] = [
+        let edges: [Edge; 4] = [
             (|p, v| p.x >= v, |a, b, v| at_x(a, b, v), self.lo),
             (|p, v| p.x <= v, |a, b, v| at_x(a, b, v), self.hi),
             (|p, v| p.y >= v, |a, b, v| at_y(a, b, v), self.lo),
@@ -127,18 +130,31 @@ impl ClipRect {
     }
 }
 
+/// One side of the clip rectangle: which points are inside, where a segment crosses it, and
+/// its coordinate.
+type Edge = (fn(Px, f64) -> bool, fn(Px, Px, f64) -> Px, f64);
+
 fn lerp(a: Px, b: Px, t: f64) -> Px {
-    Px { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t }
+    Px {
+        x: a.x + (b.x - a.x) * t,
+        y: a.y + (b.y - a.y) * t,
+    }
 }
 
 fn at_x(a: Px, b: Px, x: f64) -> Px {
     let t = (x - a.x) / (b.x - a.x);
-    Px { x, y: a.y + (b.y - a.y) * t }
+    Px {
+        x,
+        y: a.y + (b.y - a.y) * t,
+    }
 }
 
 fn at_y(a: Px, b: Px, y: f64) -> Px {
     let t = (y - a.y) / (b.y - a.y);
-    Px { x: a.x + (b.x - a.x) * t, y }
+    Px {
+        x: a.x + (b.x - a.x) * t,
+        y,
+    }
 }
 
 #[cfg(test)]
@@ -165,20 +181,40 @@ mod tests {
     fn a_line_inside_stays_one_piece() {
         let pts = [px(1.0, 1.0), px(2.0, 3.0), px(9.0, 9.0)];
         let pieces = R.line(&pts);
-        assert_eq!(pieces, vec![Piece { start: 0.0, points: pts.to_vec() }]);
+        assert_eq!(
+            pieces,
+            vec![Piece {
+                start: 0.0,
+                points: pts.to_vec()
+            }]
+        );
     }
 
     #[test]
     fn a_ring_around_the_rect_becomes_the_rect() {
-        let ring = [px(-5.0, -5.0), px(15.0, -5.0), px(15.0, 15.0), px(-5.0, 15.0), px(-5.0, -5.0)];
+        let ring = [
+            px(-5.0, -5.0),
+            px(15.0, -5.0),
+            px(15.0, 15.0),
+            px(-5.0, 15.0),
+            px(-5.0, -5.0),
+        ];
         let out = R.ring(&ring);
         assert_eq!(out.len(), 4);
-        assert!(out.iter().all(|p| (p.x == 0.0 || p.x == 10.0) && (p.y == 0.0 || p.y == 10.0)));
+        assert!(
+            out.iter()
+                .all(|p| (p.x == 0.0 || p.x == 10.0) && (p.y == 0.0 || p.y == 10.0))
+        );
     }
 
     #[test]
     fn a_ring_outside_vanishes() {
-        let ring = [px(20.0, 20.0), px(30.0, 20.0), px(30.0, 30.0), px(20.0, 20.0)];
+        let ring = [
+            px(20.0, 20.0),
+            px(30.0, 20.0),
+            px(30.0, 30.0),
+            px(20.0, 20.0),
+        ];
         assert!(R.ring(&ring).is_empty());
     }
 }

@@ -56,7 +56,12 @@ pub enum TileImage {
 }
 
 /// Draws the chosen layers (already in draw order) onto one tile.
-pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> TileImage {
+pub fn render_tile(
+    catalog: &Catalog,
+    layers: &[&Layer],
+    tile: TileCoord,
+    scale: Scale,
+) -> TileImage {
     let k = tile.world_tiles() * f64::from(scale.pixels());
     let bounds = tile.bounds();
     let work: Vec<(&Layer, Vec<usize>)> = layers
@@ -78,10 +83,18 @@ pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale:
     if let Some(bg) = catalog.background {
         pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
     }
-    let mut canvas = Canvas { pixmap: &mut pixmap, origin: bounds.min, k, scale: scale.factor() as f32 };
+    let mut canvas = Canvas {
+        pixmap: &mut pixmap,
+        origin: bounds.min,
+        k,
+        scale: scale.factor() as f32,
+    };
     for (layer, hits) in work {
         let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
-        let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
+        let clip = ClipRect {
+            lo: -margin,
+            hi: f64::from(size) + margin,
+        };
         for i in hits {
             let f = &layer.features()[i];
             canvas.draw(&f.shape, layer.style_of(f), clip);
@@ -91,7 +104,12 @@ pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale:
 }
 
 /// Renders and encodes a tile; an empty tile is encoded as the background alone.
-pub fn render_png(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> Result<Vec<u8>, EncodeError> {
+pub fn render_png(
+    catalog: &Catalog,
+    layers: &[&Layer],
+    tile: TileCoord,
+    scale: Scale,
+) -> Result<Vec<u8>, EncodeError> {
     match render_tile(catalog, layers, tile, scale) {
         TileImage::Drawn(p) => encode_png(p),
         TileImage::Empty => solid_png(catalog.background, scale.pixels()),
@@ -109,7 +127,10 @@ struct Canvas<'a> {
 
 impl Canvas<'_> {
     fn px(&self, p: WorldPoint) -> Px {
-        Px { x: (p.x - self.origin.x) * self.k, y: (p.y - self.origin.y) * self.k }
+        Px {
+            x: (p.x - self.origin.x) * self.k,
+            y: (p.y - self.origin.y) * self.k,
+        }
     }
 
     fn project(&self, pts: &[WorldPoint]) -> Vec<Px> {
@@ -144,7 +165,9 @@ impl Canvas<'_> {
     }
 
     fn fill_polygon(&mut self, rings: &[Vec<Px>], fill: Option<Color>, clip: ClipRect) {
-        let Some(c) = fill.filter(|c| c.a > 0) else { return };
+        let Some(c) = fill.filter(|c| c.a > 0) else {
+            return;
+        };
         let mut b = PathBuilder::new();
         for ring in rings {
             let clipped = clip.ring(ring);
@@ -157,7 +180,13 @@ impl Canvas<'_> {
             }
         }
         if let Some(path) = b.finish() {
-            self.pixmap.fill_path(&path, &symbol::paint(c), FillRule::EvenOdd, Transform::identity(), None);
+            self.pixmap.fill_path(
+                &path,
+                &symbol::paint(c),
+                FillRule::EvenOdd,
+                Transform::identity(),
+                None,
+            );
         }
     }
 

@@ -74,9 +74,19 @@ impl TileRange {
         let (a, b) = (clamp(r.min), clamp(r.max));
         // `containing` only fails for z > MAX_ZOOM, which `min` rules out here.
         let z = z.min(super::MAX_ZOOM);
-        let lo = TileCoord::containing(a, z).map(|t| (t.x(), t.y())).unwrap_or((0, 0));
-        let hi = TileCoord::containing(b, z).map(|t| (t.x(), t.y())).unwrap_or((0, 0));
-        Self { z, min_x: lo.0, min_y: lo.1, max_x: hi.0, max_y: hi.1 }
+        let lo = TileCoord::containing(a, z)
+            .map(|t| (t.x(), t.y()))
+            .unwrap_or((0, 0));
+        let hi = TileCoord::containing(b, z)
+            .map(|t| (t.x(), t.y()))
+            .unwrap_or((0, 0));
+        Self {
+            z,
+            min_x: lo.0,
+            min_y: lo.1,
+            max_x: hi.0,
+            max_y: hi.1,
+        }
     }
 
     /// Number of tiles in the range.

@@ -5,12 +5,12 @@ Usage:
     python3 geodata/tools/build_layers.py [SOURCES_DIR]
 
 SOURCES_DIR defaults to ../../../shared/geodata-sources relative to this
-script (i.e. /work/shared/geodata-sources when the repo is /work/main).
+script (the shared/ directory beside the project's checkout).
 Output goes to the directory above this script (geodata/).
 
 What it does (Python 3 standard library only):
   * writes one GeoJSON FeatureCollection per layer (json indent=1,
-    ensure_ascii=False); every feature is copied unchanged ("id",
+    ensure_ascii=False; files with over 500 kB of coordinates one feature a line); every feature is copied unchanged ("id",
     properties and geometry), only the FeatureCollection's "name" /
     "description" are adapted for the subsets taken from places.geojson;
   * splits places.geojson by feature id / kind and fails unless every one
@@ -202,7 +202,14 @@ def verify_layer(out_fc, in_fc, label):
 
 
 def write_fc(path, fc):
-    text = json.dumps(fc, indent=1, ensure_ascii=False) + "\n"
+    # Large files are written one feature per line: the 1.5 MB world layer would grow to
+    # 4.6 MB pretty-printed, and tessera parses it at every start.
+    if sum(len(f["geometry"]["coordinates"].__repr__()) for f in fc["features"]) > 500_000:
+        head = {k: v for k, v in fc.items() if k != "features"}
+        lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in fc["features"]]
+        text = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n' + ",\n".join(lines) + "\n]}\n"
+    else:
+        text = json.dumps(fc, indent=1, ensure_ascii=False) + "\n"
     path.write_text(text, encoding="utf-8")
     # Read back: must parse and be value-identical to what we meant to write.
     check(load_json(path) == fc, f"{path.name}: read-back differs")

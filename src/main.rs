@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tessera: {e:#}");
+            eprintln!("tessera: {e}");
             ExitCode::FAILURE
         }
     }

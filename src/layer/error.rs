@@ -17,7 +17,7 @@ pub enum FeatureProblem {
     )]
     UnsupportedType(&'static str),
     /// A position with fewer than two numbers.
-    #[error("position {path} has {len} number(s); a position needs longitude and latitude")]
+    #[error("{path} has {len} number(s); a position needs longitude and latitude")]
     ShortPosition {
         /// Where the position is, e.g. `coordinates[0][3]`.
         path: String,
@@ -25,15 +25,13 @@ pub enum FeatureProblem {
         len: usize,
     },
     /// A coordinate that is NaN or infinite.
-    #[error("position {path} is not finite")]
+    #[error("{path} has a coordinate that is not finite")]
     NonFinite {
         /// Where the position is.
         path: String,
     },
     /// A coordinate outside -180..180 / -90..90.
-    #[error(
-        "position {path} [{lon}, {lat}] is out of range (longitude -180..180, latitude -90..90)"
-    )]
+    #[error("{path} = [{lon}, {lat}] is out of range (longitude -180..180, latitude -90..90)")]
     OutOfRange {
         /// Where the position is.
         path: String,

@@ -102,12 +102,22 @@ fn tile_features(c: &mut Criterion) {
     );
     group.finish();
 
+    // The golden tiles of tests/integration/golden.rs, then a tile of the synthetic data.
     let mut group = c.benchmark_group("render_png");
-    let all = small.select(None).unwrap_or_else(|e| panic!("{e}"));
-    group.bench_function(format!("default data, all layers, {t12}"), |b| {
-        b.iter(|| black_box(render_png(&small, &all, black_box(t12), Scale::X1)))
-    });
-    let all_large = large.select(None).unwrap_or_else(|e| panic!("{e}"));
+    let all = small.select(None).unwrap();
+    for (tile, scale) in [
+        ("6/38/25", Scale::X1),
+        ("6/38/25", Scale::X2),
+        ("9/308/201", Scale::X1),
+        ("12/2466/1605", Scale::X1),
+        ("12/2467/1604", Scale::X1),
+    ] {
+        let t: TileCoord = tile.parse().unwrap();
+        group.bench_function(format!("default data, golden {t} {scale:?}"), |b| {
+            b.iter(|| black_box(render_png(&small, &all, black_box(t), scale)))
+        });
+    }
+    let all_large = large.select(None).unwrap();
     group.bench_function(format!("synthetic data, all layers, {t12}"), |b| {
         b.iter(|| black_box(render_png(&large, &all_large, black_box(t12), Scale::X1)))
     });

@@ -103,7 +103,11 @@ pub async fn items(
         links.push(json!({ "href": href(params.offset + page.len()), "rel": "next", "type": GEOJSON, "title": "next page" }));
     }
     if params.offset > 0 {
-        let prev = params.offset.saturating_sub(params.limit);
+        // From past the end, "previous" is the last page.
+        let prev = params
+            .offset
+            .min(matched.len())
+            .saturating_sub(params.limit);
         links.push(
             json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }),
         );
@@ -278,13 +282,15 @@ impl ItemsQuery {
 }
 
 fn parse_count(name: &str, v: &str) -> Result<usize, ApiError> {
-    if v.is_empty() || v.len() > 12 || !v.bytes().all(|b| b.is_ascii_digit()) {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::param(
             name,
             format!("'{}' is not a non-negative integer", truncate(v)),
         ));
     }
-    v.parse().map_err(|_| ApiError::param(name, "too large"))
+    // Too large for usize means "as many as you have": a huge limit is lowered like any limit
+    // above the maximum, and a huge offset is past the end.
+    Ok(v.parse().unwrap_or(usize::MAX))
 }
 
 fn truncate(v: &str) -> String {

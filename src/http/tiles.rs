@@ -21,6 +21,9 @@ pub async fn raster(
     let Path((z, x, file)) =
         path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
     let (y, scale) = split_file(&file)?;
+    if y.contains('@') {
+        return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
+    }
     let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
     let layers_param = layers_param(query.as_deref())?;
     let layer_ids = select_ids(&state, layers_param.as_deref())?;

@@ -50,7 +50,7 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
             return Err(bad(format!("minzoom {minzoom} is above maxzoom {maxzoom}")));
         }
         let path = dir.join(&entry.file);
-        let features = read_features(&path)?;
+        let features = read_features(&path, entry.id_property.as_deref())?;
         let meta = LayerMeta {
             id: entry.id.clone(),
             title: entry.title.clone().unwrap_or_else(|| entry.id.clone()),
@@ -106,6 +106,7 @@ fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
             let file = p.file_name()?.to_string_lossy().to_string();
             Some(LayerEntry {
                 id: id_from_stem(&stem),
+                id_property: None,
                 title: Some(stem),
                 file,
                 description: None,
@@ -153,7 +154,7 @@ fn read_text(path: &Path) -> Result<String, LoadError> {
 }
 
 /// Reads one GeoJSON file and validates each of its features.
-fn read_features(path: &Path) -> Result<Vec<Feature>, LoadError> {
+fn read_features(path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_owned(),
         source,
@@ -202,7 +203,7 @@ fn read_features(path: &Path) -> Result<Vec<Feature>, LoadError> {
                 id: raw_id.as_ref().map(super::feature::id_text),
                 problem,
             };
-            let f = feature(v, index).map_err(err)?;
+            let f = feature(v, index, id_property).map_err(err)?;
             if !ids.insert(f.id_text()) {
                 return Err(err(FeatureProblem::DuplicateId(f.id_text())));
             }
@@ -211,7 +212,11 @@ fn read_features(path: &Path) -> Result<Vec<Feature>, LoadError> {
         .collect()
 }
 
-fn feature(v: serde_json::Value, index: usize) -> Result<Feature, FeatureProblem> {
+fn feature(
+    v: serde_json::Value,
+    index: usize,
+    id_property: Option<&str>,
+) -> Result<Feature, FeatureProblem> {
     let f: geojson::Feature =
         serde_json::from_value(v).map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
     let g = f.geometry.ok_or(FeatureProblem::NoGeometry)?;
@@ -222,7 +227,7 @@ fn feature(v: serde_json::Value, index: usize) -> Result<Feature, FeatureProblem
     let id = match f.id {
         Some(geojson::feature::Id::String(s)) => serde_json::Value::String(s),
         Some(geojson::feature::Id::Number(n)) => serde_json::Value::Number(n),
-        None => match properties.get("id") {
+        None => match properties.get(id_property.unwrap_or("id")) {
             Some(v @ (serde_json::Value::String(_) | serde_json::Value::Number(_))) => v.clone(),
             _ => serde_json::Value::from(index),
         },

@@ -31,6 +31,9 @@ pub struct LayerEntry {
     pub id: String,
     /// GeoJSON file, relative to the manifest.
     pub file: String,
+    /// Property whose value is the feature id (in `/items/{fid}`), for files whose features
+    /// carry no GeoJSON `id`; without it, the `id` property, else the index in the file.
+    pub id_property: Option<String>,
     /// Human title.
     pub title: Option<String>,
     /// What the layer shows and how far it can be trusted.

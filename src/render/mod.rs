@@ -212,3 +212,135 @@ impl Canvas<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::{Feature, LayerMeta};
+    use crate::style::StyleSpec;
+    use crate::tile::LonLat;
+
+    /// One layer with a point at (lon, lat) and a line from it to one degree east.
+    fn point_and_line(lon: f64, lat: f64, dash: Option<Vec<f32>>) -> Catalog {
+        let p = LonLat::new(lon, lat).to_world();
+        let q = LonLat::new(lon + 1.0, lat).to_world();
+        let feature = |shape, i: usize| Feature {
+            id: serde_json::Value::from(i),
+            properties: Default::default(),
+            geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
+            shape,
+            style: 0,
+        };
+        let features = vec![
+            feature(Shape::Points(vec![p]), 0),
+            feature(Shape::Lines(vec![vec![p, q]]), 1),
+        ];
+        let meta = LayerMeta {
+            id: "p".into(),
+            title: "p".into(),
+            description: String::new(),
+            attribution: String::new(),
+            license: String::new(),
+            minzoom: 0,
+            maxzoom: 20,
+            order: 0,
+        };
+        let spec = StyleSpec {
+            fill: Some(Color::rgba(255, 0, 0, 255)),
+            stroke: Some(Color::rgba(0, 0, 255, 255)),
+            stroke_width: Some(2.0),
+            size: Some(10.0),
+            dash,
+            ..StyleSpec::default()
+        };
+        Catalog::new(
+            None,
+            None,
+            None,
+            None,
+            None,
+            vec![Layer::new(meta, features, &spec, &[])],
+        )
+    }
+
+    fn pixel(p: &Pixmap, x: u32, y: u32) -> [u8; 4] {
+        p.pixel(x, y).map_or([0; 4], |c| {
+            let c = c.demultiply();
+            [c.red(), c.green(), c.blue(), c.alpha()]
+        })
+    }
+
+    fn draw(c: &Catalog, tile: TileCoord) -> Pixmap {
+        let layers = c.select(None).unwrap();
+        match render_tile(c, &layers, tile, Scale::X1) {
+            TileImage::Drawn(p) => p,
+            TileImage::Empty => unreachable!("tile {tile} came out empty"),
+        }
+    }
+
+    #[test]
+    fn a_symbol_on_a_tile_edge_is_drawn_whole_on_both_tiles() {
+        // A point exactly on the meridian between two z4 tiles: half a symbol on each.
+        let c = point_and_line(0.0, 10.0, None);
+        let w = LonLat::new(0.0, 10.0).to_world();
+        let left = TileCoord::containing(WorldPoint::new(w.x - 1e-9, w.y), 4).unwrap();
+        let right = TileCoord::containing(w, 4).unwrap();
+        assert_eq!(right.x(), left.x() + 1);
+        let y = ((w.y * 16.0).fract() * 256.0) as u32;
+        let (l, r) = (draw(&c, left), draw(&c, right));
+        // 2 px either side of the edge and 2 px above the line drawn from the point, the
+        // symbol's red fill (radius 5 px, 2 px outline).
+        let red = |p: [u8; 4]| p[0] > 200 && p[1] < 40 && p[2] < 60;
+        assert!(
+            red(pixel(&l, 254, y - 2)),
+            "left tile: {:?}",
+            pixel(&l, 254, y - 2)
+        );
+        assert!(
+            red(pixel(&r, 1, y - 2)),
+            "right tile: {:?}",
+            pixel(&r, 1, y - 2)
+        );
+    }
+
+    #[test]
+    fn an_empty_area_is_reported_empty() {
+        let c = point_and_line(36.8, 36.2, None);
+        let layers = c.select(None).unwrap();
+        let far = TileCoord::new(8, 0, 0).unwrap();
+        assert!(matches!(
+            render_tile(&c, &layers, far, Scale::X1),
+            TileImage::Empty
+        ));
+    }
+
+    #[test]
+    fn dashes_continue_across_a_tile_edge() {
+        // A dashed line from 0.5 W to 0.5 E crosses the edge between two z6 tiles: sampled
+        // along the line on both tiles, the dashes follow one 7-on 5-off pattern measured from
+        // the line's start, instead of restarting at the edge.
+        let c = point_and_line(-0.5, 10.0, Some(vec![7.0, 5.0]));
+        let w = LonLat::new(0.0, 10.0).to_world();
+        let right = TileCoord::containing(w, 6).unwrap();
+        let left = TileCoord::new(6, u64::from(right.x() - 1), u64::from(right.y())).unwrap();
+        let y = ((w.y * 64.0).fract() * 256.0) as u32;
+        let (l, r) = (draw(&c, left), draw(&c, right));
+        let blue = |p: &Pixmap, x: u32| pixel(p, x, y)[2] > 128 && pixel(p, x, y)[0] < 128;
+        let start = LonLat::new(-0.5, 10.0).to_world().x * 64.0 * 256.0;
+        let edge = f64::from(right.x()) * 256.0;
+        let check = |p: &Pixmap, x: u32, world_x: f64| {
+            let phase = (world_x + 0.5 - start).rem_euclid(12.0);
+            // Skip the anti-aliased pixels at each dash end.
+            if phase > 1.0 && (phase - 7.0).abs() > 1.0 && phase < 11.0 {
+                assert_eq!(blue(p, x), phase < 7.0, "x={x} phase={phase:.1}");
+            }
+        };
+        // The line runs 22.7 px either side of the edge; the symbol sits at its start.
+        for x in 238..256u32 {
+            check(&l, x, edge - 256.0 + f64::from(x));
+        }
+        for x in 0..20u32 {
+            check(&r, x, edge + f64::from(x));
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! Helpers shared by the integration tests: one real server per test binary, HTTP requests that
+//! return 4xx bodies instead of errors, PNG decoding, and the truth computed from the files in
+//! `geodata/` and from the Web Mercator formula, independently of the library.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The repository's default geodata directory.
+pub fn geodata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")
+}
+
+/// Base URL (`http://127.0.0.1:PORT`, no trailing slash) of the server shared by every test.
+///
+/// The server runs the library's real router over the default geodata, on a port the OS picks,
+/// in a tokio runtime on a background thread that lives as long as the test binary.
+pub fn server() -> &'static str {
+    static BASE: OnceLock<String> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
+        let settings = tessera::http::Settings {
+            max_zoom: 20,
+            items_limit: 100,
+            items_max_limit: 10_000,
+            public_url: None,
+        };
+        let state = tessera::http::AppState::new(catalog, settings).expect("state");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind 127.0.0.1:0");
+                tx.send(listener.local_addr().expect("local addr"))
+                    .expect("send address");
+                axum::serve(listener, tessera::http::app(state))
+                    .await
+                    .expect("serve");
+            });
+        });
+        // The listener is bound before the address is sent, so the server is ready now.
+        let addr = rx.recv().expect("the server thread reports its address");
+        format!("http://{addr}")
+    })
+}
+
+/// A URL on the shared server.
+pub fn url(path: &str) -> String {
+    format!("{}{path}", server())
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: ureq::http::HeaderMap,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A header's value as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts an error answer: the status, `application/json`, and a body with `code`, a
+    /// non-empty `description` and the same `status`. Returns the description.
+    pub fn assert_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(self.status, status, "status; body: {}", self.text());
+        assert!(
+            self.header("content-type").starts_with("application/json"),
+            "content type {:?}",
+            self.header("content-type")
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "{body}");
+        assert_eq!(body["status"], status, "{body}");
+        let description = body["description"].as_str().unwrap_or("").to_owned();
+        assert!(!description.is_empty(), "{body}");
+        description
+    }
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent()
+    })
+}
+
+fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>, what: &str) -> Reply {
+    let mut response = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_else(|e| panic!("{what}: reading the body: {e}"));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// GET an absolute URL.
+pub fn get_url(url: &str) -> Reply {
+    read(agent().get(url).call(), url)
+}
+
+/// GET a path on the shared server.
+pub fn get(path: &str) -> Reply {
+    get_url(&url(path))
+}
+
+/// GET a path on the shared server with extra request headers.
+pub fn get_with(path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = agent().get(url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    read(req.call(), path)
+}
+
+/// POST with an empty body to a path on the shared server.
+pub fn post(path: &str) -> Reply {
+    read(agent().post(url(path)).send_empty(), path)
+}
+
+/// A decoded PNG, as 8-bit RGBA.
+#[derive(Debug)]
+pub struct Image {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// RGBA8, row by row.
+    pub rgba: Vec<u8>,
+}
+
+impl Image {
+    /// The pixel at column `x`, row `y`.
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        assert!(
+            x < self.width && y < self.height,
+            "({x}, {y}) is off the image"
+        );
+        let i = ((y * self.width + x) * 4) as usize;
+        [
+            self.rgba[i],
+            self.rgba[i + 1],
+            self.rgba[i + 2],
+            self.rgba[i + 3],
+        ]
+    }
+}
+
+/// Decodes a PNG into RGBA8 (refusing other layouts, which tessera never writes).
+pub fn decode_png(bytes: &[u8]) -> Image {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("a valid PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
+    let info = reader.next_frame(&mut buf).expect("a valid PNG frame");
+    assert_eq!(info.color_type, png::ColorType::Rgba, "colour type");
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "bit depth");
+    buf.truncate(info.buffer_size());
+    Image {
+        width: info.width,
+        height: info.height,
+        rgba: buf,
+    }
+}
+
+/// GETs a tile path and asserts a PNG answer of `size` x `size` pixels.
+pub fn get_tile(path: &str, size: u32) -> Image {
+    let reply = get(path);
+    assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+    assert_eq!(reply.header("content-type"), "image/png", "{path}");
+    let image = decode_png(&reply.body);
+    assert_eq!((image.width, image.height), (size, size), "{path}");
+    image
+}
+
+/// Web Mercator: global pixel position of a WGS84 point at zoom `z`, on 256-pixel tiles
+/// (x from the antimeridian eastwards, y from the north edge southwards).
+pub fn mercator_px(lon: f64, lat: f64, z: u8) -> (f64, f64) {
+    let world = 256.0 * 2f64.powi(i32::from(z));
+    let sin = lat.to_radians().sin();
+    let x = (lon + 180.0) / 360.0 * world;
+    let y = (0.5 - ((1.0 + sin) / (1.0 - sin)).ln() / (4.0 * std::f64::consts::PI)) * world;
+    (x, y)
+}
+
+/// Parses `#rgb`, `#rrggbb` or `#rrggbbaa`.
+pub fn hex(text: &str) -> [u8; 4] {
+    let h = text.trim_start_matches('#');
+    let h: String = if h.len() == 3 {
+        h.chars().flat_map(|c| [c, c]).collect()
+    } else {
+        h.to_owned()
+    };
+    let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).expect("hex colour");
+    [
+        byte(0),
+        byte(2),
+        byte(4),
+        if h.len() == 8 { byte(6) } else { 255 },
+    ]
+}
+
+/// Whether every channel differs by at most `tolerance`.
+pub fn close(a: [u8; 4], b: [u8; 4], tolerance: u8) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tolerance)
+}
+
+/// Squared RGB distance.
+pub fn distance2(a: [u8; 4], b: [u8; 4]) -> i32 {
+    (0..3)
+        .map(|i| (i32::from(a[i]) - i32::from(b[i])).pow(2))
+        .sum()
+}
+
+/// `geodata/layers.toml`, parsed.
+pub fn manifest() -> toml::Table {
+    let text = std::fs::read_to_string(geodata().join("layers.toml")).expect("layers.toml");
+    text.parse().expect("layers.toml parses")
+}
+
+/// The background colour that layers.toml gives.
+pub fn background() -> [u8; 4] {
+    hex(manifest()["background"].as_str().expect("background"))
+}
+
+/// A layer's entry in layers.toml.
+pub fn layer_entry(id: &str) -> toml::Table {
+    manifest()["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter_map(toml::Value::as_table)
+        .find(|l| l["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("no layer {id} in layers.toml"))
+        .clone()
+}
+
+/// A style key (a colour) of a layer in layers.toml.
+pub fn layer_color(id: &str, key: &str) -> [u8; 4] {
+    hex(layer_entry(id)["style"][key].as_str().expect("colour"))
+}
+
+/// A GeoJSON file of the default geodata, parsed.
+pub fn geojson(file: &str) -> Value {
+    let bytes = std::fs::read(geodata().join(file)).expect("geojson file");
+    serde_json::from_slice(&bytes).expect("geojson parses")
+}
+
+/// The `features` array of a GeoJSON file of the default geodata.
+pub fn features(file: &str) -> Vec<Value> {
+    geojson(file)["features"]
+        .as_array()
+        .expect("features")
+        .clone()
+}
+
+/// Longitude and latitude of a Point feature.
+pub fn point(feature: &Value) -> (f64, f64) {
+    let c = &feature["geometry"]["coordinates"];
+    (
+        c[0].as_f64().expect("longitude"),
+        c[1].as_f64().expect("latitude"),
+    )
+}

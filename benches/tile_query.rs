@@ -8,11 +8,7 @@
 //!
 //! Run: `cargo bench --bench tile_query`.
 
-#![allow(
-    clippy::panic,
-    clippy::unwrap_used,
-    reason = "a benchmark stops loudly when its data is missing"
-)]
+#![allow(clippy::panic, clippy::unwrap_used, reason = "a benchmark stops loudly when its data is missing")]
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -56,15 +52,11 @@ fn layer<'a>(c: &'a Catalog, id: &str) -> &'a Layer {
 
 fn brute_force(l: &Layer, tile: TileCoord) -> usize {
     let b = tile.bounds();
-    l.features()
-        .iter()
-        .filter(|f| f.shape.bounds().intersects(&b))
-        .count()
+    l.features().iter().filter(|f| f.shape.bounds().intersects(&b)).count()
 }
 
 fn tile_features(c: &mut Criterion) {
-    let small = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let small = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")).unwrap_or_else(|e| panic!("{e}"));
     let large = load_dir(&bench_data()).unwrap_or_else(|e| panic!("{e}"));
     // Termanin's tile at z12 and Idlib's at z10.
     let t12: TileCoord = "12/2466/1605".parse().unwrap_or_else(|e| panic!("{e}"));
@@ -72,34 +64,24 @@ fn tile_features(c: &mut Criterion) {
 
     let cases = [
         ("default towns (1,683 points)", layer(&small, "towns")),
-        (
-            "default report-places (10 points)",
-            layer(&small, "report-places"),
-        ),
+        ("default report-places (10 points)", layer(&small, "report-places")),
         ("synthetic events (50,000 points)", layer(&large, "events")),
         ("synthetic roads (2,000 lines)", layer(&large, "roads")),
-        (
-            "synthetic districts (500 polygons)",
-            layer(&large, "districts"),
-        ),
+        ("synthetic districts (500 polygons)", layer(&large, "districts")),
     ];
     let mut group = c.benchmark_group("tile_features");
     for (name, l) in cases {
         for t in [t12, t10] {
-            eprintln!(
-                "{name} at {t}: {} features in the tile",
-                l.query(&t.bounds()).len()
-            );
+            eprintln!("{name} at {t}: {} features in the tile", l.query(&t.bounds()).len());
             group.bench_function(format!("{name}, index, {t}"), |b| {
                 b.iter(|| black_box(l.query(&black_box(t).bounds())))
             });
         }
     }
     let events = layer(&large, "events");
-    group.bench_function(
-        format!("synthetic events (50,000 points), brute force, {t12}"),
-        |b| b.iter(|| black_box(brute_force(events, black_box(t12)))),
-    );
+    group.bench_function(format!("synthetic events (50,000 points), brute force, {t12}"), |b| {
+        b.iter(|| black_box(brute_force(events, black_box(t12))))
+    });
     group.finish();
 
     // The golden tiles of tests/integration/golden.rs, then a tile of the synthetic data.

@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, FileConfig, defaults};
+use crate::events::{EventStore, ImportError, SqliteStore, StoreError, read_events};
 use crate::layer::{Catalog, LoadError, SelectError, load_dir};
 use crate::render::{EncodeError, Scale, render_png};
 use crate::tile::{TileCoord, TileParseError};
@@ -28,6 +29,18 @@ pub enum Command {
     Check(GeodataArg),
     /// Render one tile to a PNG file.
     Render(RenderArgs),
+    /// Import events from a GeoJSON file into the event store.
+    Import(ImportArgs),
+}
+
+/// Flags of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// GeoJSON FeatureCollection (or Feature) of events.
+    pub file: PathBuf,
+    /// Directory of the server's own state, where the event store lives.
+    #[arg(long, env = "TESSERA_DATA", default_value = defaults::DATA)]
+    pub data: PathBuf,
 }
 
 /// Flags of `serve`; each also comes from an environment variable.
@@ -51,6 +64,10 @@ pub struct ServeArgs {
     /// Base URL for links and TileJSON, when behind a proxy [default: from the Host header].
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Bearer token that event writes must carry; prefer the environment variable, which
+    /// stays out of the process list [default: none, writes refused].
+    #[arg(long, env = "TESSERA_WRITE_TOKEN", hide_env_values = true)]
+    pub write_token: Option<crate::config::Secret>,
 }
 
 /// The geodata directory flag.
@@ -98,6 +115,12 @@ pub enum CliError {
     /// PNG encoding failed.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// The event store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An events file could not be read.
+    #[error(transparent)]
+    Import(#[from] ImportError),
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -121,6 +144,7 @@ impl ServeArgs {
             data: self.data.clone(),
             max_zoom: self.max_zoom,
             public_url: self.public_url.clone(),
+            write_token: self.write_token.clone(),
             ..FileConfig::default()
         };
         file.overlay(flags).resolve()
@@ -145,13 +169,7 @@ pub fn load(dir: &Path) -> Result<Catalog, LoadError> {
 pub fn check(args: &GeodataArg) -> Result<(), CliError> {
     let catalog = load_dir(&args.geodata)?;
     for l in catalog.layers() {
-        println!(
-            "ok  {:<24} {:>6} features  z{}-{}",
-            l.meta.id,
-            l.features().len(),
-            l.meta.minzoom,
-            l.meta.maxzoom
-        );
+        println!("ok  {:<24} {:>6} features  z{}-{}", l.meta.id, l.features().len(), l.meta.minzoom, l.meta.maxzoom);
     }
     println!(
         "{}: {} layers, {} features, all valid",
@@ -167,24 +185,71 @@ pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     let tile: TileCoord = args.tile.parse()?;
     let catalog = load_dir(&args.geodata)?;
     let layers = catalog.select(args.layers.as_deref())?;
-    let scale = if args.scale == 2 {
-        Scale::X2
-    } else {
-        Scale::X1
-    };
+    let scale = if args.scale == 2 { Scale::X2 } else { Scale::X1 };
     let png = render_png(&catalog, &layers, tile, scale)?;
     let suffix = if scale == Scale::X2 { "@2x" } else { "" };
-    let path = args.output.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "{}-{}-{}{suffix}.png",
-            tile.z(),
-            tile.x(),
-            tile.y()
-        ))
-    });
-    std::fs::write(&path, png).map_err(|source| CliError::Write {
-        path: path.clone(),
-        source,
-    })?;
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}-{}-{}{suffix}.png", tile.z(), tile.x(), tile.y())));
+    std::fs::write(&path, png).map_err(|source| CliError::Write { path: path.clone(), source })?;
     Ok(path)
+}
+
+/// Opens the event store under the data directory and imports the catalog's seed events that
+/// were never imported before.
+pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliError> {
+    let store = SqliteStore::open(data)?;
+    if let Some(seed) = &catalog.events_seed {
+        let report = read_events(seed)?;
+        if let Some((i, id, errs)) = report.refused.first() {
+            let what = errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; ");
+            return Err(CliError::Import(ImportError::Format {
+                path: seed.clone(),
+                reason: format!("feature {i}{}: {what}", id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default()),
+            }));
+        }
+        let source = seed.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+        let added = store.seed(&source, report.valid)?;
+        if added > 0 {
+            tracing::info!(file = %seed.display(), added, "seed events imported");
+        }
+    }
+    tracing::info!(dir = %data.display(), events = store.len(), "event store open");
+    Ok(store)
+}
+
+/// `tessera import`: stores every valid event of a file, one at a time, and says what it took
+/// and what it refused and why.
+pub fn import(args: &ImportArgs) -> Result<(usize, usize), CliError> {
+    let report = read_events(&args.file)?;
+    let store = SqliteStore::open(&args.data)?;
+    let mut refused = report.refused.len();
+    for (i, id, errs) in &report.refused {
+        for e in errs {
+            println!(
+                "refused feature {i}{}: {}: {}",
+                id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default(),
+                e.field,
+                e.problem
+            );
+        }
+    }
+    let mut taken = 0;
+    for e in report.valid {
+        let id = e.id.clone();
+        match store.insert(vec![e]) {
+            Ok(_) => taken += 1,
+            Err(StoreError::Conflict(id)) => {
+                refused += 1;
+                println!("refused event {id}: an event with this id is already stored");
+            }
+            Err(other) => {
+                println!("stopped at event {}: {other}", id.unwrap_or_default());
+                return Err(other.into());
+            }
+        }
+    }
+    println!("{}: imported {taken} event(s), refused {refused}", args.file.display());
+    Ok((taken, refused))
 }

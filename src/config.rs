@@ -20,6 +20,45 @@ pub mod defaults {
     pub const ITEMS_LIMIT: usize = 100;
     /// Largest `limit` honoured; larger values are lowered to it.
     pub const ITEMS_MAX_LIMIT: usize = 10_000;
+    /// Largest request body accepted, in bytes.
+    pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+    /// Most events in one batch (a FeatureCollection posted at once).
+    pub const MAX_BATCH: usize = 1_000;
+}
+
+/// A secret that never shows in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The secret itself, for comparison only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
 }
 
 /// The settings as a config file may give them; every key optional.
@@ -40,6 +79,12 @@ pub struct FileConfig {
     pub items_max_limit: Option<usize>,
     /// See [`Config::public_url`].
     pub public_url: Option<String>,
+    /// See [`Config::write_token`].
+    pub write_token: Option<Secret>,
+    /// See [`Config::max_body_bytes`].
+    pub max_body_bytes: Option<usize>,
+    /// See [`Config::max_batch`].
+    pub max_batch: Option<usize>,
 }
 
 /// Everything `tessera serve` runs with.
@@ -60,6 +105,12 @@ pub struct Config {
     /// Base URL used in links and TileJSON (e.g. `https://maps.example.org`); when absent, the
     /// request's `Host` header decides.
     pub public_url: Option<String>,
+    /// Bearer token that event writes must carry; writes are refused when it is absent.
+    pub write_token: Option<Secret>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most events in one posted FeatureCollection.
+    pub max_batch: usize,
 }
 
 /// A setting that cannot be used.
@@ -94,14 +145,9 @@ pub enum ConfigError {
 impl FileConfig {
     /// Reads a config file.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            source: Box::new(e),
-        })
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), source: Box::new(e) })
     }
 
     /// Lays `over` on top of `self`: every key `over` sets wins.
@@ -114,6 +160,9 @@ impl FileConfig {
             items_limit: over.items_limit.or(self.items_limit),
             items_max_limit: over.items_max_limit.or(self.items_max_limit),
             public_url: over.public_url.or(self.public_url),
+            write_token: over.write_token.or(self.write_token),
+            max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+            max_batch: over.max_batch.or(self.max_batch),
         }
     }
 
@@ -132,9 +181,7 @@ impl FileConfig {
             });
         }
         let items_max_limit = self.items_max_limit.unwrap_or(defaults::ITEMS_MAX_LIMIT);
-        let items_limit = self
-            .items_limit
-            .unwrap_or(defaults::ITEMS_LIMIT.min(items_max_limit));
+        let items_limit = self.items_limit.unwrap_or(defaults::ITEMS_LIMIT.min(items_max_limit));
         if items_limit == 0 || items_limit > items_max_limit {
             return Err(ConfigError::Invalid {
                 key: "items_limit",
@@ -150,7 +197,23 @@ impl FileConfig {
                 reason: format!("'{u}' must start with http:// or https://"),
             });
         }
+        let write_token = self.write_token.filter(|t| !t.expose().is_empty());
+        if let Some(t) = &write_token
+            && (t.expose().len() < 16 || !t.expose().bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::Invalid {
+                key: "write_token",
+                reason: "must be at least 16 printable ASCII characters without spaces".into(),
+            });
+        }
+        let positive = |key: &'static str, v: Option<usize>, default: usize| match v.unwrap_or(default) {
+            0 => Err(ConfigError::Invalid { key, reason: "must be at least 1".into() }),
+            n => Ok(n),
+        };
         Ok(Config {
+            write_token,
+            max_body_bytes: positive("max_body_bytes", self.max_body_bytes, defaults::MAX_BODY_BYTES)?,
+            max_batch: positive("max_batch", self.max_batch, defaults::MAX_BATCH)?,
             listen,
             geodata: self.geodata.unwrap_or_else(|| defaults::GEODATA.into()),
             data: self.data.unwrap_or_else(|| defaults::DATA.into()),
@@ -168,16 +231,9 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file_and_defaults_fill_the_rest() {
-        let file: FileConfig =
-            toml::from_str("listen = \"127.0.0.1:9000\"\nmax_zoom = 12").unwrap_or_default();
-        let flags = FileConfig {
-            max_zoom: Some(14),
-            ..FileConfig::default()
-        };
-        let c = file
-            .overlay(flags)
-            .resolve()
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let file: FileConfig = toml::from_str("listen = \"127.0.0.1:9000\"\nmax_zoom = 12").unwrap_or_default();
+        let flags = FileConfig { max_zoom: Some(14), ..FileConfig::default() };
+        let c = file.overlay(flags).resolve().unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.max_zoom, 14);
         assert_eq!(c.geodata, PathBuf::from("geodata"));
@@ -185,14 +241,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let bad = FileConfig {
-            listen: Some("localhost".into()),
-            ..FileConfig::default()
-        };
-        assert!(matches!(
-            bad.resolve(),
-            Err(ConfigError::Invalid { key: "listen", .. })
-        ));
+        let bad = FileConfig { listen: Some("localhost".into()), ..FileConfig::default() };
+        assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: "listen", .. })));
         assert!(toml::from_str::<FileConfig>("colour = 1").is_err());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod http;
 pub mod layer;
 pub mod render;

@@ -9,8 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -28,18 +27,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // variables still apply.
     let command = match cli.command {
         Some(c) => c,
-        None => Cli::parse_from(["tessera", "serve"])
-            .command
-            .unwrap_or(Command::Serve(ServeArgs::default())),
+        None => Cli::parse_from(["tessera", "serve"]).command.unwrap_or(Command::Serve(ServeArgs::default())),
     };
     match command {
         Command::Serve(args) => {
             let config = args.resolve()?;
             let catalog = tessera::cli::load(&config.geodata)?;
+            let events = std::sync::Arc::new(tessera::cli::open_events(&config.data, &catalog)?);
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(tessera::http::serve(config, catalog))?;
+            runtime.block_on(tessera::http::serve(config, catalog, events))?;
         }
         Command::Check(args) => tessera::cli::check(&args)?,
+        Command::Import(args) => {
+            let (_, refused) = tessera::cli::import(&args)?;
+            if refused > 0 {
+                anyhow::bail!("{refused} event(s) refused");
+            }
+        }
         Command::Render(args) => {
             let path = tessera::cli::render(&args)?;
             println!("{}", path.display());

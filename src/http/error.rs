@@ -9,12 +9,24 @@
 //! | 400 | `invalid_parameter` | a bad `bbox`, `limit`, `offset` or `f`, or an unknown parameter on items |
 //! | 404 | `not_found` | an unknown collection, feature or route |
 //! | 405 | `method_not_allowed` | a method the route does not take |
+//! | 400 | `invalid_json` | a request body that is not JSON (or not UTF-8), or nested too deeply |
+//! | 401 | `unauthorized` | a write without `Authorization: Bearer <token>`, or with a wrong token |
+//! | 403 | `writes_disabled` | a write while no write token is configured |
+//! | 409 | `conflict` | a new event whose id is taken |
+//! | 412 | `precondition_failed` | `If-Match` names a version that is no longer current |
+//! | 413 | `payload_too_large` | a body above the size limit, or a batch above the batch limit |
+//! | 415 | `unsupported_media_type` | a body that is not `application/json`, `application/geo+json` or, for PATCH, `application/merge-patch+json` |
+//! | 422 | `invalid_event` | a body that is JSON but not a valid event; `errors` lists each field and its problem |
+//! | 428 | `precondition_required` | PUT, PATCH or DELETE without `If-Match` |
 //! | 500 | `internal` | a failure inside the server; the details go to the log only |
+//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only); reads keep working |
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::events::FieldError;
 
 /// An answer other than success.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +57,40 @@ pub enum ApiError {
     /// The route does not take this method.
     #[error("this route does not take that method")]
     MethodNotAllowed,
+    /// The body is not JSON, not UTF-8, or nested too deeply.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// No or wrong bearer token.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// No token is configured, so no write is accepted.
+    #[error(
+        "writes are disabled: start the server with TESSERA_WRITE_TOKEN set (or write_token in the config file) and send it as 'Authorization: Bearer <token>'"
+    )]
+    WritesDisabled,
+    /// The id of a new event is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` is stale.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// `If-Match` is missing.
+    #[error(
+        "this write needs an If-Match header with the event's ETag (from GET), or If-Match: * to overwrite whatever is there"
+    )]
+    PreconditionRequired,
+    /// The body or batch is too large.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body's media type is not accepted.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body is JSON but not a valid event.
+    #[error("the event is not valid: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))]
+    InvalidEvent(Vec<FieldError>),
+    /// The store cannot write now.
+    #[error("the event database cannot accept writes right now; reads keep working")]
+    StorageUnavailable(String),
     /// A server-side failure; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -53,10 +99,7 @@ pub enum ApiError {
 impl ApiError {
     /// A bad query parameter.
     pub fn param(name: &str, reason: impl Into<String>) -> Self {
-        Self::InvalidParameter {
-            name: name.chars().take(64).collect(),
-            reason: reason.into(),
-        }
+        Self::InvalidParameter { name: name.chars().take(64).collect(), reason: reason.into() }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -68,6 +111,16 @@ impl ApiError {
             Self::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "invalid_parameter"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::WritesDisabled => (StatusCode::FORBIDDEN, "writes_disabled"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
+            Self::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required"),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
+            Self::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -83,10 +136,6 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (
-            status,
-            Json(json!({ "code": code, "description": description, "status": status.as_u16() })),
-        )
-            .into_response()
+        (status, Json(json!({ "code": code, "description": description, "status": status.as_u16() }))).into_response()
     }
 }

@@ -34,12 +34,7 @@ pub async fn collections(
 ) -> Result<Json<Value>, ApiError> {
     json_only(q.as_deref())?;
     let base = state.base_url(&headers);
-    let list: Vec<Value> = state
-        .catalog
-        .layers()
-        .iter()
-        .map(|l| describe(l, &base))
-        .collect();
+    let list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
     Ok(Json(json!({
         "links": [
             { "href": format!("{base}/collections"), "rel": "self", "type": "application/json", "title": "the collections" },
@@ -68,11 +63,7 @@ pub async fn items(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let layer = find_layer(&state, path)?;
-    let params = ItemsQuery::parse(
-        q.as_deref(),
-        state.settings.items_limit,
-        state.settings.items_max_limit,
-    )?;
+    let params = ItemsQuery::parse(q.as_deref(), state.settings.items_limit, state.settings.items_max_limit)?;
     let matched: Vec<usize> = match &params.bbox {
         None => (0..layer.features().len()).collect(),
         Some(boxes) => {
@@ -82,35 +73,23 @@ pub async fn items(
             all
         }
     };
-    let page: Vec<Value> = matched
-        .iter()
-        .skip(params.offset)
-        .take(params.limit)
-        .map(|&i| feature_json(&layer.features()[i]))
-        .collect();
+    let page: Vec<Value> =
+        matched.iter().skip(params.offset).take(params.limit).map(|&i| feature_json(&layer.features()[i])).collect();
     let base = state.base_url(&headers);
-    let href = |offset: usize| {
-        params.href(
-            &format!("{base}/collections/{}/items", layer.meta.id),
-            offset,
-        )
-    };
+    let href = |offset: usize| params.href(&format!("{base}/collections/{}/items", layer.meta.id), offset);
     let mut links = vec![
         json!({ "href": href(params.offset), "rel": "self", "type": GEOJSON, "title": "this page" }),
         json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }),
     ];
     if params.offset + page.len() < matched.len() {
-        links.push(json!({ "href": href(params.offset + page.len()), "rel": "next", "type": GEOJSON, "title": "next page" }));
+        links.push(
+            json!({ "href": href(params.offset + page.len()), "rel": "next", "type": GEOJSON, "title": "next page" }),
+        );
     }
     if params.offset > 0 {
         // From past the end, "previous" is the last page.
-        let prev = params
-            .offset
-            .min(matched.len())
-            .saturating_sub(params.limit);
-        links.push(
-            json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }),
-        );
+        let prev = params.offset.min(matched.len()).saturating_sub(params.limit);
+        links.push(json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }));
     }
     let body = json!({
         "type": "FeatureCollection",
@@ -130,17 +109,10 @@ pub async fn item(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
-    let Path((id, fid)) =
-        path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
-    let layer = state
-        .catalog
-        .layer(&id)
-        .ok_or_else(|| unknown_collection(&id))?;
+    let Path((id, fid)) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    let layer = state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
     let feature = layer.feature_by_id(&fid).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "collection '{id}' has no feature '{}'",
-            fid.chars().take(64).collect::<String>()
-        ))
+        ApiError::NotFound(format!("collection '{id}' has no feature '{}'", fid.chars().take(64).collect::<String>()))
     })?;
     let base = state.base_url(&headers);
     let mut body = feature_json(feature);
@@ -151,22 +123,13 @@ pub async fn item(
     Ok(geojson_response(&body))
 }
 
-fn find_layer(
-    state: &AppState,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<&Layer, ApiError> {
+fn find_layer(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Layer, ApiError> {
     let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
-    state
-        .catalog
-        .layer(&id)
-        .ok_or_else(|| unknown_collection(&id))
+    state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))
 }
 
 fn unknown_collection(id: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "no collection '{}'; see /collections",
-        id.chars().take(64).collect::<String>()
-    ))
+    ApiError::NotFound(format!("no collection '{}'; see /collections", id.chars().take(64).collect::<String>()))
 }
 
 /// Refuses `f=` values other than `json`; every other parameter is ignored.
@@ -208,18 +171,11 @@ fn feature_json(f: &Feature) -> Value {
 }
 
 fn geojson_response(body: &Value) -> Response {
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
-        body.to_string(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body.to_string()).into_response()
 }
 
 fn encode_segment(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .unwrap_or_default()
-        .trim_start_matches('=')
-        .replace('+', "%20")
+    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').replace('+', "%20")
 }
 
 /// The parameters of an items query, validated.
@@ -233,34 +189,19 @@ struct ItemsQuery {
 
 impl ItemsQuery {
     fn parse(q: Option<&str>, default_limit: usize, max_limit: usize) -> Result<Self, ApiError> {
-        let mut out = Self {
-            bbox: None,
-            bbox_text: None,
-            limit: default_limit,
-            offset: 0,
-        };
+        let mut out = Self { bbox: None, bbox_text: None, limit: default_limit, offset: 0 };
         for (k, v) in query_pairs(q)? {
             match k.as_str() {
                 "bbox" => {
                     out.bbox = Some(parse_bbox(&v)?);
                     out.bbox_text = Some(v);
                 }
-                "limit" => {
-                    let n = parse_count("limit", &v)?;
-                    if n == 0 {
-                        return Err(ApiError::param("limit", "must be at least 1"));
-                    }
-                    // OGC API - Features: a limit above the maximum is lowered, not refused.
-                    out.limit = n.min(max_limit);
-                }
+                "limit" => out.limit = parse_limit(&v, max_limit)?,
                 "offset" => out.offset = parse_count("offset", &v)?,
                 "f" if v == "json" => {}
                 "f" => return Err(ApiError::param("f", "only f=json is served here")),
                 other => {
-                    return Err(ApiError::param(
-                        other,
-                        "unknown parameter; items take bbox, limit, offset and f",
-                    ));
+                    return Err(ApiError::param(other, "unknown parameter; items take bbox, limit, offset and f"));
                 }
             }
         }
@@ -274,19 +215,22 @@ impl ItemsQuery {
         }
         pairs.push(("limit", self.limit.to_string()));
         pairs.push(("offset", offset.to_string()));
-        format!(
-            "{path}?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
-        )
+        format!("{path}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
     }
 }
 
-fn parse_count(name: &str, v: &str) -> Result<usize, ApiError> {
+/// A `limit`: at least 1; above the maximum it is lowered to it, as OGC API - Features asks.
+pub(crate) fn parse_limit(v: &str, max_limit: usize) -> Result<usize, ApiError> {
+    match parse_count("limit", v)? {
+        0 => Err(ApiError::param("limit", "must be at least 1")),
+        n => Ok(n.min(max_limit)),
+    }
+}
+
+/// A non-negative integer parameter.
+pub(crate) fn parse_count(name: &str, v: &str) -> Result<usize, ApiError> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::param(
-            name,
-            format!("'{}' is not a non-negative integer", truncate(v)),
-        ));
+        return Err(ApiError::param(name, format!("'{}' is not a non-negative integer", truncate(v))));
     }
     // Too large for usize means "as many as you have": a huge limit is lowered like any limit
     // above the maximum, and a huge offset is past the end.
@@ -298,7 +242,7 @@ fn truncate(v: &str) -> String {
 }
 
 /// `minLon,minLat,maxLon,maxLat` (or the six-number form with heights, which are ignored).
-fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
+pub(crate) fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
     let bad = |why: &str| ApiError::param("bbox", format!("'{}' {why}", truncate(v)));
     let nums: Vec<f64> = v
         .split(',')
@@ -316,36 +260,16 @@ fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
     if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x))
         || ![south, north].iter().all(|y| (-90.0..=90.0).contains(y))
     {
-        return Err(bad(
-            "is out of range: longitudes -180..180, latitudes -90..90",
-        ));
+        return Err(bad("is out of range: longitudes -180..180, latitudes -90..90"));
     }
     if south > north {
         return Err(bad("has its south edge north of its north edge"));
     }
     Ok(if west <= east {
-        vec![LonLatBBox {
-            west,
-            south,
-            east,
-            north,
-        }]
+        vec![LonLatBBox { west, south, east, north }]
     } else {
         // Crosses the antimeridian: two boxes.
-        vec![
-            LonLatBBox {
-                west,
-                south,
-                east: 180.0,
-                north,
-            },
-            LonLatBBox {
-                west: -180.0,
-                south,
-                east,
-                north,
-            },
-        ]
+        vec![LonLatBBox { west, south, east: 180.0, north }, LonLatBBox { west: -180.0, south, east, north }]
     })
 }
 
@@ -357,19 +281,8 @@ mod tests {
     fn bbox_forms() {
         assert_eq!(parse_bbox("36,35,37,36").map(|b| b.len()).ok(), Some(1));
         assert_eq!(parse_bbox("170,-10,-170,10").map(|b| b.len()).ok(), Some(2));
-        assert_eq!(
-            parse_bbox("36,35,0,37,36,100").map(|b| b.len()).ok(),
-            Some(1)
-        );
-        for bad in [
-            "",
-            "1,2,3",
-            "a,b,c,d",
-            "0,0,200,1",
-            "0,10,1,5",
-            "0,0,1,inf",
-            "0,0,1,NaN",
-        ] {
+        assert_eq!(parse_bbox("36,35,0,37,36,100").map(|b| b.len()).ok(), Some(1));
+        for bad in ["", "1,2,3", "a,b,c,d", "0,0,200,1", "0,10,1,5", "0,0,1,inf", "0,0,1,NaN"] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
         }
     }

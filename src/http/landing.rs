@@ -15,18 +15,12 @@ pub async fn landing(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let f = query_pairs(q.as_deref())?
-        .into_iter()
-        .find(|(k, _)| k == "f")
-        .map(|(_, v)| v);
+    let f = query_pairs(q.as_deref())?.into_iter().find(|(k, _)| k == "f").map(|(_, v)| v);
     let wants_html = match f.as_deref() {
         Some("json") => false,
         Some("html") => true,
         Some(_) => return Err(ApiError::param("f", "use f=json or f=html")),
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|a| a.to_str().ok())
-            .is_some_and(|a| a.contains("text/html")),
+        None => headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html")),
     };
     let vary = [(header::VARY, HeaderValue::from_static("Accept"))];
     let base = state.base_url(&headers);

@@ -4,6 +4,7 @@
 //! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
 
 mod error;
+mod events;
 mod features;
 mod landing;
 mod tiles;
@@ -13,13 +14,15 @@ pub use error::ApiError;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, header};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
+use crate::events::EventStore;
 use crate::layer::Catalog;
 use crate::render::{EncodeError, Scale, solid_png};
 
@@ -34,6 +37,12 @@ pub struct Settings {
     pub items_max_limit: usize,
     /// Base URL for links, when configured.
     pub public_url: Option<String>,
+    /// Token that event writes must carry; `None` refuses every write.
+    pub write_token: Option<Secret>,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Most events in one batch.
+    pub max_batch: usize,
 }
 
 impl From<&Config> for Settings {
@@ -43,6 +52,9 @@ impl From<&Config> for Settings {
             items_limit: c.items_limit,
             items_max_limit: c.items_max_limit,
             public_url: c.public_url.clone(),
+            write_token: c.write_token.clone(),
+            max_body_bytes: c.max_body_bytes,
+            max_batch: c.max_batch,
         }
     }
 }
@@ -51,22 +63,26 @@ impl From<&Config> for Settings {
 #[derive(Debug, Clone)]
 pub struct AppState {
     catalog: Arc<Catalog>,
+    events: Arc<dyn EventStore>,
     settings: Arc<Settings>,
     /// Pre-encoded background-only tiles, at 1x and 2x.
     empty: Arc<[Vec<u8>; 2]>,
+    /// Pre-encoded transparent tiles (empty overlays), at 1x and 2x.
+    clear: Arc<[Vec<u8>; 2]>,
 }
 
 impl AppState {
     /// Prepares the state, encoding the empty tiles once.
-    pub fn new(catalog: Catalog, settings: Settings) -> Result<Self, EncodeError> {
-        let empty = [
-            solid_png(catalog.background, Scale::X1.pixels())?,
-            solid_png(catalog.background, Scale::X2.pixels())?,
-        ];
+    pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, settings: Settings) -> Result<Self, EncodeError> {
+        let empty =
+            [solid_png(catalog.background, Scale::X1.pixels())?, solid_png(catalog.background, Scale::X2.pixels())?];
+        let clear = [solid_png(None, Scale::X1.pixels())?, solid_png(None, Scale::X2.pixels())?];
         Ok(Self {
             catalog: Arc::new(catalog),
+            events,
             settings: Arc::new(settings),
             empty: Arc::new(empty),
+            clear: Arc::new(clear),
         })
     }
 
@@ -78,11 +94,7 @@ impl AppState {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-            })
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
             .unwrap_or("localhost");
         format!("http://{host}")
     }
@@ -90,16 +102,19 @@ impl AppState {
 
 /// The router with every route.
 pub fn app(state: AppState) -> Router {
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods([
-        Method::GET,
-        Method::HEAD,
-        Method::OPTIONS,
-    ]);
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
     Router::new()
         .route("/", get(landing::landing))
         .route("/health", get(landing::health))
         .route("/conformance", get(features::conformance))
         .route("/collections", get(features::collections))
+        .route("/collections/events", get(events::collection))
+        .route("/collections/events/items", get(events::items).post(events::create))
+        .route(
+            "/collections/events/items/{fid}",
+            get(events::item).put(events::replace).patch(events::patch).delete(events::delete),
+        )
+        .route("/overlays/events/{z}/{x}/{file}", get(tiles::overlay))
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/items", get(features::items))
         .route("/collections/{id}/items/{fid}", get(features::item))
@@ -107,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{z}/{x}/{file}", get(tiles::raster))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -120,18 +136,16 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Loads nothing, binds nothing: serves `catalog` on `config.listen` until Ctrl-C or SIGTERM.
-pub async fn serve(config: Config, catalog: Catalog) -> std::io::Result<()> {
+/// Serves `catalog` and `events` on `config.listen` until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(catalog, Settings::from(&config)).map_err(std::io::Error::other)?;
-    println!(
-        "tessera is serving {} at http://{addr}/ (open it in a browser)",
-        config.geodata.display()
-    );
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown())
-        .await
+    let state = AppState::new(catalog, events, Settings::from(&config)).map_err(std::io::Error::other)?;
+    if config.write_token.is_none() {
+        tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
+    }
+    println!("tessera is serving {} at http://{addr}/ (open it in a browser)", config.geodata.display());
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
 }
 
 async fn shutdown() {

@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{ApiError, AppState, query_pairs};
+use crate::events::{self, EventFilter, TimeSpan};
 use crate::layer::{Layer, SelectError};
-use crate::render::{Scale, TileImage, encode_png, render_tile};
+use crate::render::{OVERLAY_REACH_PX, Scale, TileImage, encode_png, render_overlay, render_tile};
 use crate::tile::{TileCoord, TileError, TileParseError};
 
 /// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png`, optional `?layers=a,b`.
@@ -18,8 +19,7 @@ pub async fn raster(
     path: Result<Path<(String, String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Path((z, x, file)) =
-        path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
     let (y, scale) = split_file(&file)?;
     if y.contains('@') {
         return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
@@ -30,10 +30,7 @@ pub async fn raster(
 
     let st = state.clone();
     let image = tokio::task::spawn_blocking(move || {
-        let layers: Vec<&Layer> = layer_ids
-            .iter()
-            .filter_map(|id| st.catalog.layer(id))
-            .collect();
+        let layers: Vec<&Layer> = layer_ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
         match render_tile(&st.catalog, &layers, tile, scale) {
             TileImage::Empty => Ok(None),
             TileImage::Drawn(p) => encode_png(p).map(Some),
@@ -47,10 +44,7 @@ pub async fn raster(
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
         ],
         body,
     )
@@ -90,18 +84,12 @@ fn parse_tile(z: &str, x: &str, y: &str, max_zoom: u8) -> Result<TileCoord, ApiE
 /// The `layers` parameter of a tile or TileJSON request; other parameters are ignored (so that
 /// cache-busting parameters do no harm).
 fn layers_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
-    Ok(query_pairs(query)?
-        .into_iter()
-        .rev()
-        .find(|(k, _)| k == "layers")
-        .map(|(_, v)| v))
+    Ok(query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v))
 }
 
 fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<String>, ApiError> {
     let chosen = state.catalog.select(list).map_err(|e| match e {
-        SelectError::Unknown(_) => {
-            ApiError::UnknownLayer(format!("{e}; see /collections for the layers"))
-        }
+        SelectError::Unknown(_) => ApiError::UnknownLayer(format!("{e}; see /collections for the layers")),
         SelectError::Empty => ApiError::UnknownLayer(e.to_string()),
     })?;
     Ok(chosen.into_iter().map(|l| l.meta.id.clone()).collect())
@@ -115,23 +103,12 @@ pub async fn tilejson(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let list = layers_param(query.as_deref())?;
     let ids = select_ids(&state, list.as_deref())?;
-    let layers: Vec<&Layer> = ids
-        .iter()
-        .filter_map(|id| state.catalog.layer(id))
-        .collect();
+    let layers: Vec<&Layer> = ids.iter().filter_map(|id| state.catalog.layer(id)).collect();
     let c = &state.catalog;
     let max_zoom = state.settings.max_zoom;
-    let min_zoom = layers
-        .iter()
-        .map(|l| l.meta.minzoom)
-        .min()
-        .unwrap_or(0)
-        .min(max_zoom);
+    let min_zoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom);
     let suffix = match &list {
-        Some(l) => format!(
-            "?{}",
-            serde_urlencoded::to_string([("layers", l)]).unwrap_or_default()
-        ),
+        Some(l) => format!("?{}", serde_urlencoded::to_string([("layers", l)]).unwrap_or_default()),
         None => String::new(),
     };
     let [lon, lat, zoom] = c.center();
@@ -149,4 +126,67 @@ pub async fn tilejson(
         "center": [lon, lat, zoom.clamp(f64::from(min_zoom), f64::from(max_zoom))],
         "tileSize": 256,
     })))
+}
+
+/// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,
+/// with `datetime=` (or `from=`/`to=`) and `kind=` filters.
+pub async fn overlay(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    let (y, scale) = split_file(&file)?;
+    if y.contains('@') {
+        return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
+    }
+    let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+    let filter = overlay_filter(query.as_deref())?;
+    let st = state.clone();
+    let image = tokio::task::spawn_blocking(move || {
+        let rect = events::fetch_rect(tile, OVERLAY_REACH_PX);
+        let markers = events::cluster(&st.events.select(&rect, &filter), tile.z());
+        match render_overlay(&markers, tile, scale) {
+            TileImage::Empty => Ok(None),
+            TileImage::Drawn(p) => encode_png(p).map(Some),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("overlay task for {tile}: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("{tile}: {e}")))?;
+    let body = image.unwrap_or_else(|| state.clear[usize::from(scale == Scale::X2)].clone());
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The `datetime`, `from`, `to` and `kind` parameters of an overlay; others are ignored.
+pub(crate) fn overlay_filter(query: Option<&str>) -> Result<EventFilter, ApiError> {
+    let mut filter = EventFilter::default();
+    let (mut from, mut to) = (None, None);
+    for (k, v) in query_pairs(query)? {
+        match k.as_str() {
+            "datetime" => filter.time = Some(super::events::parse_datetime("datetime", &v)?),
+            "from" if !v.is_empty() => from = Some(super::events::parse_datetime("from", &v)?.start),
+            "to" if !v.is_empty() => to = Some(super::events::parse_datetime("to", &v)?.end),
+            "kind" if !v.is_empty() => filter.kinds = Some(super::events::parse_kinds(&v)?),
+            _ => {}
+        }
+    }
+    if from.is_some() || to.is_some() {
+        if filter.time.is_some() {
+            return Err(ApiError::param("datetime", "give either datetime or from/to, not both"));
+        }
+        let span = TimeSpan { start: from.unwrap_or(i64::MIN), end: to.unwrap_or(i64::MAX) };
+        if span.end < span.start {
+            return Err(ApiError::param("to", "is before from"));
+        }
+        filter.time = Some(span);
+    }
+    Ok(filter)
 }

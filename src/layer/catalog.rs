@@ -15,6 +15,8 @@ pub struct Catalog {
     pub description: String,
     /// Colour behind every layer; `None` for transparent.
     pub background: Option<Color>,
+    /// GeoJSON file of events to import into the event store once, if any.
+    pub events_seed: Option<std::path::PathBuf>,
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
     bounds: LonLatBBox,
@@ -31,31 +33,16 @@ impl Catalog {
         bounds: Option<LonLatBBox>,
         layers: Vec<Layer>,
     ) -> Self {
-        let world = LonLatBBox {
-            west: -180.0,
-            south: -85.051_129,
-            east: 180.0,
-            north: 85.051_129,
-        };
-        let data_bounds = layers
-            .iter()
-            .filter_map(Layer::bounds)
-            .reduce(LonLatBBox::union);
+        let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
+        let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);
-        let center = center.unwrap_or([
-            (bounds.west + bounds.east) / 2.0,
-            (bounds.south + bounds.north) / 2.0,
-            2.0,
-        ]);
-        let by_id = layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.meta.id.clone(), i))
-            .collect();
+        let center = center.unwrap_or([(bounds.west + bounds.east) / 2.0, (bounds.south + bounds.north) / 2.0, 2.0]);
+        let by_id = layers.iter().enumerate().map(|(i, l)| (l.meta.id.clone(), i)).collect();
         Self {
             title: title.unwrap_or_else(|| "tessera".into()),
             description: description.unwrap_or_default(),
             background,
+            events_seed: None,
             layers,
             by_id,
             bounds,
@@ -132,17 +119,9 @@ impl Catalog {
             if name.is_empty() {
                 return Err(SelectError::Empty);
             }
-            let i = *self
-                .by_id
-                .get(name)
-                .ok_or_else(|| SelectError::Unknown(name.chars().take(64).collect()))?;
+            let i = *self.by_id.get(name).ok_or_else(|| SelectError::Unknown(name.chars().take(64).collect()))?;
             chosen[i] = true;
         }
-        Ok(self
-            .layers
-            .iter()
-            .zip(chosen)
-            .filter_map(|(l, c)| c.then_some(l))
-            .collect())
+        Ok(self.layers.iter().zip(chosen).filter_map(|(l, c)| c.then_some(l)).collect())
     }
 }

@@ -12,9 +12,7 @@ pub enum FeatureProblem {
     #[error("has no geometry")]
     NoGeometry,
     /// A geometry type that tessera does not draw.
-    #[error(
-        "geometry type {0} is not supported (use Point, LineString, Polygon or their Multi- forms)"
-    )]
+    #[error("geometry type {0} is not supported (use Point, LineString, Polygon or their Multi- forms)")]
     UnsupportedType(&'static str),
     /// A position with fewer than two numbers.
     #[error("{path} has {len} number(s); a position needs longitude and latitude")]

@@ -92,84 +92,56 @@ pub fn id_text(id: &serde_json::Value) -> String {
 pub fn validate_geometry(g: &GeometryValue) -> Result<Shape, FeatureProblem> {
     let path = "coordinates";
     match g {
-        GeometryValue::Point { coordinates } => {
-            Ok(Shape::Points(vec![position(coordinates, path)?]))
-        }
+        GeometryValue::Point { coordinates } => Ok(Shape::Points(vec![position(coordinates, path)?])),
         GeometryValue::MultiPoint { coordinates } => coordinates
             .iter()
             .enumerate()
             .map(|(i, p)| position(p, &format!("{path}[{i}]")))
             .collect::<Result<_, _>>()
             .map(Shape::Points),
-        GeometryValue::LineString { coordinates } => {
-            Ok(Shape::Lines(vec![line(coordinates, path)?]))
-        }
+        GeometryValue::LineString { coordinates } => Ok(Shape::Lines(vec![line(coordinates, path)?])),
         GeometryValue::MultiLineString { coordinates } => coordinates
             .iter()
             .enumerate()
             .map(|(i, l)| line(l, &format!("{path}[{i}]")))
             .collect::<Result<_, _>>()
             .map(Shape::Lines),
-        GeometryValue::Polygon { coordinates } => {
-            Ok(Shape::Polygons(vec![polygon(coordinates, path)?]))
-        }
+        GeometryValue::Polygon { coordinates } => Ok(Shape::Polygons(vec![polygon(coordinates, path)?])),
         GeometryValue::MultiPolygon { coordinates } => coordinates
             .iter()
             .enumerate()
             .map(|(i, p)| polygon(p, &format!("{path}[{i}]")))
             .collect::<Result<_, _>>()
             .map(Shape::Polygons),
-        GeometryValue::GeometryCollection { .. } => {
-            Err(FeatureProblem::UnsupportedType(g.type_name()))
-        }
+        GeometryValue::GeometryCollection { .. } => Err(FeatureProblem::UnsupportedType(g.type_name())),
     }
 }
 
 fn position(p: &Position, path: &str) -> Result<WorldPoint, FeatureProblem> {
     let s = p.as_slice();
     if s.len() < 2 {
-        return Err(FeatureProblem::ShortPosition {
-            path: path.to_owned(),
-            len: s.len(),
-        });
+        return Err(FeatureProblem::ShortPosition { path: path.to_owned(), len: s.len() });
     }
     let (lon, lat) = (s[0], s[1]);
     if !s.iter().all(|v| v.is_finite()) {
-        return Err(FeatureProblem::NonFinite {
-            path: path.to_owned(),
-        });
+        return Err(FeatureProblem::NonFinite { path: path.to_owned() });
     }
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-        return Err(FeatureProblem::OutOfRange {
-            path: path.to_owned(),
-            lon,
-            lat,
-        });
+        return Err(FeatureProblem::OutOfRange { path: path.to_owned(), lon, lat });
     }
     Ok(LonLat::new(lon, lat).to_world())
 }
 
 fn line(ps: &[Position], path: &str) -> Result<Vec<WorldPoint>, FeatureProblem> {
     if ps.len() < 2 {
-        return Err(FeatureProblem::TooFewPositions {
-            path: path.to_owned(),
-            len: ps.len(),
-            min: 2,
-        });
+        return Err(FeatureProblem::TooFewPositions { path: path.to_owned(), len: ps.len(), min: 2 });
     }
-    ps.iter()
-        .enumerate()
-        .map(|(i, p)| position(p, &format!("{path}[{i}]")))
-        .collect()
+    ps.iter().enumerate().map(|(i, p)| position(p, &format!("{path}[{i}]"))).collect()
 }
 
 fn polygon(rings: &[Vec<Position>], path: &str) -> Result<Vec<Vec<WorldPoint>>, FeatureProblem> {
     if rings.is_empty() {
-        return Err(FeatureProblem::TooFewPositions {
-            path: path.to_owned(),
-            len: 0,
-            min: 4,
-        });
+        return Err(FeatureProblem::TooFewPositions { path: path.to_owned(), len: 0, min: 4 });
     }
     rings
         .iter()
@@ -177,11 +149,7 @@ fn polygon(rings: &[Vec<Position>], path: &str) -> Result<Vec<Vec<WorldPoint>>, 
         .map(|(i, ring)| {
             let rpath = format!("{path}[{i}]");
             if ring.len() < 4 {
-                return Err(FeatureProblem::TooFewPositions {
-                    path: rpath,
-                    len: ring.len(),
-                    min: 4,
-                });
+                return Err(FeatureProblem::TooFewPositions { path: rpath, len: ring.len(), min: 4 });
             }
             if ring.first().map(|p| &p.as_slice()[..2.min(p.len())])
                 != ring.last().map(|p| &p.as_slice()[..2.min(p.len())])
@@ -204,38 +172,20 @@ mod tests {
     #[test]
     fn refuses_bad_rings_and_positions() {
         let unclosed = ring(&[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]);
-        assert!(matches!(
-            validate_geometry(&unclosed),
-            Err(FeatureProblem::UnclosedRing { .. })
-        ));
+        assert!(matches!(validate_geometry(&unclosed), Err(FeatureProblem::UnclosedRing { .. })));
         let short = ring(&[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]);
-        assert!(matches!(
-            validate_geometry(&short),
-            Err(FeatureProblem::TooFewPositions { len: 3, min: 4, .. })
-        ));
+        assert!(matches!(validate_geometry(&short), Err(FeatureProblem::TooFewPositions { len: 3, min: 4, .. })));
         let nan = GeometryValue::new_point([f64::NAN, 0.0]);
-        assert!(matches!(
-            validate_geometry(&nan),
-            Err(FeatureProblem::NonFinite { .. })
-        ));
+        assert!(matches!(validate_geometry(&nan), Err(FeatureProblem::NonFinite { .. })));
         let one = GeometryValue::new_line_string([[0.0, 0.0]]);
-        assert!(matches!(
-            validate_geometry(&one),
-            Err(FeatureProblem::TooFewPositions { .. })
-        ));
+        assert!(matches!(validate_geometry(&one), Err(FeatureProblem::TooFewPositions { .. })));
         let gc = GeometryValue::new_geometry_collection(Vec::<geojson::Geometry>::new());
-        assert_eq!(
-            validate_geometry(&gc),
-            Err(FeatureProblem::UnsupportedType("GeometryCollection"))
-        );
+        assert_eq!(validate_geometry(&gc), Err(FeatureProblem::UnsupportedType("GeometryCollection")));
     }
 
     #[test]
     fn the_path_names_the_bad_position() {
-        let g = GeometryValue::new_multi_line_string([
-            vec![[0.0, 0.0], [1.0, 1.0]],
-            vec![[0.0, 0.0], [200.0, 1.0]],
-        ]);
+        let g = GeometryValue::new_multi_line_string([vec![[0.0, 0.0], [1.0, 1.0]], vec![[0.0, 0.0], [200.0, 1.0]]]);
         match validate_geometry(&g) {
             Err(FeatureProblem::OutOfRange { path, .. }) => assert_eq!(path, "coordinates[1][1]"),
             other => unreachable!("unexpected {other:?}"),

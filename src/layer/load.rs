@@ -19,33 +19,23 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
     let manifest_path = dir.join(MANIFEST);
     let manifest = if manifest_path.exists() {
         let text = read_text(&manifest_path)?;
-        toml::from_str::<Manifest>(&text).map_err(|e| LoadError::Manifest {
-            path: manifest_path.clone(),
-            source: Box::new(e),
-        })?
+        toml::from_str::<Manifest>(&text)
+            .map_err(|e| LoadError::Manifest { path: manifest_path.clone(), source: Box::new(e) })?
     } else {
         manifest_from_files(dir)?
     };
     let mut seen = HashSet::new();
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for (i, entry) in manifest.layers.iter().enumerate() {
-        let bad = |reason: String| LoadError::ManifestLayer {
-            path: manifest_path.clone(),
-            layer: entry.id.clone(),
-            reason,
-        };
+        let bad =
+            |reason: String| LoadError::ManifestLayer { path: manifest_path.clone(), layer: entry.id.clone(), reason };
         if !valid_layer_id(&entry.id) {
-            return Err(bad(
-                "the id must be 1-64 characters of a-z, 0-9, '-' and '_'".into(),
-            ));
+            return Err(bad("the id must be 1-64 characters of a-z, 0-9, '-' and '_'".into()));
         }
         if !seen.insert(entry.id.clone()) {
             return Err(bad("the id is used by another layer".into()));
         }
-        let (minzoom, maxzoom) = (
-            entry.minzoom.unwrap_or(0),
-            entry.maxzoom.unwrap_or(crate::tile::MAX_ZOOM),
-        );
+        let (minzoom, maxzoom) = (entry.minzoom.unwrap_or(0), entry.maxzoom.unwrap_or(crate::tile::MAX_ZOOM));
         if minzoom > maxzoom {
             return Err(bad(format!("minzoom {minzoom} is above maxzoom {maxzoom}")));
         }
@@ -64,36 +54,19 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
         layers.push(Layer::new(meta, features, &entry.style, &entry.rules));
     }
     layers.sort_by_key(|l| l.meta.order);
-    let bounds = manifest
-        .bounds
-        .map(|[west, south, east, north]| LonLatBBox {
-            west,
-            south,
-            east,
-            north,
-        });
-    Ok(Catalog::new(
-        manifest.title,
-        manifest.description,
-        manifest.background,
-        manifest.center,
-        bounds,
-        layers,
-    ))
+    let bounds = manifest.bounds.map(|[west, south, east, north]| LonLatBBox { west, south, east, north });
+    let mut catalog =
+        Catalog::new(manifest.title, manifest.description, manifest.background, manifest.center, bounds, layers);
+    catalog.events_seed = manifest.events.map(|f| dir.join(f));
+    Ok(catalog)
 }
 
 fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
-    let io = |source| LoadError::Io {
-        path: dir.to_owned(),
-        source,
-    };
+    let io = |source| LoadError::Io { path: dir.to_owned(), source };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case("geojson"))
-        })
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("geojson")))
         .collect();
     files.sort();
     if files.is_empty() {
@@ -120,55 +93,35 @@ fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
             })
         })
         .collect();
-    Ok(Manifest {
-        title: None,
-        description: None,
-        background: None,
-        center: None,
-        bounds: None,
-        layers,
-    })
+    Ok(Manifest { title: None, description: None, background: None, center: None, bounds: None, events: None, layers })
 }
 
 /// A URL-safe layer id from a file name: lower case, other characters turned into `-`.
 fn id_from_stem(stem: &str) -> String {
     let id: String = stem
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '-' })
         .take(64)
         .collect();
-    if id.is_empty() { "layer".into() } else { id }
+    if id.is_empty() {
+        "layer".into()
+    } else if super::manifest::RESERVED_IDS.contains(&id.as_str()) {
+        format!("{id}-layer")
+    } else {
+        id
+    }
 }
 
 fn read_text(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
 }
 
 /// Reads one GeoJSON file and validates each of its features.
 fn read_features(path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
     let root: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|source| LoadError::Json {
-            path: path.to_owned(),
-            source,
-        })?;
-    let kind = root
-        .get("type")
-        .and_then(|t| t.as_str())
-        .unwrap_or("")
-        .to_owned();
+        serde_json::from_slice(&bytes).map_err(|source| LoadError::Json { path: path.to_owned(), source })?;
+    let kind = root.get("type").and_then(|t| t.as_str()).unwrap_or("").to_owned();
     let members: Vec<serde_json::Value> = match (kind.as_str(), root) {
         ("FeatureCollection", serde_json::Value::Object(mut o)) => match o.remove("features") {
             Some(serde_json::Value::Array(a)) => a,
@@ -185,10 +138,7 @@ fn read_features(path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>,
                 "" => format!("JSON {}", json_kind(&root)),
                 other => format!("type '{other}'"),
             };
-            return Err(LoadError::NotFeatures {
-                path: path.to_owned(),
-                found,
-            });
+            return Err(LoadError::NotFeatures { path: path.to_owned(), found });
         }
     };
     let mut ids = HashSet::new();
@@ -212,17 +162,11 @@ fn read_features(path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>,
         .collect()
 }
 
-fn feature(
-    v: serde_json::Value,
-    index: usize,
-    id_property: Option<&str>,
-) -> Result<Feature, FeatureProblem> {
-    let f: geojson::Feature =
-        serde_json::from_value(v).map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
+fn feature(v: serde_json::Value, index: usize, id_property: Option<&str>) -> Result<Feature, FeatureProblem> {
+    let f: geojson::Feature = serde_json::from_value(v).map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
     let g = f.geometry.ok_or(FeatureProblem::NoGeometry)?;
     let shape = validate_geometry(&g.value)?;
-    let geometry = geo::Geometry::<f64>::try_from(&g.value)
-        .map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
+    let geometry = geo::Geometry::<f64>::try_from(&g.value).map_err(|e| FeatureProblem::NotAFeature(e.to_string()))?;
     let properties = f.properties.unwrap_or_default();
     let id = match f.id {
         Some(geojson::feature::Id::String(s)) => serde_json::Value::String(s),
@@ -232,13 +176,7 @@ fn feature(
             _ => serde_json::Value::from(index),
         },
     };
-    Ok(Feature {
-        id,
-        properties,
-        geometry,
-        shape,
-        style: 0,
-    })
+    Ok(Feature { id, properties, geometry, shape, style: 0 })
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {

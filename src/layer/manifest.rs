@@ -19,6 +19,8 @@ pub struct Manifest {
     pub center: Option<[f64; 3]>,
     /// Area of interest in degrees: west, south, east, north.
     pub bounds: Option<[f64; 4]>,
+    /// GeoJSON file of events imported into the event store at first start (each id once).
+    pub events: Option<String>,
     /// The layers, in any order (`order` decides drawing).
     pub layers: Vec<LayerEntry>,
 }
@@ -56,11 +58,13 @@ pub struct LayerEntry {
     pub rules: Vec<Rule>,
 }
 
+/// Layer ids taken by the server itself: `/collections/events` is the event store.
+pub const RESERVED_IDS: [&str; 1] = ["events"];
+
 /// Whether a string may serve as a layer id in a URL.
 pub fn valid_layer_id(id: &str) -> bool {
-    !id.is_empty()
+    !RESERVED_IDS.contains(&id)
+        && !id.is_empty()
         && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }

@@ -61,20 +61,11 @@ pub struct Layer {
     reach_px: f32,
 }
 
-const KINDS: [GeometryKind; 3] = [
-    GeometryKind::Point,
-    GeometryKind::Line,
-    GeometryKind::Polygon,
-];
+const KINDS: [GeometryKind; 3] = [GeometryKind::Point, GeometryKind::Line, GeometryKind::Polygon];
 
 impl Layer {
     /// Builds a layer from validated features: resolves each feature's style and indexes it.
-    pub fn new(
-        meta: LayerMeta,
-        mut features: Vec<Feature>,
-        base: &StyleSpec,
-        rules: &[Rule],
-    ) -> Self {
+    pub fn new(meta: LayerMeta, mut features: Vec<Feature>, base: &StyleSpec, rules: &[Rule]) -> Self {
         // One resolved style per (geometry kind, matching rule or none).
         let per_kind = rules.len() + 1;
         let styles: Vec<Style> = KINDS
@@ -86,10 +77,7 @@ impl Layer {
             .collect();
         for f in &mut features {
             let kind = KINDS.iter().position(|&k| k == f.shape.kind()).unwrap_or(0);
-            let rule = rules
-                .iter()
-                .position(|r| r.matches(&f.properties))
-                .map_or(0, |i| i + 1);
+            let rule = rules.iter().position(|r| r.matches(&f.properties)).map_or(0, |i| i + 1);
             f.style = kind * per_kind + rule;
         }
         let entries = features
@@ -97,31 +85,13 @@ impl Layer {
             .enumerate()
             .map(|(i, f)| {
                 let b = f.shape.bounds();
-                GeomWithData::new(
-                    Rectangle::from_corners([b.min.x, b.min.y], [b.max.x, b.max.y]),
-                    i as u32,
-                )
+                GeomWithData::new(Rectangle::from_corners([b.min.x, b.min.y], [b.max.x, b.max.y]), i as u32)
             })
             .collect();
-        let bounds = features
-            .iter()
-            .map(|f| lonlat_bounds(&f.geometry))
-            .reduce(LonLatBBox::union);
+        let bounds = features.iter().map(|f| lonlat_bounds(&f.geometry)).reduce(LonLatBBox::union);
         let reach_px = styles.iter().map(Style::reach_px).fold(0.0, f32::max);
-        let by_id = features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id_text(), i))
-            .collect();
-        Self {
-            meta,
-            styles,
-            features,
-            index: RTree::bulk_load(entries),
-            by_id,
-            bounds,
-            reach_px,
-        }
+        let by_id = features.iter().enumerate().map(|(i, f)| (f.id_text(), i)).collect();
+        Self { meta, styles, features, index: RTree::bulk_load(entries), by_id, bounds, reach_px }
     }
 
     /// All features, in file order.
@@ -157,44 +127,27 @@ impl Layer {
     /// Indices of the features whose bounding box meets `rect`, in file order.
     pub fn query(&self, rect: &WorldRect) -> Vec<usize> {
         let env = AABB::from_corners([rect.min.x, rect.min.y], [rect.max.x, rect.max.y]);
-        let mut hits: Vec<usize> = self
-            .index
-            .locate_in_envelope_intersecting(env)
-            .map(|e| e.data as usize)
-            .collect();
+        let mut hits: Vec<usize> = self.index.locate_in_envelope_intersecting(env).map(|e| e.data as usize).collect();
         hits.sort_unstable();
         hits
     }
 
     /// Indices of the features whose geometry meets the box (degrees), in file order.
     pub fn query_bbox(&self, bbox: &LonLatBBox) -> Vec<usize> {
-        let rect = geo::Rect::new(
-            geo::coord! { x: bbox.west, y: bbox.south },
-            geo::coord! { x: bbox.east, y: bbox.north },
-        );
-        self.query(&bbox.to_world())
-            .into_iter()
-            .filter(|&i| self.features[i].geometry.intersects(&rect))
-            .collect()
+        let rect =
+            geo::Rect::new(geo::coord! { x: bbox.west, y: bbox.south }, geo::coord! { x: bbox.east, y: bbox.north });
+        self.query(&bbox.to_world()).into_iter().filter(|&i| self.features[i].geometry.intersects(&rect)).collect()
     }
 }
 
 fn lonlat_bounds(g: &geo::Geometry<f64>) -> LonLatBBox {
     use geo::BoundingRect;
-    g.bounding_rect().map_or(
-        LonLatBBox {
-            west: 0.0,
-            south: 0.0,
-            east: 0.0,
-            north: 0.0,
-        },
-        |r| LonLatBBox {
-            west: r.min().x,
-            south: r.min().y,
-            east: r.max().x,
-            north: r.max().y,
-        },
-    )
+    g.bounding_rect().map_or(LonLatBBox { west: 0.0, south: 0.0, east: 0.0, north: 0.0 }, |r| LonLatBBox {
+        west: r.min().x,
+        south: r.min().y,
+        east: r.max().x,
+        north: r.max().y,
+    })
 }
 
 #[cfg(test)]
@@ -242,8 +195,7 @@ mod tests {
         let layer = point_layer(5000, 7);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         for _ in 0..200 {
-            let a =
-                LonLat::new(rng.random_range(34.5..38.5), rng.random_range(33.5..37.5)).to_world();
+            let a = LonLat::new(rng.random_range(34.5..38.5), rng.random_range(33.5..37.5)).to_world();
             let d: f64 = rng.random_range(0.0..0.01);
             let rect = WorldRect::from_corners(a, WorldPoint::new(a.x + d, a.y + d));
             let brute: Vec<usize> = layer

@@ -50,10 +50,7 @@ impl ClipRect {
                     let p1 = lerp(a, b, t1);
                     match out.last_mut() {
                         Some(piece) if open && t0 == 0.0 => piece.points.push(p1),
-                        _ => out.push(Piece {
-                            start: dist + t0 * len,
-                            points: vec![p0, p1],
-                        }),
+                        _ => out.push(Piece { start: dist + t0 * len, points: vec![p0, p1] }),
                     }
                     open = t1 == 1.0;
                 }
@@ -68,12 +65,7 @@ impl ClipRect {
     fn segment(&self, a: Px, b: Px) -> Option<(f64, f64)> {
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         let (mut t0, mut t1) = (0.0f64, 1.0f64);
-        for (p, q) in [
-            (-dx, a.x - self.lo),
-            (dx, self.hi - a.x),
-            (-dy, a.y - self.lo),
-            (dy, self.hi - a.y),
-        ] {
+        for (p, q) in [(-dx, a.x - self.lo), (dx, self.hi - a.x), (-dy, a.y - self.lo), (dy, self.hi - a.y)] {
             if p == 0.0 {
                 if q < 0.0 {
                     return None;
@@ -135,26 +127,17 @@ impl ClipRect {
 type Edge = (fn(Px, f64) -> bool, fn(Px, Px, f64) -> Px, f64);
 
 fn lerp(a: Px, b: Px, t: f64) -> Px {
-    Px {
-        x: a.x + (b.x - a.x) * t,
-        y: a.y + (b.y - a.y) * t,
-    }
+    Px { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t }
 }
 
 fn at_x(a: Px, b: Px, x: f64) -> Px {
     let t = (x - a.x) / (b.x - a.x);
-    Px {
-        x,
-        y: a.y + (b.y - a.y) * t,
-    }
+    Px { x, y: a.y + (b.y - a.y) * t }
 }
 
 fn at_y(a: Px, b: Px, y: f64) -> Px {
     let t = (y - a.y) / (b.y - a.y);
-    Px {
-        x: a.x + (b.x - a.x) * t,
-        y,
-    }
+    Px { x: a.x + (b.x - a.x) * t, y }
 }
 
 #[cfg(test)]
@@ -181,40 +164,20 @@ mod tests {
     fn a_line_inside_stays_one_piece() {
         let pts = [px(1.0, 1.0), px(2.0, 3.0), px(9.0, 9.0)];
         let pieces = R.line(&pts);
-        assert_eq!(
-            pieces,
-            vec![Piece {
-                start: 0.0,
-                points: pts.to_vec()
-            }]
-        );
+        assert_eq!(pieces, vec![Piece { start: 0.0, points: pts.to_vec() }]);
     }
 
     #[test]
     fn a_ring_around_the_rect_becomes_the_rect() {
-        let ring = [
-            px(-5.0, -5.0),
-            px(15.0, -5.0),
-            px(15.0, 15.0),
-            px(-5.0, 15.0),
-            px(-5.0, -5.0),
-        ];
+        let ring = [px(-5.0, -5.0), px(15.0, -5.0), px(15.0, 15.0), px(-5.0, 15.0), px(-5.0, -5.0)];
         let out = R.ring(&ring);
         assert_eq!(out.len(), 4);
-        assert!(
-            out.iter()
-                .all(|p| (p.x == 0.0 || p.x == 10.0) && (p.y == 0.0 || p.y == 10.0))
-        );
+        assert!(out.iter().all(|p| (p.x == 0.0 || p.x == 10.0) && (p.y == 0.0 || p.y == 10.0)));
     }
 
     #[test]
     fn a_ring_outside_vanishes() {
-        let ring = [
-            px(20.0, 20.0),
-            px(30.0, 20.0),
-            px(30.0, 30.0),
-            px(20.0, 20.0),
-        ];
+        let ring = [px(20.0, 20.0), px(30.0, 20.0), px(30.0, 30.0), px(20.0, 20.0)];
         assert!(R.ring(&ring).is_empty());
     }
 }

@@ -8,10 +8,12 @@
 
 mod clip;
 mod encode;
+mod overlay;
 mod symbol;
 
 pub use clip::{ClipRect, Piece, Px};
 pub use encode::{EncodeError, encode_png, solid_png};
+pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, event_size, kind_style, render_overlay};
 
 use tiny_skia::{FillRule, PathBuilder, Pixmap, Transform};
 
@@ -56,12 +58,7 @@ pub enum TileImage {
 }
 
 /// Draws the chosen layers (already in draw order) onto one tile.
-pub fn render_tile(
-    catalog: &Catalog,
-    layers: &[&Layer],
-    tile: TileCoord,
-    scale: Scale,
-) -> TileImage {
+pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> TileImage {
     let k = tile.world_tiles() * f64::from(scale.pixels());
     let bounds = tile.bounds();
     let work: Vec<(&Layer, Vec<usize>)> = layers
@@ -83,18 +80,10 @@ pub fn render_tile(
     if let Some(bg) = catalog.background {
         pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
     }
-    let mut canvas = Canvas {
-        pixmap: &mut pixmap,
-        origin: bounds.min,
-        k,
-        scale: scale.factor() as f32,
-    };
+    let mut canvas = Canvas { pixmap: &mut pixmap, origin: bounds.min, k, scale: scale.factor() as f32 };
     for (layer, hits) in work {
         let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
-        let clip = ClipRect {
-            lo: -margin,
-            hi: f64::from(size) + margin,
-        };
+        let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
         for i in hits {
             let f = &layer.features()[i];
             canvas.draw(&f.shape, layer.style_of(f), clip);
@@ -104,12 +93,7 @@ pub fn render_tile(
 }
 
 /// Renders and encodes a tile; an empty tile is encoded as the background alone.
-pub fn render_png(
-    catalog: &Catalog,
-    layers: &[&Layer],
-    tile: TileCoord,
-    scale: Scale,
-) -> Result<Vec<u8>, EncodeError> {
+pub fn render_png(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> Result<Vec<u8>, EncodeError> {
     match render_tile(catalog, layers, tile, scale) {
         TileImage::Drawn(p) => encode_png(p),
         TileImage::Empty => solid_png(catalog.background, scale.pixels()),
@@ -127,10 +111,7 @@ struct Canvas<'a> {
 
 impl Canvas<'_> {
     fn px(&self, p: WorldPoint) -> Px {
-        Px {
-            x: (p.x - self.origin.x) * self.k,
-            y: (p.y - self.origin.y) * self.k,
-        }
+        Px { x: (p.x - self.origin.x) * self.k, y: (p.y - self.origin.y) * self.k }
     }
 
     fn project(&self, pts: &[WorldPoint]) -> Vec<Px> {
@@ -180,13 +161,7 @@ impl Canvas<'_> {
             }
         }
         if let Some(path) = b.finish() {
-            self.pixmap.fill_path(
-                &path,
-                &symbol::paint(c),
-                FillRule::EvenOdd,
-                Transform::identity(),
-                None,
-            );
+            self.pixmap.fill_path(&path, &symbol::paint(c), FillRule::EvenOdd, Transform::identity(), None);
         }
     }
 
@@ -231,10 +206,7 @@ mod tests {
             shape,
             style: 0,
         };
-        let features = vec![
-            feature(Shape::Points(vec![p]), 0),
-            feature(Shape::Lines(vec![vec![p, q]]), 1),
-        ];
+        let features = vec![feature(Shape::Points(vec![p]), 0), feature(Shape::Lines(vec![vec![p, q]]), 1)];
         let meta = LayerMeta {
             id: "p".into(),
             title: "p".into(),
@@ -253,14 +225,7 @@ mod tests {
             dash,
             ..StyleSpec::default()
         };
-        Catalog::new(
-            None,
-            None,
-            None,
-            None,
-            None,
-            vec![Layer::new(meta, features, &spec, &[])],
-        )
+        Catalog::new(None, None, None, None, None, vec![Layer::new(meta, features, &spec, &[])])
     }
 
     fn pixel(p: &Pixmap, x: u32, y: u32) -> [u8; 4] {
@@ -291,16 +256,8 @@ mod tests {
         // 2 px either side of the edge and 2 px above the line drawn from the point, the
         // symbol's red fill (radius 5 px, 2 px outline).
         let red = |p: [u8; 4]| p[0] > 200 && p[1] < 40 && p[2] < 60;
-        assert!(
-            red(pixel(&l, 254, y - 2)),
-            "left tile: {:?}",
-            pixel(&l, 254, y - 2)
-        );
-        assert!(
-            red(pixel(&r, 1, y - 2)),
-            "right tile: {:?}",
-            pixel(&r, 1, y - 2)
-        );
+        assert!(red(pixel(&l, 254, y - 2)), "left tile: {:?}", pixel(&l, 254, y - 2));
+        assert!(red(pixel(&r, 1, y - 2)), "right tile: {:?}", pixel(&r, 1, y - 2));
     }
 
     #[test]
@@ -308,10 +265,7 @@ mod tests {
         let c = point_and_line(36.8, 36.2, None);
         let layers = c.select(None).unwrap();
         let far = TileCoord::new(8, 0, 0).unwrap();
-        assert!(matches!(
-            render_tile(&c, &layers, far, Scale::X1),
-            TileImage::Empty
-        ));
+        assert!(matches!(render_tile(&c, &layers, far, Scale::X1), TileImage::Empty));
     }
 
     #[test]

@@ -30,20 +30,11 @@ fn outline(shape: Symbol, x: f32, y: f32, r: f32) -> Option<Path> {
         Symbol::Circle => PathBuilder::from_circle(x, y, r),
         Symbol::Square | Symbol::Hospital => {
             let s = r * 0.886; // same area as the circle of radius r
-            polygon(&[
-                (x - s, y - s),
-                (x + s, y - s),
-                (x + s, y + s),
-                (x - s, y + s),
-            ])
+            polygon(&[(x - s, y - s), (x + s, y - s), (x + s, y + s), (x - s, y + s)])
         }
         Symbol::Triangle => {
             let h = r * 1.2;
-            polygon(&[
-                (x, y - h),
-                (x + h * 0.866, y + h * 0.5),
-                (x - h * 0.866, y + h * 0.5),
-            ])
+            polygon(&[(x, y - h), (x + h * 0.866, y + h * 0.5), (x - h * 0.866, y + h * 0.5)])
         }
         Symbol::Diamond => polygon(&[(x, y - r), (x + r, y), (x, y + r), (x - r, y)]),
         Symbol::Star => {
@@ -72,13 +63,7 @@ fn hospital(pixmap: &mut Pixmap, style: &Style, x: f32, y: f32, r: f32, stroke_w
     let red = style.fill.unwrap_or(Color::rgba(0xc0, 0x1c, 0x28, 0xff));
     if let Some(p) = outline(Symbol::Square, x, y, r) {
         let edge = style.stroke.unwrap_or(red);
-        fill_and_stroke(
-            pixmap,
-            &p,
-            Some(Color::rgba(255, 255, 255, 255)),
-            Some(edge),
-            stroke_w.max(1.0),
-        );
+        fill_and_stroke(pixmap, &p, Some(Color::rgba(255, 255, 255, 255)), Some(edge), stroke_w.max(1.0));
     }
     let (a, b) = (r * 0.6, r * 0.2);
     let cross = polygon(&[
@@ -106,13 +91,7 @@ fn observation_point(pixmap: &mut Pixmap, style: &Style, x: f32, y: f32, r: f32,
         fill_and_stroke(pixmap, &p, style.fill, style.stroke, stroke_w);
     }
     if let Some(dot) = PathBuilder::from_circle(x, y - r * 0.2, r * 0.3) {
-        fill_and_stroke(
-            pixmap,
-            &dot,
-            Some(Color::rgba(255, 255, 255, 255)),
-            None,
-            0.0,
-        );
+        fill_and_stroke(pixmap, &dot, Some(Color::rgba(255, 255, 255, 255)), None, 0.0);
     }
 }
 
@@ -136,21 +115,9 @@ pub fn paint(c: Color) -> Paint<'static> {
 }
 
 /// Fills then outlines a closed path; colours that are `None` or fully transparent are skipped.
-pub fn fill_and_stroke(
-    pixmap: &mut Pixmap,
-    path: &Path,
-    fill: Option<Color>,
-    edge: Option<Color>,
-    width: f32,
-) {
+pub fn fill_and_stroke(pixmap: &mut Pixmap, path: &Path, fill: Option<Color>, edge: Option<Color>, width: f32) {
     if let Some(c) = fill.filter(|c| c.a > 0) {
-        pixmap.fill_path(
-            path,
-            &paint(c),
-            FillRule::EvenOdd,
-            Transform::identity(),
-            None,
-        );
+        pixmap.fill_path(path, &paint(c), FillRule::EvenOdd, Transform::identity(), None);
     }
     if let Some(c) = edge {
         stroke(pixmap, path, c, width, None);
@@ -158,13 +125,7 @@ pub fn fill_and_stroke(
 }
 
 /// Strokes a path, dashed when `dash` is given (pattern and phase in device px).
-pub fn stroke(
-    pixmap: &mut Pixmap,
-    path: &Path,
-    color: Color,
-    width: f32,
-    dash: Option<tiny_skia::StrokeDash>,
-) {
+pub fn stroke(pixmap: &mut Pixmap, path: &Path, color: Color, width: f32, dash: Option<tiny_skia::StrokeDash>) {
     if color.a == 0 || width <= 0.0 {
         return;
     }

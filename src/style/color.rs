@@ -44,19 +44,9 @@ impl Color {
         }
         let digit = |i: usize, n: usize| u8::from_str_radix(&hex[i..i + n], 16).map_err(|_| err());
         match hex.len() {
-            3 => Ok(Self::rgba(
-                digit(0, 1)? * 17,
-                digit(1, 1)? * 17,
-                digit(2, 1)? * 17,
-                255,
-            )),
+            3 => Ok(Self::rgba(digit(0, 1)? * 17, digit(1, 1)? * 17, digit(2, 1)? * 17, 255)),
             6 => Ok(Self::rgba(digit(0, 2)?, digit(2, 2)?, digit(4, 2)?, 255)),
-            8 => Ok(Self::rgba(
-                digit(0, 2)?,
-                digit(2, 2)?,
-                digit(4, 2)?,
-                digit(6, 2)?,
-            )),
+            8 => Ok(Self::rgba(digit(0, 2)?, digit(2, 2)?, digit(4, 2)?, digit(6, 2)?)),
             _ => Err(err()),
         }
     }

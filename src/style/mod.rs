@@ -92,11 +92,7 @@ impl Style {
                 stroke_width: 1.0,
                 ..Self::base()
             },
-            GeometryKind::Line => Self {
-                stroke: Some(blue),
-                stroke_width: 1.5,
-                ..Self::base()
-            },
+            GeometryKind::Line => Self { stroke: Some(blue), stroke_width: 1.5, ..Self::base() },
             GeometryKind::Polygon => Self {
                 fill: Some(Color::rgba(0x1f, 0x5f, 0x99, 0x40)),
                 stroke: Some(blue),
@@ -135,11 +131,7 @@ impl Style {
     /// symbol, a ring and a stroke. Tiles fetch features this far past their edges so that
     /// symbols and strokes crossing an edge are drawn whole on both sides.
     pub fn reach_px(&self) -> f32 {
-        let ring = if self.ring.is_some() {
-            0.15 * self.size + 2.5
-        } else {
-            0.0
-        };
+        let ring = if self.ring.is_some() { 0.15 * self.size + 2.5 } else { 0.0 };
         self.size / 2.0 + ring + self.stroke_width + 1.0
     }
 }
@@ -180,10 +172,7 @@ mod tests {
     #[test]
     fn a_rule_overrides_only_what_it_sets() {
         let base = Style::default_for(GeometryKind::Point);
-        let spec = StyleSpec {
-            symbol: Some(Symbol::Hospital),
-            ..StyleSpec::default()
-        };
+        let spec = StyleSpec { symbol: Some(Symbol::Hospital), ..StyleSpec::default() };
         let s = base.overridden(&spec);
         assert_eq!(s.symbol, Symbol::Hospital);
         assert_eq!(s.fill, base.fill);

@@ -83,10 +83,7 @@ pub struct WorldRect {
 impl WorldRect {
     /// The rectangle spanning two corners given in any order.
     pub fn from_corners(a: WorldPoint, b: WorldPoint) -> Self {
-        Self {
-            min: WorldPoint::new(a.x.min(b.x), a.y.min(b.y)),
-            max: WorldPoint::new(a.x.max(b.x), a.y.max(b.y)),
-        }
+        Self { min: WorldPoint::new(a.x.min(b.x), a.y.min(b.y)), max: WorldPoint::new(a.x.max(b.x), a.y.max(b.y)) }
     }
 
     /// The rectangle grown by `d` unit-square units on every side.
@@ -99,10 +96,7 @@ impl WorldRect {
 
     /// Whether the two rectangles share at least one point.
     pub fn intersects(&self, other: &WorldRect) -> bool {
-        self.min.x <= other.max.x
-            && other.min.x <= self.max.x
-            && self.min.y <= other.max.y
-            && other.min.y <= self.max.y
+        self.min.x <= other.max.x && other.min.x <= self.max.x && self.min.y <= other.max.y && other.min.y <= self.max.y
     }
 
     /// Whether `p` lies inside or on the edge.

@@ -65,11 +65,7 @@ impl TileCoord {
         if x >= limit || y >= limit {
             return Err(TileError::OutOfRange { z: z8, x, y, limit });
         }
-        Ok(Self {
-            z: z8,
-            x: x as u32,
-            y: y as u32,
-        })
+        Ok(Self { z: z8, x: x as u32, y: y as u32 })
     }
 
     /// Zoom level.
@@ -113,12 +109,7 @@ impl TileCoord {
         let b = self.bounds();
         let nw = b.min.to_lonlat();
         let se = b.max.to_lonlat();
-        LonLatBBox {
-            west: nw.lon,
-            south: se.lat,
-            east: se.lon,
-            north: nw.lat,
-        }
+        LonLatBBox { west: nw.lon, south: se.lat, east: se.lon, north: nw.lat }
     }
 
     /// The tile at zoom `z` that contains a unit-square point (points on the east or south
@@ -133,27 +124,14 @@ impl TileCoord {
 
     /// The tile one zoom level up that covers this one; `None` at zoom 0.
     pub fn parent(self) -> Option<Self> {
-        (self.z > 0).then(|| Self {
-            z: self.z - 1,
-            x: self.x / 2,
-            y: self.y / 2,
-        })
+        (self.z > 0).then(|| Self { z: self.z - 1, x: self.x / 2, y: self.y / 2 })
     }
 
     /// The four tiles one zoom level down; `None` at [`MAX_ZOOM`].
     pub fn children(self) -> Option<[Self; 4]> {
         (self.z < MAX_ZOOM).then(|| {
             let (z, x, y) = (self.z + 1, self.x * 2, self.y * 2);
-            [
-                Self { z, x, y },
-                Self { z, x: x + 1, y },
-                Self { z, x, y: y + 1 },
-                Self {
-                    z,
-                    x: x + 1,
-                    y: y + 1,
-                },
-            ]
+            [Self { z, x, y }, Self { z, x: x + 1, y }, Self { z, x, y: y + 1 }, Self { z, x: x + 1, y: y + 1 }]
         })
     }
 
@@ -199,10 +177,7 @@ impl TileCoord {
     /// ```
     pub fn parse_parts(z: &str, x: &str, y: &str) -> Result<Self, TileParseError> {
         fn num(part: &'static str, v: &str) -> Result<u64, TileParseError> {
-            let bad = || TileParseError::NotANumber {
-                part,
-                value: v.chars().take(32).collect(),
-            };
+            let bad = || TileParseError::NotANumber { part, value: v.chars().take(32).collect() };
             if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
             }

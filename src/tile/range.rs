@@ -74,19 +74,9 @@ impl TileRange {
         let (a, b) = (clamp(r.min), clamp(r.max));
         // `containing` only fails for z > MAX_ZOOM, which `min` rules out here.
         let z = z.min(super::MAX_ZOOM);
-        let lo = TileCoord::containing(a, z)
-            .map(|t| (t.x(), t.y()))
-            .unwrap_or((0, 0));
-        let hi = TileCoord::containing(b, z)
-            .map(|t| (t.x(), t.y()))
-            .unwrap_or((0, 0));
-        Self {
-            z,
-            min_x: lo.0,
-            min_y: lo.1,
-            max_x: hi.0,
-            max_y: hi.1,
-        }
+        let lo = TileCoord::containing(a, z).map(|t| (t.x(), t.y())).unwrap_or((0, 0));
+        let hi = TileCoord::containing(b, z).map(|t| (t.x(), t.y())).unwrap_or((0, 0));
+        Self { z, min_x: lo.0, min_y: lo.1, max_x: hi.0, max_y: hi.1 }
     }
 
     /// Number of tiles in the range.
@@ -97,9 +87,8 @@ impl TileRange {
     /// Every tile of the range, row by row.
     pub fn iter(&self) -> impl Iterator<Item = TileCoord> + '_ {
         (self.min_y..=self.max_y).flat_map(move |y| {
-            (self.min_x..=self.max_x).filter_map(move |x| {
-                TileCoord::new(u32::from(self.z), u64::from(x), u64::from(y)).ok()
-            })
+            (self.min_x..=self.max_x)
+                .filter_map(move |x| TileCoord::new(u32::from(self.z), u64::from(x), u64::from(y)).ok())
         })
     }
 }

@@ -23,11 +23,7 @@ impl Drop for Running {
 
 impl Running {
     fn start(cmd: &mut Command) -> Self {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn tessera");
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn tessera");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
         Self { child, stdout }
     }
@@ -37,10 +33,7 @@ impl Running {
         let mut line = String::new();
         while self.stdout.read_line(&mut line).expect("read stdout") > 0 {
             if let Some(at) = line.find("http://") {
-                let url: String = line[at..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect();
+                let url: String = line[at..].chars().take_while(|c| !c.is_whitespace()).collect();
                 return Some(url.trim_end_matches('/').to_owned());
             }
             line.clear();
@@ -54,12 +47,8 @@ fn serve_refuses_broken_geodata_without_listening() {
     for (file, content, _) in broken_files() {
         let dir = scratch(&format!("serve-{file}"));
         std::fs::write(dir.join(file), content).expect("write");
-        let mut server = Running::start(
-            tessera()
-                .args(["serve", "--listen", "127.0.0.1:0"])
-                .arg("--geodata")
-                .arg(&dir),
-        );
+        let mut server =
+            Running::start(tessera().args(["serve", "--listen", "127.0.0.1:0"]).arg("--geodata").arg(&dir));
         assert_eq!(server.url(), None, "{file}: the server started");
         let status = server.child.wait().expect("wait");
         assert!(!status.success(), "{file}");
@@ -90,27 +79,22 @@ fn serve_a_plain_directory_of_geojson_files() {
     let points = [(36.60, 35.90), (36.70, 35.95)];
     let members: Vec<String> = points
         .iter()
-        .map(|(lon, lat)| format!(r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}}"#))
+        .map(|(lon, lat)| {
+            format!(
+                r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}}"#
+            )
+        })
         .collect();
     let fc = |m: &str| format!(r#"{{"type":"FeatureCollection","features":[{m}]}}"#);
     std::fs::write(dir.join("Clinics.geojson"), fc(&members.join(","))).expect("write");
     let square = r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[30,30],[31,30],[31,31],[30,31],[30,30]]]}}"#;
     std::fs::write(dir.join("area.geojson"), fc(square)).expect("write");
 
-    let mut server = Running::start(
-        tessera()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .arg("--geodata")
-            .arg(&dir),
-    );
+    let mut server = Running::start(tessera().args(["serve", "--listen", "127.0.0.1:0"]).arg("--geodata").arg(&dir));
     let base = server.url().expect("the server announces its URL");
     let collections = get_url(&format!("{base}/collections")).json();
-    let mut ids: Vec<&str> = collections["collections"]
-        .as_array()
-        .expect("collections")
-        .iter()
-        .filter_map(|c| c["id"].as_str())
-        .collect();
+    let mut ids: Vec<&str> =
+        collections["collections"].as_array().expect("collections").iter().filter_map(|c| c["id"].as_str()).collect();
     ids.sort_unstable();
     assert_eq!(ids, ["area", "clinics"]);
 
@@ -126,20 +110,14 @@ fn serve_a_plain_directory_of_geojson_files() {
     let (tx, ty) = tile_of((30.5, 30.5), 10);
     let (x, y) = at(30.5, 30.5, 10, tx, ty);
     let fill = tile(&base, &format!("/tiles/10/{tx}/{ty}.png")).pixel(x, y);
-    assert!(
-        fill[3] > 0 && fill[3] < 255,
-        "the square's fill is translucent: {fill:?}"
-    );
+    assert!(fill[3] > 0 && fill[3] < 255, "the square's fill is translucent: {fill:?}");
 }
 
 #[test]
 fn serve_takes_its_address_from_the_environment() {
     let mut server = Running::start(tessera().arg("serve").env("TESSERA_LISTEN", "127.0.0.1:0"));
     let base = server.url().expect("the server announces its URL");
-    assert!(
-        base.starts_with("http://127.0.0.1:") && !base.ends_with(":8080"),
-        "{base}"
-    );
+    assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":8080"), "{base}");
     let health = get_url(&format!("{base}/health")).json();
     assert_eq!(health["layers"], 13);
     let image = tile(&base, "/tiles/12/2466/1605.png");

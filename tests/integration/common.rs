@@ -20,31 +20,42 @@ pub fn server() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
     BASE.get_or_init(|| {
         let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
+        let data = scratch_dir("server-data");
+        let events = tessera::cli::open_events(&data, &catalog).expect("event store opens and seeds");
         let settings = tessera::http::Settings {
             max_zoom: 20,
             items_limit: 100,
             items_max_limit: 10_000,
             public_url: None,
+            write_token: Some(tessera::config::Secret::new(WRITE_TOKEN.into())),
+            max_body_bytes: 64 * 1024,
+            max_batch: 50,
         };
-        let state = tessera::http::AppState::new(catalog, settings).expect("state");
+        let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                tx.send(listener.local_addr().expect("local addr"))
-                    .expect("send address");
-                axum::serve(listener, tessera::http::app(state))
-                    .await
-                    .expect("serve");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+                tx.send(listener.local_addr().expect("local addr")).expect("send address");
+                axum::serve(listener, tessera::http::app(state)).await.expect("serve");
             });
         });
         // The listener is bound before the address is sent, so the server is ready now.
         let addr = rx.recv().expect("the server thread reports its address");
         format!("http://{addr}")
     })
+}
+
+/// The write token of the shared server.
+pub const WRITE_TOKEN: &str = "test-write-token-0123456789";
+
+/// A fresh, empty directory under the target's scratch space, unique to this process and name.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
 }
 
 /// A URL on the shared server.
@@ -66,20 +77,13 @@ pub struct Reply {
 impl Reply {
     /// A header's value as text ("" when absent).
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     /// The body parsed as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     /// The body as text.
@@ -107,12 +111,7 @@ impl Reply {
 
 fn agent() -> &'static ureq::Agent {
     static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent()
-    })
+    AGENT.get_or_init(|| ureq::Agent::config_builder().http_status_as_error(false).build().new_agent())
 }
 
 fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>, what: &str) -> Reply {
@@ -125,11 +124,7 @@ fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>, what: &st
         .limit(64 * 1024 * 1024)
         .read_to_vec()
         .unwrap_or_else(|e| panic!("{what}: reading the body: {e}"));
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, headers, body }
 }
 
 /// GET an absolute URL.
@@ -170,17 +165,9 @@ pub struct Image {
 impl Image {
     /// The pixel at column `x`, row `y`.
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
-        assert!(
-            x < self.width && y < self.height,
-            "({x}, {y}) is off the image"
-        );
+        assert!(x < self.width && y < self.height, "({x}, {y}) is off the image");
         let i = ((y * self.width + x) * 4) as usize;
-        [
-            self.rgba[i],
-            self.rgba[i + 1],
-            self.rgba[i + 2],
-            self.rgba[i + 3],
-        ]
+        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]]
     }
 }
 
@@ -193,11 +180,7 @@ pub fn decode_png(bytes: &[u8]) -> Image {
     assert_eq!(info.color_type, png::ColorType::Rgba, "colour type");
     assert_eq!(info.bit_depth, png::BitDepth::Eight, "bit depth");
     buf.truncate(info.buffer_size());
-    Image {
-        width: info.width,
-        height: info.height,
-        rgba: buf,
-    }
+    Image { width: info.width, height: info.height, rgba: buf }
 }
 
 /// GETs a tile path and asserts a PNG answer of `size` x `size` pixels.
@@ -223,18 +206,9 @@ pub fn mercator_px(lon: f64, lat: f64, z: u8) -> (f64, f64) {
 /// Parses `#rgb`, `#rrggbb` or `#rrggbbaa`.
 pub fn hex(text: &str) -> [u8; 4] {
     let h = text.trim_start_matches('#');
-    let h: String = if h.len() == 3 {
-        h.chars().flat_map(|c| [c, c]).collect()
-    } else {
-        h.to_owned()
-    };
+    let h: String = if h.len() == 3 { h.chars().flat_map(|c| [c, c]).collect() } else { h.to_owned() };
     let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).expect("hex colour");
-    [
-        byte(0),
-        byte(2),
-        byte(4),
-        if h.len() == 8 { byte(6) } else { 255 },
-    ]
+    [byte(0), byte(2), byte(4), if h.len() == 8 { byte(6) } else { 255 }]
 }
 
 /// Whether every channel differs by at most `tolerance`.
@@ -244,9 +218,7 @@ pub fn close(a: [u8; 4], b: [u8; 4], tolerance: u8) -> bool {
 
 /// Squared RGB distance.
 pub fn distance2(a: [u8; 4], b: [u8; 4]) -> i32 {
-    (0..3)
-        .map(|i| (i32::from(a[i]) - i32::from(b[i])).pow(2))
-        .sum()
+    (0..3).map(|i| (i32::from(a[i]) - i32::from(b[i])).pow(2)).sum()
 }
 
 /// `geodata/layers.toml`, parsed.
@@ -285,17 +257,11 @@ pub fn geojson(file: &str) -> Value {
 
 /// The `features` array of a GeoJSON file of the default geodata.
 pub fn features(file: &str) -> Vec<Value> {
-    geojson(file)["features"]
-        .as_array()
-        .expect("features")
-        .clone()
+    geojson(file)["features"].as_array().expect("features").clone()
 }
 
 /// Longitude and latitude of a Point feature.
 pub fn point(feature: &Value) -> (f64, f64) {
     let c = &feature["geometry"]["coordinates"];
-    (
-        c[0].as_f64().expect("longitude"),
-        c[1].as_f64().expect("latitude"),
-    )
+    (c[0].as_f64().expect("longitude"), c[1].as_f64().expect("latitude"))
 }

@@ -20,8 +20,7 @@ const MAX_DIFFERENT: f64 = 0.005;
 fn catalog() -> &'static Catalog {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
-        load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata"))
-            .expect("default geodata loads")
+        load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")).expect("default geodata loads")
     })
 }
 
@@ -32,11 +31,7 @@ fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
     buf.truncate(info.buffer_size());
-    assert_eq!(
-        info.color_type,
-        png::ColorType::Rgba,
-        "golden tiles are RGBA"
-    );
+    assert_eq!(info.color_type, png::ColorType::Rgba, "golden tiles are RGBA");
     (info.width, info.height, buf)
 }
 
@@ -45,9 +40,7 @@ fn check_golden(name: &str, tile: &str, scale: Scale) {
     let c = catalog();
     let layers = c.select(None).expect("all layers");
     let actual = render_png(c, &layers, tile, scale).expect("renders");
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(format!("{name}.png"));
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.png"));
     if !path.exists() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -55,10 +48,7 @@ fn check_golden(name: &str, tile: &str, scale: Scale) {
             path.display()
         );
         std::fs::write(&path, &actual).expect("write golden");
-        eprintln!(
-            "wrote missing golden {}: review it and commit it",
-            path.display()
-        );
+        eprintln!("wrote missing golden {}: review it and commit it", path.display());
         return;
     }
     let expected = std::fs::read(&path).expect("read golden");
@@ -68,11 +58,7 @@ fn check_golden(name: &str, tile: &str, scale: Scale) {
     let different = got
         .chunks_exact(4)
         .zip(want.chunks_exact(4))
-        .filter(|(a, b)| {
-            a.iter()
-                .zip(b.iter())
-                .any(|(x, y)| x.abs_diff(*y) > CHANNEL_TOLERANCE)
-        })
+        .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > CHANNEL_TOLERANCE))
         .count();
     let share = different as f64 / f64::from(w * h);
     if share > MAX_DIFFERENT {
@@ -134,14 +120,7 @@ fn termanin_is_drawn_where_web_mercator_puts_it() {
     // them, with this one layer chosen, is the background.
     let fill = [0x92, 0x2b, 0x21];
     let close = |p: [u8; 3]| p.iter().zip(fill).all(|(a, b)| a.abs_diff(b) <= 24);
-    assert!(
-        close(at(px, py)),
-        "pixel ({px},{py}) of {tile} is {:?}, not the place fill",
-        at(px, py)
-    );
+    assert!(close(at(px, py)), "pixel ({px},{py}) of {tile} is {:?}, not the place fill", at(px, py));
     // 10 px away (beyond the 8 px symbol) the fill is gone.
-    assert!(
-        !close(at(px - 10, py)),
-        "the symbol is larger than its style says"
-    );
+    assert!(!close(at(px - 10, py)), "the symbol is larger than its style says");
 }

@@ -9,11 +9,7 @@ use serde_json::Value;
 use crate::common::{Reply, features, get, get_url, get_with, manifest, point};
 
 fn link<'a>(body: &'a Value, rel: &str) -> Option<&'a str> {
-    body["links"]
-        .as_array()?
-        .iter()
-        .find(|l| l["rel"] == rel)
-        .and_then(|l| l["href"].as_str())
+    body["links"].as_array()?.iter().find(|l| l["rel"] == rel).and_then(|l| l["href"].as_str())
 }
 
 fn geojson(reply: &Reply) -> Value {
@@ -24,10 +20,7 @@ fn geojson(reply: &Reply) -> Value {
 
 #[test]
 fn the_landing_page_is_json_for_clients_and_html_for_browsers() {
-    for reply in [
-        get_with("/", &[("Accept", "application/json")]),
-        get("/?f=json"),
-    ] {
+    for reply in [get_with("/", &[("Accept", "application/json")]), get("/?f=json")] {
         assert_eq!(reply.status, 200);
         assert!(reply.header("content-type").starts_with("application/json"));
         let body = reply.json();
@@ -45,12 +38,8 @@ fn the_landing_page_is_json_for_clients_and_html_for_browsers() {
 #[test]
 fn conformance_declares_core_and_geojson() {
     let body = get("/conformance").json();
-    let classes: Vec<&str> = body["conformsTo"]
-        .as_array()
-        .expect("conformsTo")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let classes: Vec<&str> =
+        body["conformsTo"].as_array().expect("conformsTo").iter().filter_map(Value::as_str).collect();
     for class in ["core", "geojson"] {
         let uri = format!("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{class}");
         assert!(classes.contains(&uri.as_str()), "{classes:?}");
@@ -60,19 +49,11 @@ fn conformance_declares_core_and_geojson() {
 #[test]
 fn collections_list_every_layer_of_the_manifest() {
     let body = get("/collections").json();
-    let served: Vec<&str> = body["collections"]
-        .as_array()
-        .expect("collections")
-        .iter()
-        .filter_map(|c| c["id"].as_str())
-        .collect();
+    let served: Vec<&str> =
+        body["collections"].as_array().expect("collections").iter().filter_map(|c| c["id"].as_str()).collect();
     let m = manifest();
-    let mut expected: Vec<&str> = m["layers"]
-        .as_array()
-        .expect("layers")
-        .iter()
-        .filter_map(|l| l["id"].as_str())
-        .collect();
+    let mut expected: Vec<&str> =
+        m["layers"].as_array().expect("layers").iter().filter_map(|l| l["id"].as_str()).collect();
     let mut sorted = served.clone();
     sorted.sort_unstable();
     expected.sort_unstable();
@@ -88,10 +69,7 @@ fn a_collection_has_the_extent_of_its_file() {
         let (lon, lat) = point(&f);
         (w, s, e, n) = (w.min(lon), s.min(lat), e.max(lon), n.max(lat));
     }
-    assert_eq!(
-        body["extent"]["spatial"]["bbox"],
-        serde_json::json!([[w, s, e, n]])
-    );
+    assert_eq!(body["extent"]["spatial"]["bbox"], serde_json::json!([[w, s, e, n]]));
     assert!(link(&body, "items").is_some_and(|h| h.ends_with("/collections/report-places/items")));
     get("/collections/nope").assert_error(404, "not_found");
     get("/collections/nope/items").assert_error(404, "not_found");
@@ -107,16 +85,11 @@ fn items_and_one_item_are_geojson_as_in_the_file() {
     assert!(link(&body, "next").is_none());
 
     let termanin = geojson(&get("/collections/report-places/items/termanin"));
-    let in_file = features("report-places.geojson")
-        .into_iter()
-        .find(|f| f["id"] == "termanin")
-        .expect("termanin in the file");
+    let in_file =
+        features("report-places.geojson").into_iter().find(|f| f["id"] == "termanin").expect("termanin in the file");
     assert_eq!(termanin["type"], "Feature");
     assert_eq!(termanin["id"], "termanin");
-    assert_eq!(
-        termanin["geometry"],
-        serde_json::json!({ "type": "Point", "coordinates": [36.817, 36.233] })
-    );
+    assert_eq!(termanin["geometry"], serde_json::json!({ "type": "Point", "coordinates": [36.817, 36.233] }));
     assert_eq!(termanin["properties"], in_file["properties"]);
     let name = termanin["properties"]["name"].as_str().unwrap_or("");
     assert!(name.starts_with("Termanin"), "{name}");
@@ -177,23 +150,13 @@ fn a_bbox_query_equals_a_brute_force_filter_of_the_file() {
         .collect();
     assert!(expected.len() >= 3, "Idlib has towns around it");
 
-    let one = geojson(&get(
-        "/collections/towns/items?bbox=36.5,35.8,36.8,36.0&limit=10000",
-    ));
-    let all: BTreeMap<u64, usize> = one["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .map(|f| (town_key(f), 1))
-        .collect();
+    let one = geojson(&get("/collections/towns/items?bbox=36.5,35.8,36.8,36.0&limit=10000"));
+    let all: BTreeMap<u64, usize> =
+        one["features"].as_array().expect("features").iter().map(|f| (town_key(f), 1)).collect();
     assert_eq!(all, expected);
     assert_eq!(one["numberMatched"], expected.len());
 
-    let paged = walk(
-        "/collections/towns/items?bbox=36.5,35.8,36.8,36.0&limit=2",
-        expected.len(),
-        2,
-    );
+    let paged = walk("/collections/towns/items?bbox=36.5,35.8,36.8,36.0&limit=2", expected.len(), 2);
     assert_eq!(paged, expected);
 }
 
@@ -214,8 +177,7 @@ fn bad_items_parameters_are_400_invalid_parameter_naming_them() {
         ("foo=1", "foo"),
         ("f=xml", "f"),
     ] {
-        let d = get(&format!("/collections/towns/items?{query}"))
-            .assert_error(400, "invalid_parameter");
+        let d = get(&format!("/collections/towns/items?{query}")).assert_error(400, "invalid_parameter");
         assert!(d.contains(&format!("'{name}'")), "{query}: {d}");
     }
 }
@@ -234,9 +196,7 @@ fn a_limit_above_the_maximum_is_lowered_not_refused() {
 #[test]
 fn an_offset_past_the_end_is_an_empty_page() {
     for offset in ["10", "50", "99999999999999999999999"] {
-        let body = geojson(&get(&format!(
-            "/collections/report-places/items?offset={offset}"
-        )));
+        let body = geojson(&get(&format!("/collections/report-places/items?offset={offset}")));
         assert_eq!(body["numberMatched"], 10);
         assert_eq!(body["numberReturned"], 0);
         assert!(link(&body, "next").is_none());

@@ -2,8 +2,8 @@
 //! manifest's styles, and every kind of bad tile request answered with a JSON error.
 
 use crate::common::{
-    background, close, decode_png, features, get, get_tile, get_url, layer_color, layer_entry,
-    mercator_px, point, post, server,
+    background, close, decode_png, features, get, get_tile, get_url, layer_color, layer_entry, mercator_px, point,
+    post, server,
 };
 
 /// Termanin, as in geodata/report-places.geojson.
@@ -18,10 +18,7 @@ fn in_tile(lonlat: (f64, f64), z: u8, x: u32, y: u32) -> (f64, f64) {
 #[test]
 fn termanin_is_drawn_in_report_places_red_where_web_mercator_puts_it() {
     let (px, py) = in_tile(TERMANIN, 12, 2466, 1605);
-    assert!(
-        (px - 229.3).abs() < 0.1 && (py - 40.7).abs() < 0.1,
-        "({px}, {py})"
-    );
+    assert!((px - 229.3).abs() < 0.1 && (py - 40.7).abs() < 0.1, "({px}, {py})");
     let fill = layer_color("report-places", "fill");
     let bg = background();
 
@@ -30,10 +27,8 @@ fn termanin_is_drawn_in_report_places_red_where_web_mercator_puts_it() {
     assert!(close(at, fill, 8), "{at:?} is not the fill {fill:?}");
 
     // Away from every report place (symbols are at most 14 px wide), only background.
-    let places: Vec<(f64, f64)> = features("report-places.geojson")
-        .iter()
-        .map(|f| in_tile(point(f), 12, 2466, 1605))
-        .collect();
+    let places: Vec<(f64, f64)> =
+        features("report-places.geojson").iter().map(|f| in_tile(point(f), 12, 2466, 1605)).collect();
     for y in 0..256 {
         for x in 0..256 {
             let (cx, cy) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
@@ -68,35 +63,17 @@ fn an_empty_tile_far_away_is_all_background() {
     let bg = background();
     for (path, size) in [("/tiles/10/0/0.png", 256), ("/tiles/10/0/0@2x.png", 512)] {
         let image = get_tile(path, size);
-        assert!(
-            image.rgba.chunks(4).all(|p| p == bg),
-            "{path} is not all {bg:?}"
-        );
+        assert!(image.rgba.chunks(4).all(|p| p == bg), "{path} is not all {bg:?}");
     }
 }
 
 #[test]
 fn bad_tile_requests_get_json_errors_and_the_server_keeps_serving() {
     let cases: [(&str, u16, &str, &str); 13] = [
-        (
-            "/tiles/1/0/0.png?layers=unknown",
-            400,
-            "unknown_layer",
-            "unknown",
-        ),
-        (
-            "/tiles/1/0/0.png?layers=roads,nope",
-            400,
-            "unknown_layer",
-            "nope",
-        ),
+        ("/tiles/1/0/0.png?layers=unknown", 400, "unknown_layer", "unknown"),
+        ("/tiles/1/0/0.png?layers=roads,nope", 400, "unknown_layer", "nope"),
         ("/tiles/1/0/0.png?layers=", 400, "unknown_layer", "empty"),
-        (
-            "/tiles/1/0/0.png?layers=roads,,towns",
-            400,
-            "unknown_layer",
-            "empty",
-        ),
+        ("/tiles/1/0/0.png?layers=roads,,towns", 400, "unknown_layer", "empty"),
         ("/tiles/abc/1/1.png", 400, "invalid_tile", "abc"),
         ("/tiles/1/x/1.png", 400, "invalid_tile", "x"),
         ("/tiles/-1/0/0.png", 400, "invalid_tile", "-1"),
@@ -109,18 +86,12 @@ fn bad_tile_requests_get_json_errors_and_the_server_keeps_serving() {
     ];
     for (path, status, code, names) in cases {
         let description = get(path).assert_error(status, code);
-        assert!(
-            description.contains(names),
-            "{path}: {description:?} does not name {names:?}"
-        );
+        assert!(description.contains(names), "{path}: {description:?} does not name {names:?}");
     }
     // A zoom too large for any integer type is still a client error with a JSON body.
     let huge = get("/tiles/99999999999999999999999/0/0.png");
     let code = huge.json()["code"].as_str().unwrap_or("").to_owned();
-    assert!(
-        ["invalid_tile", "tile_out_of_range"].contains(&code.as_str()),
-        "{code}"
-    );
+    assert!(["invalid_tile", "tile_out_of_range"].contains(&code.as_str()), "{code}");
     huge.assert_error(if code == "invalid_tile" { 400 } else { 404 }, &code);
 
     let health = get("/health");
@@ -156,14 +127,8 @@ fn tilejson_describes_the_tiles_and_its_template_serves_them() {
     assert!(attribution.contains("Natural Earth"), "{attribution}");
 
     let template = tj["tiles"][0].as_str().unwrap_or("");
-    assert_eq!(
-        template,
-        format!("{}/tiles/{{z}}/{{x}}/{{y}}.png", server())
-    );
-    let tile_url = template
-        .replace("{z}", "12")
-        .replace("{x}", "2466")
-        .replace("{y}", "1605");
+    assert_eq!(template, format!("{}/tiles/{{z}}/{{x}}/{{y}}.png", server()));
+    let tile_url = template.replace("{z}", "12").replace("{x}", "2466").replace("{y}", "1605");
     let tile = get_url(&tile_url);
     assert_eq!(tile.status, 200);
     assert_eq!(tile.header("content-type"), "image/png");
@@ -175,22 +140,11 @@ fn tilejson_describes_the_tiles_and_its_template_serves_them() {
 fn tilejson_carries_the_layers_into_the_template_and_credits_only_them() {
     let tj = get("/tiles.json?layers=roads").json();
     let template = tj["tiles"][0].as_str().unwrap_or("");
-    assert_eq!(
-        template,
-        format!("{}/tiles/{{z}}/{{x}}/{{y}}.png?layers=roads", server())
-    );
-    assert_eq!(
-        tj["attribution"],
-        layer_entry("roads")["attribution"].as_str().unwrap_or("?")
-    );
+    assert_eq!(template, format!("{}/tiles/{{z}}/{{x}}/{{y}}.png?layers=roads", server()));
+    assert_eq!(tj["attribution"], layer_entry("roads")["attribution"].as_str().unwrap_or("?"));
     assert_eq!(tj["minzoom"], 6, "the roads layer starts at zoom 6");
 
-    let tile = get_url(
-        &template
-            .replace("{z}", "12")
-            .replace("{x}", "2466")
-            .replace("{y}", "1605"),
-    );
+    let tile = get_url(&template.replace("{z}", "12").replace("{x}", "2466").replace("{y}", "1605"));
     assert_eq!(tile.status, 200);
     decode_png(&tile.body);
 

@@ -1,12 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1:0 and the real binary, checked through
 //! decoded responses.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail loudly"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 mod cli;
 mod cli_serve;

@@ -5,9 +5,7 @@
 //! dash phase at a crossing is the distance along the road from its first position, in pixels
 //! at that zoom, modulo the pattern's period (the way a continuous line would be dashed).
 
-use crate::common::{
-    background, close, distance2, features, get_tile, layer_color, layer_entry, mercator_px, point,
-};
+use crate::common::{background, close, distance2, features, get_tile, layer_color, layer_entry, mercator_px, point};
 
 /// Where a road crosses the vertical line between tile columns `column - 1` and `column`.
 #[derive(Debug, Clone)]
@@ -67,10 +65,8 @@ fn crossings(z: u8, period: f64) -> Vec<Crossing> {
                     .filter(|(other, _)| other != id)
                     .flat_map(|(_, o)| o.windows(2))
                     .all(|s| segment_distance((x, y), s[0], s[1]) > 24.0);
-                let clear_of_vertices = roads
-                    .iter()
-                    .flat_map(|(_, o)| o.iter())
-                    .all(|v| (v.0 - x).hypot(v.1 - y) > 6.0);
+                let clear_of_vertices =
+                    roads.iter().flat_map(|(_, o)| o.iter()).all(|v| (v.0 - x).hypot(v.1 - y) > 6.0);
                 if clear_of_others && clear_of_vertices && (24.0..232.0).contains(&(y % 256.0)) {
                     out.push(Crossing {
                         z,
@@ -115,10 +111,7 @@ fn edge_rows(c: &Crossing) -> (Vec<f64>, Vec<f64>) {
     let path = |x: u32| format!("/tiles/{}/{x}/{}.png?layers=roads", c.z, c.tile_row);
     let left = get_tile(&path(c.column - 1), 256);
     let right = get_tile(&path(c.column), 256);
-    (
-        road_rows(&left, 255, c.tile_row, c.y - 0.5 * c.slope),
-        road_rows(&right, 0, c.tile_row, c.y + 0.5 * c.slope),
-    )
+    (road_rows(&left, 255, c.tile_row, c.y - 0.5 * c.slope), road_rows(&right, 0, c.tile_row, c.y + 0.5 * c.slope))
 }
 
 fn dash() -> (f64, f64) {
@@ -141,25 +134,13 @@ fn a_dashed_road_crossing_a_tile_edge_in_a_dash_is_drawn_on_both_sides_at_the_sa
         .filter(|c| c.slope.abs() < 1.0 && (on * 0.3..on * 0.7).contains(&c.phase))
         .take(4)
         .collect();
-    assert!(
-        chosen.len() >= 2,
-        "the roads should cross tile edges mid-dash"
-    );
+    assert!(chosen.len() >= 2, "the roads should cross tile edges mid-dash");
     for c in &chosen {
         let (left, right) = edge_rows(c);
-        assert!(
-            !left.is_empty() && !right.is_empty(),
-            "{c:?}: {left:?} | {right:?}"
-        );
+        assert!(!left.is_empty() && !right.is_empty(), "{c:?}: {left:?} | {right:?}");
         let (l, r) = (mean(&left), mean(&right));
-        assert!(
-            (l - (c.y - 0.5 * c.slope)).abs() < 1.5,
-            "{c:?}: left at {l}"
-        );
-        assert!(
-            (r - (c.y + 0.5 * c.slope)).abs() < 1.5,
-            "{c:?}: right at {r}"
-        );
+        assert!((l - (c.y - 0.5 * c.slope)).abs() < 1.5, "{c:?}: left at {l}");
+        assert!((r - (c.y + 0.5 * c.slope)).abs() < 1.5, "{c:?}: right at {r}");
         assert!((l - r).abs() <= c.slope.abs() + 1.0, "{c:?}: {l} vs {r}");
     }
 }
@@ -173,16 +154,10 @@ fn a_dashed_road_crossing_a_tile_edge_in_a_gap_is_blank_on_both_sides() {
         .filter(|c| c.slope.abs() < 0.5 && (c.phase - mid_gap).abs() < off * 0.15)
         .take(3)
         .collect();
-    assert!(
-        !chosen.is_empty(),
-        "the roads should cross tile edges mid-gap"
-    );
+    assert!(!chosen.is_empty(), "the roads should cross tile edges mid-gap");
     for c in &chosen {
         let (left, right) = edge_rows(c);
-        assert!(
-            left.is_empty() && right.is_empty(),
-            "{c:?}: {left:?} | {right:?}"
-        );
+        assert!(left.is_empty() && right.is_empty(), "{c:?}: {left:?} | {right:?}");
     }
 }
 
@@ -191,21 +166,17 @@ fn a_point_symbol_on_a_tile_edge_is_drawn_on_both_tiles() {
     // A circle symbol (a town or city of the report) whose centre is less than 2 px from a
     // vertical tile edge, away from the other places.
     let places = features("report-places.geojson");
-    let circles: Vec<_> = places
-        .iter()
-        .filter(|f| matches!(f["properties"]["kind"].as_str(), Some("city" | "town")))
-        .collect();
-    let found = (6u8..=18)
-        .flat_map(|z| circles.iter().map(move |f| (z, *f)))
-        .find(|&(z, f)| {
-            let (x, y) = mercator_px(point(f).0, point(f).1, z);
-            let edge = (x / 256.0).round() * 256.0;
-            let alone = places.iter().filter(|g| *g != f).all(|g| {
-                let (gx, gy) = mercator_px(point(g).0, point(g).1, z);
-                (gx - x).hypot(gy - y) > 30.0
-            });
-            (x - edge).abs() < 2.0 && (24.0..232.0).contains(&(y % 256.0)) && alone
+    let circles: Vec<_> =
+        places.iter().filter(|f| matches!(f["properties"]["kind"].as_str(), Some("city" | "town"))).collect();
+    let found = (6u8..=18).flat_map(|z| circles.iter().map(move |f| (z, *f))).find(|&(z, f)| {
+        let (x, y) = mercator_px(point(f).0, point(f).1, z);
+        let edge = (x / 256.0).round() * 256.0;
+        let alone = places.iter().filter(|g| *g != f).all(|g| {
+            let (gx, gy) = mercator_px(point(g).0, point(g).1, z);
+            (gx - x).hypot(gy - y) > 30.0
         });
+        (x - edge).abs() < 2.0 && (24.0..232.0).contains(&(y % 256.0)) && alone
+    });
     let (z, f) = found.expect("a report place lies on a tile edge at some zoom");
     // Today: Idlib at zoom 16, 0.9 px east of the edge between columns 39436 and 39437.
     let (x, y) = mercator_px(point(f).0, point(f).1, z);

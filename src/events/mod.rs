@@ -1,0 +1,23 @@
+//! Event markers: the model and its validation, time spans, the durable store and its
+//! in-memory index, clustering for overlays, and import from GeoJSON.
+//!
+//! Plain synchronous Rust beside [`crate::layer`]: nothing here knows about HTTP.
+
+mod cluster;
+mod import;
+mod index;
+mod model;
+mod sqlite;
+mod store;
+mod time;
+
+pub use cluster::{CELL_PX, Marker, cluster, fetch_rect};
+pub use import::{ImportError, ImportReport, read_events};
+pub use index::{EventFilter, EventIndex, event_point};
+pub use model::{
+    DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,
+    MAX_TITLE, valid_id,
+};
+pub use sqlite::{DB_FILE, SqliteStore};
+pub use store::{EventStore, Expect, StoreError};
+pub use time::{TimeError, TimeSpan, format_timestamp};

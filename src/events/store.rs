@@ -1,0 +1,82 @@
+//! The event store: the trait every backend implements, and its errors.
+
+use std::sync::Arc;
+
+use super::{Event, EventFilter, EventInput};
+use crate::tile::WorldRect;
+
+/// What a write expects of the event it changes (from `If-Match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// `If-Match: *`: any current version.
+    Any,
+    /// This version and no other.
+    Version(u64),
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No event has this id.
+    #[error("no event '{0}'")]
+    NotFound(String),
+    /// An event with this id exists already.
+    #[error("an event with id '{0}' exists already")]
+    Conflict(String),
+    /// The event changed since the client read it.
+    #[error("event '{id}' has changed since it was read: its current ETag is {current}")]
+    Stale {
+        /// The event.
+        id: String,
+        /// Its current ETag.
+        current: String,
+    },
+    /// The database failed (disk full, read-only, corrupt...).
+    #[error("the event database failed: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// A stored row could not be read back as an event.
+    #[error("stored event '{id}' is unreadable: {reason}")]
+    Corrupt {
+        /// The event.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The data directory could not be prepared.
+    #[error("cannot use data directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A durable store of events. Every write is committed durably before it returns; reads see
+/// every write that has returned.
+pub trait EventStore: Send + Sync + std::fmt::Debug {
+    /// Stores new events, all or none. Events without an id get one.
+    fn insert(&self, events: Vec<EventInput>) -> Result<Vec<Arc<Event>>, StoreError>;
+    /// Replaces an event's content, if it is still as the client expects.
+    fn replace(&self, id: &str, event: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError>;
+    /// Deletes an event, if it is still as the client expects; returns what was deleted.
+    fn delete(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError>;
+    /// Imports the events of a seed file whose ids have never been imported from it before,
+    /// even if they were deleted since; returns how many were new.
+    fn seed(&self, source: &str, events: Vec<EventInput>) -> Result<usize, StoreError>;
+    /// One event.
+    fn get(&self, id: &str) -> Option<Arc<Event>>;
+    /// A page of the events that pass the filter, ordered by start time then id, and how many
+    /// pass in all.
+    fn query(&self, filter: &EventFilter, offset: usize, limit: usize) -> (usize, Vec<Arc<Event>>);
+    /// Every event inside a unit-square rectangle that passes the filter's time and kind tests.
+    fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>>;
+    /// Number of stored events.
+    fn len(&self) -> usize;
+    /// Whether the store is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// A number that changes at every write (for caches and ETags of lists).
+    fn data_version(&self) -> u64;
+}

@@ -1,0 +1,419 @@
+//! The events collection: reads, and writes in the style of OGC API - Features Part 4.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{ApiError, AppState, query_pairs};
+use crate::events::{Event, EventFilter, EventInput, EventKind, Expect, FieldError, StoreError, TimeSpan};
+
+const GEOJSON: &str = "application/geo+json";
+/// Deepest nesting of arrays and objects accepted in a body.
+pub const MAX_DEPTH: usize = 32;
+
+/// The events collection as listed in `/collections`.
+pub fn describe(base: &str) -> Value {
+    json!({
+        "id": "events",
+        "title": "Events",
+        "description": "Event markers (air strikes, shelling, casualties, displacement, talks...) with their time, casualties and sources. Points with location_precision 'region' stand for 'somewhere in the region' and do not locate the event.",
+        "itemType": "feature",
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "links": [
+            { "href": format!("{base}/collections/events"), "rel": "self", "type": "application/json" },
+            { "href": format!("{base}/collections/events/items"), "rel": "items", "type": GEOJSON },
+        ],
+    })
+}
+
+/// `GET /collections/events`.
+pub async fn collection(State(state): State<AppState>, headers: HeaderMap) -> Json {
+    axum::Json(describe(&state.base_url(&headers)))
+}
+
+type Json = axum::Json<Value>;
+
+/// `GET /collections/events/items?bbox=&datetime=&kind=&limit=&offset=`.
+pub async fn items(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut filter = EventFilter::default();
+    let (mut limit, mut offset) = (state.settings.items_limit, 0usize);
+    let mut kept: Vec<(String, String)> = Vec::new();
+    for (k, v) in query_pairs(q.as_deref())? {
+        match k.as_str() {
+            "bbox" => filter.bbox = Some(super::features::parse_bbox(&v)?),
+            "datetime" => filter.time = Some(parse_datetime("datetime", &v)?),
+            "kind" => filter.kinds = Some(parse_kinds(&v)?),
+            "limit" => limit = super::features::parse_limit(&v, state.settings.items_max_limit)?,
+            "offset" => {
+                offset = super::features::parse_count("offset", &v)?;
+                continue;
+            }
+            "f" if v == "json" => continue,
+            "f" => return Err(ApiError::param("f", "only f=json is served here")),
+            other => {
+                return Err(ApiError::param(
+                    other,
+                    "unknown parameter; event items take bbox, datetime, kind, limit, offset and f",
+                ));
+            }
+        }
+        if k != "limit" {
+            kept.push((k, v));
+        }
+    }
+    let store = Arc::clone(&state.events);
+    let f = filter.clone();
+    let (matched, page) = tokio::task::spawn_blocking(move || store.query(&f, offset, limit))
+        .await
+        .map_err(|e| ApiError::Internal(format!("events query: {e}")))?;
+    let base = format!("{}/collections/events/items", state.base_url(&headers));
+    let href = |off: usize| {
+        let mut pairs = kept.clone();
+        pairs.push(("limit".into(), limit.to_string()));
+        pairs.push(("offset".into(), off.to_string()));
+        format!("{base}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    };
+    let mut links = vec![json!({ "href": href(offset), "rel": "self", "type": GEOJSON })];
+    if offset + page.len() < matched {
+        links.push(json!({ "href": href(offset + page.len()), "rel": "next", "type": GEOJSON }));
+    }
+    if offset > 0 {
+        links.push(json!({ "href": href(offset.min(matched).saturating_sub(limit)), "rel": "prev", "type": GEOJSON }));
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": page.len(),
+        "features": page.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
+        "links": links,
+    });
+    Ok(geojson(StatusCode::OK, &body, None))
+}
+
+/// `GET /collections/events/items/{id}`, with `If-None-Match`.
+pub async fn item(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let e = find(&state, path)?;
+    if if_none_match(&headers, &e.etag()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value(&e))]).into_response());
+    }
+    Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
+}
+
+/// `POST /collections/events/items`: a Feature (201 with `Location`) or a FeatureCollection
+/// (a batch, all or nothing).
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let v = json_body(&state, &headers, body, &["application/json", GEOJSON])?;
+    let (inputs, batch) = match v.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => {
+            let Some(features) = v.get("features").and_then(Value::as_array) else {
+                return Err(ApiError::InvalidEvent(vec![field("features", "must be an array of Features")]));
+            };
+            if features.len() > state.settings.max_batch {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "a batch holds at most {} events; this one has {}",
+                    state.settings.max_batch,
+                    features.len()
+                )));
+            }
+            if features.is_empty() {
+                return Err(ApiError::InvalidEvent(vec![field("features", "is empty")]));
+            }
+            let mut errors = Vec::new();
+            let mut inputs = Vec::new();
+            for (i, f) in features.iter().enumerate() {
+                match EventInput::from_feature(f, &format!("features[{i}].")) {
+                    Ok(e) => inputs.push(e),
+                    Err(mut errs) => errors.append(&mut errs),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::InvalidEvent(errors));
+            }
+            (inputs, true)
+        }
+        _ => (vec![EventInput::from_feature(&v, "").map_err(ApiError::InvalidEvent)?], false),
+    };
+    let store = Arc::clone(&state.events);
+    let created = blocking(move || store.insert(inputs)).await?;
+    let base = format!("{}/collections/events/items", state.base_url(&headers));
+    if batch {
+        let body = json!({
+            "type": "FeatureCollection",
+            "numberReturned": created.len(),
+            "features": created.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
+        });
+        return Ok(geojson(StatusCode::CREATED, &body, None));
+    }
+    let e = created.first().ok_or_else(|| ApiError::Internal("insert returned nothing".into()))?;
+    let mut resp = geojson(StatusCode::CREATED, &e.to_feature(), Some(e));
+    if let Ok(loc) = HeaderValue::from_str(&format!("{base}/{}", e.id)) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+/// `PUT /collections/events/items/{id}`: replaces the event; needs `If-Match`.
+pub async fn replace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let cur = find(&state, path)?;
+    let expect = if_match(&headers, &cur)?;
+    let v = json_body(&state, &headers, body, &["application/json", GEOJSON])?;
+    let input = EventInput::from_feature(&v, "").map_err(ApiError::InvalidEvent)?;
+    if input.id.as_ref().is_some_and(|id| *id != cur.id) {
+        return Err(ApiError::InvalidEvent(vec![field("id", "differs from the id in the URL")]));
+    }
+    let (store, id) = (Arc::clone(&state.events), cur.id.clone());
+    let e = blocking(move || store.replace(&id, input, expect)).await?;
+    Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
+}
+
+/// `PATCH /collections/events/items/{id}`: a JSON Merge Patch (RFC 7396); needs `If-Match`.
+pub async fn patch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let cur = find(&state, path)?;
+    let expect = if_match(&headers, &cur)?;
+    let patch = json_body(&state, &headers, body, &["application/merge-patch+json"])?;
+    let mut doc = cur.to_feature();
+    merge_patch(&mut doc, &patch);
+    let input = EventInput::from_feature(&doc, "").map_err(ApiError::InvalidEvent)?;
+    if input.id.as_ref().is_some_and(|id| *id != cur.id) {
+        return Err(ApiError::InvalidEvent(vec![field("id", "cannot be changed")]));
+    }
+    let (store, id) = (Arc::clone(&state.events), cur.id.clone());
+    let e = blocking(move || store.replace(&id, input, expect)).await?;
+    Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
+}
+
+/// `DELETE /collections/events/items/{id}`: needs `If-Match`.
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let cur = find(&state, path)?;
+    let expect = if_match(&headers, &cur)?;
+    let (store, id) = (Arc::clone(&state.events), cur.id.clone());
+    blocking(move || store.delete(&id, expect)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn find(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<Arc<Event>, ApiError> {
+    let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    state
+        .events
+        .get(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no event '{}'", id.chars().take(64).collect::<String>())))
+}
+
+/// Checks the bearer token in constant time (over SHA-256 digests, so that the comparison
+/// does not even leak the token's length). The token is never logged.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.settings.write_token else {
+        return Err(ApiError::WritesDisabled);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("this write needs 'Authorization: Bearer <token>'"))?
+        .as_bytes();
+    let token = given
+        .strip_prefix(b"Bearer ")
+        .ok_or(ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+    let a = Sha256::digest(token);
+    let b = Sha256::digest(expected.expose().as_bytes());
+    if bool::from(a.ct_eq(&b)) { Ok(()) } else { Err(ApiError::Unauthorized("the token is not the write token")) }
+}
+
+/// Reads a JSON body of an accepted media type, within the size and depth limits.
+fn json_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    types: &[&str],
+) -> Result<Value, ApiError> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !types.contains(&essence.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the body as {} (Content-Type was '{}')",
+            types.join(" or "),
+            ct.chars().take(64).collect::<String>()
+        )));
+    }
+    let bytes = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => {
+            ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", state.settings.max_body_bytes))
+        }
+        _ => ApiError::InvalidJson("the body could not be read".into()),
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidJson("the body is not valid UTF-8".into()))?;
+    if nesting(text) > MAX_DEPTH {
+        return Err(ApiError::InvalidJson(format!("the body nests arrays and objects deeper than {MAX_DEPTH} levels")));
+    }
+    serde_json::from_str(text).map_err(|e| ApiError::InvalidJson(format!("the body is not valid JSON: {e}")))
+}
+
+/// The deepest nesting of `[` and `{` outside strings.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        match (in_str, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') => in_str = false,
+            (true, _) => {}
+            (false, b'"') => in_str = true,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// RFC 7396: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// `If-Match`: required; `*` or the event's current ETag (a stale one is refused by the store).
+fn if_match(headers: &HeaderMap, cur: &Event) -> Result<Expect, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Err(ApiError::PreconditionRequired);
+    };
+    if v.trim() == "*" {
+        return Ok(Expect::Any);
+    }
+    let current = cur.etag();
+    if v.split(',').any(|t| t.trim() == current) {
+        Ok(Expect::Version(cur.version))
+    } else {
+        Err(ApiError::PreconditionFailed(format!(
+            "the event has changed since it was read (If-Match {}); its current ETag is {current}: read it again and merge",
+            v.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
+}
+
+fn etag_value(e: &Event) -> HeaderValue {
+    HeaderValue::from_str(&e.etag()).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+fn geojson(status: StatusCode, body: &Value, e: Option<&Event>) -> Response {
+    let mut resp =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body.to_string()).into_response();
+    if let Some(e) = e {
+        resp.headers_mut().insert(header::ETAG, etag_value(e));
+    }
+    resp
+}
+
+fn field(name: &str, problem: &str) -> FieldError {
+    FieldError { field: name.into(), problem: problem.into() }
+}
+
+/// Runs a store write off the executor and maps its errors.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("store task: {e}")))?.map_err(|e| {
+        match e {
+            StoreError::NotFound(id) => ApiError::NotFound(format!("no event '{id}'")),
+            StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            StoreError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
+            other => ApiError::StorageUnavailable(other.to_string()),
+        }
+    })
+}
+
+/// A `datetime` (or `from`/`to`) value.
+pub fn parse_datetime(name: &str, v: &str) -> Result<TimeSpan, ApiError> {
+    TimeSpan::parse_filter(v).map_err(|e| ApiError::param(name, e.to_string()))
+}
+
+/// A comma-separated list of kinds.
+pub fn parse_kinds(v: &str) -> Result<Vec<EventKind>, ApiError> {
+    v.split(',')
+        .map(|k| {
+            EventKind::parse(k.trim()).ok_or_else(|| {
+                ApiError::param(
+                    "kind",
+                    format!("'{}' is not one of: {}", k.chars().take(40).collect::<String>(), EventKind::list()),
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_ignores_brackets_in_strings() {
+        assert_eq!(nesting(r#"{"a": "[[[[{{{", "b": [[1]]}"#), 3);
+        assert_eq!(nesting(r#"{"a": "\"[["}"#), 1);
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+    }
+}

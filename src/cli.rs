@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// stays out of the process list [default: none, writes refused].
     #[arg(long, env = "TESSERA_WRITE_TOKEN", hide_env_values = true)]
     pub write_token: Option<crate::config::Secret>,
+    /// Serve Leaflet from this directory (an npm install's node_modules/leaflet/dist) instead
+    /// of loading it from the CDN [default: none, the pinned CDN URL with integrity hashes].
+    #[arg(long, env = "TESSERA_LEAFLET_DIR")]
+    pub leaflet_dir: Option<PathBuf>,
 }
 
 /// The geodata directory flag.
@@ -145,6 +149,7 @@ impl ServeArgs {
             max_zoom: self.max_zoom,
             public_url: self.public_url.clone(),
             write_token: self.write_token.clone(),
+            leaflet_dir: self.leaflet_dir.clone(),
             ..FileConfig::default()
         };
         file.overlay(flags).resolve()

@@ -85,6 +85,8 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     /// See [`Config::max_batch`].
     pub max_batch: Option<usize>,
+    /// See [`Config::leaflet_dir`].
+    pub leaflet_dir: Option<PathBuf>,
 }
 
 /// Everything `tessera serve` runs with.
@@ -111,6 +113,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Most events in one posted FeatureCollection.
     pub max_batch: usize,
+    /// Directory holding `leaflet.js`, `leaflet.css` and `images/` (an npm install's
+    /// `node_modules/leaflet/dist`), served by tessera itself under `/web/leaflet/`; when absent
+    /// the map pages load Leaflet from a pinned CDN URL with Subresource Integrity.
+    pub leaflet_dir: Option<PathBuf>,
 }
 
 /// A setting that cannot be used.
@@ -163,6 +169,7 @@ impl FileConfig {
             write_token: over.write_token.or(self.write_token),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             max_batch: over.max_batch.or(self.max_batch),
+            leaflet_dir: over.leaflet_dir.or(self.leaflet_dir),
         }
     }
 
@@ -206,6 +213,17 @@ impl FileConfig {
                 reason: "must be at least 16 printable ASCII characters without spaces".into(),
             });
         }
+        if let Some(dir) = &self.leaflet_dir
+            && let Some(missing) = ["leaflet.js", "leaflet.css"].into_iter().find(|f| !dir.join(f).is_file())
+        {
+            return Err(ConfigError::Invalid {
+                key: "leaflet_dir",
+                reason: format!(
+                    "{} has no {missing}; point it at Leaflet's dist directory (node_modules/leaflet/dist)",
+                    dir.display()
+                ),
+            });
+        }
         let positive = |key: &'static str, v: Option<usize>, default: usize| match v.unwrap_or(default) {
             0 => Err(ConfigError::Invalid { key, reason: "must be at least 1".into() }),
             n => Ok(n),
@@ -221,6 +239,7 @@ impl FileConfig {
             items_limit,
             items_max_limit,
             public_url,
+            leaflet_dir: self.leaflet_dir,
         })
     }
 }
@@ -244,5 +263,11 @@ mod tests {
         let bad = FileConfig { listen: Some("localhost".into()), ..FileConfig::default() };
         assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: "listen", .. })));
         assert!(toml::from_str::<FileConfig>("colour = 1").is_err());
+    }
+
+    #[test]
+    fn a_leaflet_dir_without_leaflet_is_refused_at_start() {
+        let bad = FileConfig { leaflet_dir: Some(PathBuf::from("src")), ..FileConfig::default() };
+        assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: "leaflet_dir", .. })));
     }
 }

@@ -7,8 +7,10 @@
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod geom;
 pub mod http;
 pub mod layer;
+pub mod mvt;
 pub mod render;
 pub mod style;
 pub mod tile;

@@ -4,13 +4,13 @@
 //! | --- | --- | --- |
 //! | 400 | `invalid_tile` | a tile path whose z, x or y is not a non-negative integer |
 //! | 404 | `tile_out_of_range` | x or y not below 2^z, or z above the maximum zoom |
-//! | 404 | `unsupported_format` | a tile file name other than `{y}.png` or `{y}@2x.png` |
+//! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `{y}@2x.png` or `{y}.mvt` |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
 //! | 400 | `invalid_parameter` | a bad `bbox`, `limit`, `offset` or `f`, or an unknown parameter on items |
 //! | 404 | `not_found` | an unknown collection, feature or route |
 //! | 405 | `method_not_allowed` | a method the route does not take |
 //! | 400 | `invalid_json` | a request body that is not JSON (or not UTF-8), or nested too deeply |
-//! | 401 | `unauthorized` | a write without `Authorization: Bearer <token>`, or with a wrong token |
+//! | 401 | `unauthorized` | a write without `Authorization: Bearer <token>`, or with a wrong token (with `WWW-Authenticate: Bearer`) |
 //! | 403 | `writes_disabled` | a write while no write token is configured |
 //! | 409 | `conflict` | a new event whose id is taken |
 //! | 412 | `precondition_failed` | `If-Match` names a version that is no longer current |
@@ -22,7 +22,7 @@
 //! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only); reads keep working |
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -38,7 +38,7 @@ pub enum ApiError {
     #[error("{0}")]
     TileOutOfRange(String),
     /// A tile format that is not served.
-    #[error("'{0}' is not a tile format served here: use {{y}}.png or {{y}}@2x.png")]
+    #[error("'{0}' is not a tile format served here: use {{y}}.png, {{y}}@2x.png or {{y}}.mvt")]
     UnsupportedFormat(String),
     /// `?layers=` is unusable.
     #[error("{0}")]
@@ -136,6 +136,15 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, Json(json!({ "code": code, "description": description, "status": status.as_u16() }))).into_response()
+        let mut body = json!({ "code": code, "description": description, "status": status.as_u16() });
+        if let Self::InvalidEvent(errors) = &self {
+            body["errors"] = json!(errors);
+        }
+        let mut response = (status, Json(body)).into_response();
+        if let Self::Unauthorized(_) = self {
+            // RFC 6750: a 401 names the scheme the client must use.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

@@ -34,7 +34,8 @@ pub async fn collections(
 ) -> Result<Json<Value>, ApiError> {
     json_only(q.as_deref())?;
     let base = state.base_url(&headers);
-    let list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
+    let mut list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
+    list.push(super::events::describe(&base));
     Ok(Json(json!({
         "links": [
             { "href": format!("{base}/collections"), "rel": "self", "type": "application/json", "title": "the collections" },

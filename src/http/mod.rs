@@ -8,6 +8,8 @@ mod events;
 mod features;
 mod landing;
 mod tiles;
+mod vector;
+mod web;
 
 pub use error::ApiError;
 
@@ -43,6 +45,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Most events in one batch.
     pub max_batch: usize,
+    /// Directory Leaflet is served from; `None` loads it from the pinned CDN URL.
+    pub leaflet_dir: Option<std::path::PathBuf>,
 }
 
 impl From<&Config> for Settings {
@@ -55,6 +59,7 @@ impl From<&Config> for Settings {
             write_token: c.write_token.clone(),
             max_body_bytes: c.max_body_bytes,
             max_batch: c.max_batch,
+            leaflet_dir: c.leaflet_dir.clone(),
         }
     }
 }
@@ -69,6 +74,8 @@ pub struct AppState {
     empty: Arc<[Vec<u8>; 2]>,
     /// Pre-encoded transparent tiles (empty overlays), at 1x and 2x.
     clear: Arc<[Vec<u8>; 2]>,
+    /// Vector TileJSON fields and the MapLibre sprite, prepared once.
+    vector: Arc<vector::VectorAssets>,
 }
 
 impl AppState {
@@ -77,12 +84,14 @@ impl AppState {
         let empty =
             [solid_png(catalog.background, Scale::X1.pixels())?, solid_png(catalog.background, Scale::X2.pixels())?];
         let clear = [solid_png(None, Scale::X1.pixels())?, solid_png(None, Scale::X2.pixels())?];
+        let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
         Ok(Self {
             catalog: Arc::new(catalog),
             events,
             settings: Arc::new(settings),
             empty: Arc::new(empty),
             clear: Arc::new(clear),
+            vector,
         })
     }
 
@@ -120,9 +129,14 @@ pub fn app(state: AppState) -> Router {
         .route("/collections/{id}/items/{fid}", get(features::item))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::raster))
+        .route("/tiles/vector.json", get(vector::tilejson))
+        .route("/style.json", get(vector::style))
+        .route("/sprites/{file}", get(vector::sprite_file))
+        .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

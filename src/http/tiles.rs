@@ -20,6 +20,10 @@ pub async fn raster(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    if let Some(y) = file.strip_suffix(".mvt") {
+        let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+        return super::vector::tile(state, tile, query).await;
+    }
     let (y, scale) = split_file(&file)?;
     if y.contains('@') {
         return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
@@ -87,7 +91,7 @@ fn layers_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
     Ok(query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v))
 }
 
-fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<String>, ApiError> {
+pub(crate) fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<String>, ApiError> {
     let chosen = state.catalog.select(list).map_err(|e| match e {
         SelectError::Unknown(_) => ApiError::UnknownLayer(format!("{e}; see /collections for the layers")),
         SelectError::Empty => ApiError::UnknownLayer(e.to_string()),

@@ -77,14 +77,16 @@ impl Catalog {
 
     /// The distinct attributions of the given layers, joined for display, in draw order.
     pub fn attribution<'a>(&self, layers: impl IntoIterator<Item = &'a Layer>) -> String {
+        // Layers often share credits ("Made with Natural Earth"): each credit once, in order.
         let mut parts: Vec<&str> = Vec::new();
         for l in layers {
-            let a = l.meta.attribution.trim();
-            if !a.is_empty() && !parts.contains(&a) {
-                parts.push(a);
+            for a in l.meta.attribution.split(';').map(str::trim) {
+                if !a.is_empty() && !parts.contains(&a) {
+                    parts.push(a);
+                }
             }
         }
-        parts.join(" | ")
+        parts.join("; ")
     }
 }
 

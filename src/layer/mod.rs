@@ -54,6 +54,8 @@ pub struct Layer {
     /// Identity, credits and zoom range.
     pub meta: LayerMeta,
     styles: Vec<Style>,
+    base: StyleSpec,
+    rules: Vec<Rule>,
     features: Vec<Feature>,
     index: RTree<Entry>,
     by_id: HashMap<String, usize>,
@@ -91,12 +93,34 @@ impl Layer {
         let bounds = features.iter().map(|f| lonlat_bounds(&f.geometry)).reduce(LonLatBBox::union);
         let reach_px = styles.iter().map(Style::reach_px).fold(0.0, f32::max);
         let by_id = features.iter().enumerate().map(|(i, f)| (f.id_text(), i)).collect();
-        Self { meta, styles, features, index: RTree::bulk_load(entries), by_id, bounds, reach_px }
+        Self {
+            meta,
+            styles,
+            base: base.clone(),
+            rules: rules.to_vec(),
+            features,
+            index: RTree::bulk_load(entries),
+            by_id,
+            bounds,
+            reach_px,
+        }
     }
 
     /// All features, in file order.
     pub fn features(&self) -> &[Feature] {
         &self.features
+    }
+
+    /// The layer's style as written: its base keys and its rules.
+    pub fn style_source(&self) -> (&StyleSpec, &[Rule]) {
+        (&self.base, &self.rules)
+    }
+
+    /// The resolved style for a geometry kind and a rule (`None`: no rule matched).
+    pub fn resolved_style(&self, kind: GeometryKind, rule: Option<usize>) -> &Style {
+        let k = KINDS.iter().position(|&g| g == kind).unwrap_or(0);
+        let i = k * (self.rules.len() + 1) + rule.map_or(0, |r| r + 1);
+        &self.styles[i.min(self.styles.len() - 1)]
     }
 
     /// The resolved style of a feature.

@@ -6,17 +6,18 @@
 //! When no visible layer has anything there, [`render_tile`] says so without allocating a
 //! canvas, and the caller answers with a pre-encoded empty tile.
 
-mod clip;
 mod encode;
 mod overlay;
+mod sprite;
 mod symbol;
 
-pub use clip::{ClipRect, Piece, Px};
 pub use encode::{EncodeError, encode_png, solid_png};
-pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, event_size, kind_style, render_overlay};
+pub use sprite::{Sprite, sprite};
+pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, render_overlay};
 
 use tiny_skia::{FillRule, PathBuilder, Pixmap, Transform};
 
+use crate::geom::{ClipRect, Px};
 use crate::layer::{Catalog, Layer, Shape};
 use crate::style::{Color, Style};
 use crate::tile::{TileCoord, WorldPoint};

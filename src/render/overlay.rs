@@ -6,36 +6,13 @@ use tiny_skia::{FillRule, GradientStop, Paint, PathBuilder, Pixmap, Point, Radia
 use super::symbol;
 use super::{Scale, TileImage};
 use crate::events::{Event, EventKind, Marker};
-use crate::style::{Color, Style, Symbol};
+use crate::style::{Color, Style, event_size, kind_style};
 use crate::tile::TileCoord;
 
 /// Radius of the soft disc drawn for a region-precision event, CSS px.
 pub const REGION_RADIUS_PX: f32 = 40.0;
 /// How far (CSS px) any overlay marker reaches from its position.
 pub const OVERLAY_REACH_PX: f64 = 44.0;
-
-/// The symbol and colour of an event kind.
-pub fn kind_style(kind: EventKind) -> (Symbol, Color) {
-    let c = |r, g, b| Color::rgba(r, g, b, 255);
-    match kind {
-        EventKind::Airstrike => (Symbol::Triangle, c(0xd7, 0x30, 0x1f)),
-        EventKind::Shelling => (Symbol::Diamond, c(0xf1, 0x69, 0x13)),
-        EventKind::GroundClash => (Symbol::Square, c(0x8c, 0x2d, 0x04)),
-        EventKind::Casualties => (Symbol::Circle, c(0x67, 0x00, 0x0d)),
-        EventKind::Displacement => (Symbol::Square, c(0x6a, 0x51, 0xa3)),
-        EventKind::HospitalHit => (Symbol::Hospital, c(0xc0, 0x1c, 0x28)),
-        EventKind::Talks => (Symbol::Circle, c(0x21, 0x71, 0xb5)),
-        EventKind::Statement => (Symbol::Square, c(0x41, 0x8f, 0xc8)),
-        EventKind::Agreement => (Symbol::Diamond, c(0x23, 0x8b, 0x45)),
-        EventKind::Other => (Symbol::Circle, c(0x73, 0x73, 0x73)),
-    }
-}
-
-/// Symbol diameter (CSS px) for an event with this many killed and injured: grows with the
-/// logarithm, from 12 px with none to 30 px.
-pub fn event_size(casualties: u64) -> f32 {
-    (12.0 + 3.0 * ((casualties as f32) + 1.0).log2()).min(30.0)
-}
 
 /// Cluster diameter (CSS px) for this many events.
 pub fn cluster_size(count: usize) -> f32 {

@@ -5,8 +5,10 @@
 //! renderer multiplies them by the tile scale (2 for `@2x`).
 
 mod color;
+mod events;
 
 pub use color::{Color, ColorError};
+pub use events::{event_size, kind_style};
 
 use serde::Deserialize;
 

@@ -9,8 +9,9 @@ use crate::cli::{at, broken_files, scratch, tessera};
 use crate::common::{Image, decode_png, get_url, mercator_px};
 
 /// Kills the child when dropped, so that no server outlives a failing test.
-struct Running {
-    child: Child,
+pub struct Running {
+    /// The server process.
+    pub child: Child,
     stdout: BufReader<ChildStdout>,
 }
 
@@ -22,14 +23,15 @@ impl Drop for Running {
 }
 
 impl Running {
-    fn start(cmd: &mut Command) -> Self {
+    /// Spawns the command with its stdout and stderr piped.
+    pub fn start(cmd: &mut Command) -> Self {
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn tessera");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
         Self { child, stdout }
     }
 
     /// The base URL from the line that announces it; `None` when stdout ends first.
-    fn url(&mut self) -> Option<String> {
+    pub fn url(&mut self) -> Option<String> {
         let mut line = String::new();
         while self.stdout.read_line(&mut line).expect("read stdout") > 0 {
             if let Some(at) = line.find("http://") {
@@ -96,7 +98,7 @@ fn serve_a_plain_directory_of_geojson_files() {
     let mut ids: Vec<&str> =
         collections["collections"].as_array().expect("collections").iter().filter_map(|c| c["id"].as_str()).collect();
     ids.sort_unstable();
-    assert_eq!(ids, ["area", "clinics"]);
+    assert_eq!(ids, ["area", "clinics", "events"], "the layers, and the event store");
 
     // No manifest means a transparent background and the default styles.
     let (tx, ty) = tile_of(points[0], 10);

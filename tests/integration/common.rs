@@ -18,33 +18,41 @@ pub fn geodata() -> PathBuf {
 /// in a tokio runtime on a background thread that lives as long as the test binary.
 pub fn server() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
-        let data = scratch_dir("server-data");
-        let events = tessera::cli::open_events(&data, &catalog).expect("event store opens and seeds");
-        let settings = tessera::http::Settings {
-            max_zoom: 20,
-            items_limit: 100,
-            items_max_limit: 10_000,
-            public_url: None,
-            write_token: Some(tessera::config::Secret::new(WRITE_TOKEN.into())),
-            max_body_bytes: 64 * 1024,
-            max_batch: 50,
-        };
-        let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-                tx.send(listener.local_addr().expect("local addr")).expect("send address");
-                axum::serve(listener, tessera::http::app(state)).await.expect("serve");
-            });
+    BASE.get_or_init(|| start_server(settings(), &scratch_dir("server-data")))
+}
+
+/// The settings of the shared server: a write token, 64 KiB bodies, batches of 50.
+pub fn settings() -> tessera::http::Settings {
+    tessera::http::Settings {
+        max_zoom: 20,
+        items_limit: 100,
+        items_max_limit: 10_000,
+        public_url: None,
+        write_token: Some(tessera::config::Secret::new(WRITE_TOKEN.into())),
+        max_body_bytes: 64 * 1024,
+        max_batch: 50,
+        leaflet_dir: None,
+    }
+}
+
+/// Starts another in-process server over the default geodata, with its event store (seeded
+/// from the geodata) in `data`; returns its base URL. It lives as long as the test binary.
+pub fn start_server(settings: tessera::http::Settings, data: &Path) -> String {
+    let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
+    let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
+    let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+            tx.send(listener.local_addr().expect("local addr")).expect("send address");
+            axum::serve(listener, tessera::http::app(state)).await.expect("serve");
         });
-        // The listener is bound before the address is sent, so the server is ready now.
-        let addr = rx.recv().expect("the server thread reports its address");
-        format!("http://{addr}")
-    })
+    });
+    // The listener is bound before the address is sent, so the server is ready now.
+    let addr = rx.recv().expect("the server thread reports its address");
+    format!("http://{addr}")
 }
 
 /// The write token of the shared server.
@@ -114,17 +122,36 @@ fn agent() -> &'static ureq::Agent {
     AGENT.get_or_init(|| ureq::Agent::config_builder().http_status_as_error(false).build().new_agent())
 }
 
-fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>, what: &str) -> Reply {
-    let mut response = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+fn try_read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Reply, ureq::Error> {
+    let mut response = result?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(64 * 1024 * 1024)
-        .read_to_vec()
-        .unwrap_or_else(|e| panic!("{what}: reading the body: {e}"));
-    Reply { status, headers, body }
+    let body = response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_vec()?;
+    Ok(Reply { status, headers, body })
+}
+
+fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>, what: &str) -> Reply {
+    try_read(result).unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// Any method to an absolute URL, with headers and a body (empty for none); `Err` only when no
+/// answer came (a refused or broken connection).
+pub fn try_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Reply, ureq::Error> {
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    try_read(agent().run(req.body(body).expect("a well-formed request")))
+}
+
+/// Like [`try_request`], failing the test when no answer came.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    try_request(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+/// The `Authorization` header value that the shared server's writes need.
+pub fn bearer() -> String {
+    format!("Bearer {WRITE_TOKEN}")
 }
 
 /// GET an absolute URL.

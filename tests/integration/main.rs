@@ -6,6 +6,11 @@
 mod cli;
 mod cli_serve;
 mod common;
+mod events_api;
+mod events_durability;
+mod events_import;
+mod events_items;
+mod events_overlay;
 mod golden;
 mod http_features;
 mod http_tiles;

@@ -7,7 +7,7 @@
 //! (Liang-Barsky), and each visible piece remembers how far along the original line it starts,
 //! so that a dash pattern continues across tile edges instead of restarting on every tile.
 
-/// A point in device pixels of the tile being drawn.
+/// A point in the coordinates of the tile being drawn: device pixels, or MVT extent units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Px {
     /// Pixels from the tile's left edge.

@@ -1,0 +1,156 @@
+//! Vector tiles, their TileJSON, the MapLibre style and its sprite.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+use crate::events::{self, EventFilter};
+use crate::layer::{Catalog, Layer};
+use crate::mvt;
+use crate::render::{EncodeError, Sprite, sprite};
+use crate::tile::TileCoord;
+
+/// MVT media type.
+pub const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// What the vector routes prepare once at start-up.
+#[derive(Debug)]
+pub struct VectorAssets {
+    /// `vector_layers` of the TileJSON (without URLs).
+    vector_layers: Vec<Value>,
+    /// Sprite sheets at 1x and 2x.
+    sprites: [Sprite; 2],
+}
+
+impl VectorAssets {
+    /// Describes every layer's fields and draws the sprites.
+    pub fn new(catalog: &Catalog) -> Result<Self, EncodeError> {
+        let entries = mvt::sprite_entries(catalog);
+        let mut vector_layers: Vec<Value> = catalog.layers().iter().map(describe_layer).collect();
+        vector_layers.push(json!({
+            "id": "events",
+            "description": "Event markers from the event store; at every zoom, events in one 48-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region.",
+            "minzoom": 0,
+            "maxzoom": crate::tile::MAX_ZOOM,
+            "fields": {
+                "id": "String", "kind": "String", "title": "String", "time": "String", "killed": "Number",
+                "injured": "Number", "displaced": "Number", "casualties": "Number", "location_precision": "String",
+                "region": "Boolean", "cluster": "Boolean", "count": "Number", "first_id": "String",
+            },
+        }));
+        Ok(Self { vector_layers, sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?] })
+    }
+}
+
+fn describe_layer(l: &Layer) -> Value {
+    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+    for f in l.features() {
+        for (k, v) in &f.properties {
+            let t = match v {
+                Value::Bool(_) => "Boolean",
+                Value::Number(_) => "Number",
+                Value::Null => continue,
+                _ => "String",
+            };
+            fields.entry(k.as_str()).and_modify(|old| if *old != t { *old = "String" }).or_insert(t);
+        }
+    }
+    json!({
+        "id": l.meta.id,
+        "description": l.meta.description,
+        "minzoom": l.meta.minzoom,
+        "maxzoom": l.meta.maxzoom,
+        "fields": fields,
+    })
+}
+
+/// `GET /tiles/{z}/{x}/{y}.mvt`, with `?layers=a,b,events`, `datetime=`, `kind=`.
+/// An empty tile is answered `204 No Content`.
+pub async fn tile(state: AppState, tile: TileCoord, query: Option<String>) -> Result<Response, ApiError> {
+    let pairs = super::query_pairs(query.as_deref())?;
+    let list = pairs.iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v.clone());
+    let filter: EventFilter = super::tiles::overlay_filter(query.as_deref())?;
+    // `events` may be named in the list beside the data layers.
+    let (with_events, data_list) = match &list {
+        None => (true, None),
+        Some(l) => {
+            let names: Vec<&str> = l.split(',').map(str::trim).collect();
+            let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
+            (names.contains(&"events"), (!rest.is_empty()).then(|| rest.join(",")))
+        }
+    };
+    let ids: Vec<String> = match (&list, &data_list) {
+        (Some(_), None) => Vec::new(),
+        _ => super::tiles::select_ids(&state, data_list.as_deref())?,
+    };
+    let st = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let layers: Vec<&Layer> = ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
+        let mut out = mvt::data_layers(&layers, tile);
+        if with_events {
+            let margin = f64::from(mvt::BUFFER) / f64::from(mvt::EXTENT) * 256.0;
+            let found = st.events.select(&events::fetch_rect(tile, margin), &filter);
+            out.extend(mvt::events_layer(&events::cluster(&found, tile.z()), tile));
+        }
+        mvt::encode(out)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("vector tile task for {tile}: {e}")))?;
+    if bytes.is_empty() {
+        return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(MVT)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /tiles/vector.json`: TileJSON 3.0.0 with `vector_layers`.
+pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<Value> {
+    let c = &state.catalog;
+    let [lon, lat, zoom] = c.center();
+    let base = state.base_url(&headers);
+    axum::Json(json!({
+        "tilejson": "3.0.0",
+        "name": c.title,
+        "description": c.description,
+        "version": env!("CARGO_PKG_VERSION"),
+        "attribution": c.attribution(c.layers()),
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": state.settings.max_zoom,
+        "bounds": c.bounds().to_array(),
+        "center": [lon, lat, zoom],
+        "vector_layers": state.vector.vector_layers,
+    }))
+}
+
+/// `GET /style.json`: a MapLibre style for the vector tiles.
+pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<Value> {
+    axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers)))
+}
+
+/// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.
+pub async fn sprite_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let (s, ext) = match file.as_str() {
+        "tessera.json" => (&state.vector.sprites[0], "json"),
+        "tessera.png" => (&state.vector.sprites[0], "png"),
+        "tessera@2x.json" => (&state.vector.sprites[1], "json"),
+        "tessera@2x.png" => (&state.vector.sprites[1], "png"),
+        _ => return Err(ApiError::NotFound("the sprite is tessera.json, tessera.png and their @2x forms".into())),
+    };
+    Ok(if ext == "png" {
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))], s.png.clone()).into_response()
+    } else {
+        axum::Json(s.index.clone()).into_response()
+    })
+}

@@ -1,0 +1,199 @@
+//! Event overlay tiles: the Termanin air strike drawn where Web Mercator puts it and hidden by
+//! time and kind filters, region-precision events drawn as vague areas, and clusters whose
+//! counts add up at every zoom and that are the same whichever tile computes them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{RngExt, SeedableRng};
+use serde_json::json;
+use tessera::events::{EventFilter, EventInput, EventStore, Marker, SqliteStore, cluster, fetch_rect};
+use tessera::render::OVERLAY_REACH_PX;
+use tessera::tile::{LonLatBBox, TileRange, WorldPoint};
+
+use crate::common::{Image, close, features, get, get_tile, hex, mercator_px, point};
+
+const TERMANIN: &str = "2020-02-18-termanin-air-raids";
+const Z: u8 = 14;
+
+/// The tile at zoom `z` that holds a point, and the point's pixel in it (at `scale`).
+fn locate((lon, lat): (f64, f64), z: u8, scale: f64) -> ((u32, u32), (u32, u32)) {
+    let (gx, gy) = mercator_px(lon, lat, z);
+    let (tx, ty) = ((gx / 256.0).floor(), (gy / 256.0).floor());
+    ((tx as u32, ty as u32), (((gx - tx * 256.0) * scale) as u32, ((gy - ty * 256.0) * scale) as u32))
+}
+
+fn termanin() -> (f64, f64) {
+    let f = features("events-feb-2020.geojson").into_iter().find(|f| f["id"] == TERMANIN).expect("in the seed");
+    point(&f)
+}
+
+/// Every pixel farther than `r` from `(x, y)` is fully transparent.
+fn clear_beyond(image: &Image, (x, y): (u32, u32), r: f64) -> bool {
+    (0..image.height).all(|j| {
+        (0..image.width).all(|i| {
+            let d = (f64::from(i) - f64::from(x)).hypot(f64::from(j) - f64::from(y));
+            d <= r || image.pixel(i, j)[3] == 0
+        })
+    })
+}
+
+#[test]
+fn the_termanin_strike_is_drawn_at_termanin_unless_filtered_out() {
+    let here = termanin();
+    assert_eq!(here, (36.817, 36.233));
+    // Alone at this zoom: every other seed event is more than a tile and a marker away.
+    let (px, py) = mercator_px(here.0, here.1, Z);
+    for f in features("events-feb-2020.geojson").iter().filter(|f| f["id"] != TERMANIN) {
+        let (lon, lat) = point(f);
+        let (qx, qy) = mercator_px(lon, lat, Z);
+        assert!((qx - px).hypot(qy - py) > 256.0 + OVERLAY_REACH_PX, "{} is near Termanin", f["id"]);
+    }
+    let ((tx, ty), at) = locate(here, Z, 1.0);
+    let path = |q: &str| format!("/overlays/events/{Z}/{tx}/{ty}.png{q}");
+    let airstrike = hex("#d7301f");
+    for q in ["", "?from=2020-02-18&to=2020-02-18", "?datetime=2020-02-18", "?kind=airstrike,talks"] {
+        let image = get_tile(&path(q), 256);
+        assert!(close(image.pixel(at.0, at.1), airstrike, 2), "{q}: {:?}", image.pixel(at.0, at.1));
+        assert!(clear_beyond(&image, at, 24.0), "{q}: drawn far from Termanin");
+    }
+    for q in ["?datetime=2020-03-01/..", "?kind=talks", "?from=2020-02-19", "?to=2020-02-17"] {
+        let image = get_tile(&path(q), 256);
+        assert!(image.rgba.chunks(4).all(|p| p[3] == 0), "{q}: something is drawn");
+    }
+    let reply = get(&path(""));
+    assert_eq!(reply.header("cache-control"), "no-cache", "a write must show on the next request");
+}
+
+#[test]
+fn a_retina_overlay_is_512_px_and_draws_at_twice_the_position() {
+    let ((tx, ty), at) = locate(termanin(), Z, 2.0);
+    let image = get_tile(&format!("/overlays/events/{Z}/{tx}/{ty}@2x.png"), 512);
+    assert!(close(image.pixel(at.0, at.1), hex("#d7301f"), 2), "{:?}", image.pixel(at.0, at.1));
+    assert!(clear_beyond(&image, at, 48.0));
+}
+
+#[test]
+fn region_events_are_a_soft_area_not_a_pin() {
+    let region = (36.46, 36.049);
+    let seed = features("events-feb-2020.geojson");
+    let here: Vec<_> = seed.iter().filter(|f| point(f) == region).collect();
+    assert_eq!(here.len(), 5);
+    assert!(here.iter().all(|f| f["properties"]["location_precision"] == "region"));
+    let ((tx, ty), (x, y)) = locate(region, 10, 1.0);
+    let image = get_tile(&format!("/overlays/events/10/{tx}/{ty}.png"), 256);
+    let centre = image.pixel(x, y);
+    assert!(centre[3] > 0 && centre[3] < 240, "translucent where all five overlap: {centre:?}");
+    for j in y - 10..=y + 10 {
+        for i in x - 10..=x + 10 {
+            assert!(image.pixel(i, j)[3] < 240, "an opaque pixel at ({i}, {j}) near the region point");
+        }
+    }
+    // Alone (the agreement of 2017-05-04), the area is faint, in the agreement's colour.
+    let one = get_tile(&format!("/overlays/events/10/{tx}/{ty}.png?datetime=2017-05-04"), 256).pixel(x, y);
+    assert!(one[3] > 0 && one[3] <= 0x60, "{one:?}");
+    assert!(close([one[0], one[1], one[2], 255], hex("#238b45"), 4), "{one:?}");
+}
+
+#[test]
+fn bad_overlay_requests_get_json_errors() {
+    let cases = [
+        ("/overlays/events/a/0/0.png", 400, "invalid_tile"),
+        ("/overlays/events/3/8/0.png", 404, "tile_out_of_range"),
+        ("/overlays/events/21/0/0.png", 404, "tile_out_of_range"),
+        ("/overlays/events/1/0/0.jpg", 404, "unsupported_format"),
+        ("/overlays/events/1/0/0@3x.png", 404, "unsupported_format"),
+        ("/overlays/events/1/0/0.png?datetime=garbage", 400, "invalid_parameter"),
+        ("/overlays/events/1/0/0.png?kind=bombing", 400, "invalid_parameter"),
+        ("/overlays/events/1/0/0.png?from=2020-02-19&to=2020-02-18", 400, "invalid_parameter"),
+        ("/overlays/events/1/0/0.png?from=2020-02-32", 400, "invalid_parameter"),
+        ("/overlays/events/1/0/0.png?datetime=2020-02-18&from=2020-02-01", 400, "invalid_parameter"),
+    ];
+    for (path, status, code) in cases {
+        get(path).assert_error(status, code);
+    }
+}
+
+/// ~300 seeded-random events around (36.6E, 35.9N), a third of them in five tight clumps, a
+/// tenth of them region-precision.
+fn random_store() -> (SqliteStore, usize, LonLatBBox) {
+    let area = LonLatBBox { west: 36.5, south: 35.8, east: 36.7, north: 36.0 };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20200218);
+    let clumps: Vec<(f64, f64)> =
+        (0..5).map(|_| (rng.random_range(36.52..36.68), rng.random_range(35.82..35.98))).collect();
+    let kinds = ["airstrike", "shelling", "casualties", "ground-clash"];
+    let inputs: Vec<EventInput> = (0..300)
+        .map(|i| {
+            let (lon, lat) = if i % 3 == 0 {
+                let (cx, cy) = clumps[i % 5];
+                (cx + rng.random_range(-0.003..0.003), cy + rng.random_range(-0.003..0.003))
+            } else {
+                (rng.random_range(area.west..area.east), rng.random_range(area.south..area.north))
+            };
+            let feature = json!({
+                "type": "Feature", "id": format!("r{i:03}"),
+                "geometry": { "type": "Point", "coordinates": [lon, lat] },
+                "properties": {
+                    "time": format!("2020-02-{:02}", rng.random_range(1..=29)),
+                    "kind": kinds[rng.random_range(0..kinds.len())],
+                    "title": format!("random {i}"),
+                    "killed": rng.random_range(0..5),
+                    "location_precision": if i % 10 == 7 { "region" } else { "town" },
+                }
+            });
+            EventInput::from_feature(&feature, "").expect("a valid event")
+        })
+        .collect();
+    let store = SqliteStore::in_memory().expect("store");
+    let n = inputs.len();
+    store.insert(inputs).expect("insert");
+    (store, n, area)
+}
+
+fn ids(m: &Marker) -> Vec<String> {
+    match m {
+        Marker::Single(e) | Marker::Region(e) => vec![e.id.clone()],
+        Marker::Cluster { ids, .. } => ids.clone(),
+    }
+}
+
+#[test]
+fn clusters_add_up_at_every_zoom_and_are_the_same_from_every_tile() {
+    let (store, n, area) = random_store();
+    let mut shared_clusters = 0;
+    for z in 4..=14u8 {
+        // Each event id -> the marker (members, position) it was seen in, from any tile.
+        let mut seen: BTreeMap<String, (Vec<String>, (u64, u64))> = BTreeMap::new();
+        let mut fetched_by: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        let mut owned = BTreeSet::new();
+        let mut total = 0;
+        for tile in TileRange::covering(area, z).iter() {
+            let events = store.select(&fetch_rect(tile, OVERLAY_REACH_PX), &EventFilter::default());
+            let b = tile.bounds();
+            for m in cluster(&events, z) {
+                let WorldPoint { x, y } = m.at();
+                let key = (ids(&m), (x.to_bits(), y.to_bits()));
+                assert_eq!(key.0.len(), m.count(), "z{z}: count and members");
+                for id in &key.0 {
+                    let first = seen.entry(id.clone()).or_insert_with(|| key.clone());
+                    assert_eq!(*first, key, "z{z} {tile}: {id} is in different markers from different tiles");
+                }
+                *fetched_by.entry(key.0.clone()).or_default() += 1;
+                // Each marker belongs to the one tile its position lies in (half-open bounds).
+                if (b.min.x..b.max.x).contains(&x) && (b.min.y..b.max.y).contains(&y) {
+                    total += m.count();
+                    for id in key.0 {
+                        assert!(owned.insert(id.clone()), "z{z}: {id} is in two markers");
+                    }
+                }
+            }
+        }
+        assert_eq!(total, n, "z{z}: the counts add up to the events");
+        assert_eq!(owned.len(), n, "z{z}");
+        shared_clusters += fetched_by.iter().filter(|(members, tiles)| members.len() > 1 && **tiles > 1).count();
+        if z <= 8 {
+            let biggest = fetched_by.keys().map(Vec::len).max().unwrap_or(0);
+            assert!(biggest > 10, "z{z}: events do merge at low zoom ({biggest})");
+        }
+    }
+    assert!(shared_clusters > 0, "some cluster was computed by two tiles, so stability was tested");
+}

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Base URL for links and TileJSON, when behind a proxy [default: from the Host header].
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Memory for cached tiles in MiB; 0 turns the cache off [default: 256].
+    #[arg(long, env = "TESSERA_CACHE_MB")]
+    pub cache_mb: Option<u64>,
     /// Bearer token that event writes must carry; prefer the environment variable, which
     /// stays out of the process list [default: none, writes refused].
     #[arg(long, env = "TESSERA_WRITE_TOKEN", hide_env_values = true)]
@@ -149,6 +152,7 @@ impl ServeArgs {
             max_zoom: self.max_zoom,
             public_url: self.public_url.clone(),
             write_token: self.write_token.clone(),
+            cache_mb: self.cache_mb,
             leaflet_dir: self.leaflet_dir.clone(),
             ..FileConfig::default()
         };

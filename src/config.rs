@@ -24,6 +24,15 @@ pub mod defaults {
     pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
     /// Most events in one batch (a FeatureCollection posted at once).
     pub const MAX_BATCH: usize = 1_000;
+    /// Memory for cached tiles, MiB.
+    pub const CACHE_MB: u64 = 256;
+    /// Render jobs waiting beyond the running ones before the server answers 503.
+    pub const RENDER_QUEUE: usize = 64;
+    /// `Cache-Control: max-age` of base tiles, TileJSON and layer items, seconds.
+    pub const TILE_MAX_AGE: u64 = 3_600;
+    /// `Cache-Control: max-age` of overlay tiles, vector tiles and event items, seconds
+    /// (0: `no-cache`, the browser revalidates with the ETag every time).
+    pub const EVENTS_MAX_AGE: u64 = 0;
 }
 
 /// A secret that never shows in logs or debug output.
@@ -87,6 +96,16 @@ pub struct FileConfig {
     pub max_batch: Option<usize>,
     /// See [`Config::leaflet_dir`].
     pub leaflet_dir: Option<PathBuf>,
+    /// See [`Config::cache_mb`].
+    pub cache_mb: Option<u64>,
+    /// See [`Config::render_workers`].
+    pub render_workers: Option<usize>,
+    /// See [`Config::render_queue`].
+    pub render_queue: Option<usize>,
+    /// See [`Config::tile_max_age`].
+    pub tile_max_age: Option<u64>,
+    /// See [`Config::events_max_age`].
+    pub events_max_age: Option<u64>,
 }
 
 /// Everything `tessera serve` runs with.
@@ -117,6 +136,16 @@ pub struct Config {
     /// `node_modules/leaflet/dist`), served by tessera itself under `/web/leaflet/`; when absent
     /// the map pages load Leaflet from a pinned CDN URL with Subresource Integrity.
     pub leaflet_dir: Option<PathBuf>,
+    /// Memory for cached tiles, MiB; 0 turns the cache off.
+    pub cache_mb: u64,
+    /// Rendering jobs run at once (default: the number of cores).
+    pub render_workers: usize,
+    /// Rendering jobs that may wait; past that, 503.
+    pub render_queue: usize,
+    /// `max-age` of base tiles, TileJSON and layers, seconds.
+    pub tile_max_age: u64,
+    /// `max-age` of overlays, vector tiles and events, seconds (0: `no-cache`).
+    pub events_max_age: u64,
 }
 
 /// A setting that cannot be used.
@@ -170,6 +199,11 @@ impl FileConfig {
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             max_batch: over.max_batch.or(self.max_batch),
             leaflet_dir: over.leaflet_dir.or(self.leaflet_dir),
+            cache_mb: over.cache_mb.or(self.cache_mb),
+            render_workers: over.render_workers.or(self.render_workers),
+            render_queue: over.render_queue.or(self.render_queue),
+            tile_max_age: over.tile_max_age.or(self.tile_max_age),
+            events_max_age: over.events_max_age.or(self.events_max_age),
         }
     }
 
@@ -232,6 +266,15 @@ impl FileConfig {
             write_token,
             max_body_bytes: positive("max_body_bytes", self.max_body_bytes, defaults::MAX_BODY_BYTES)?,
             max_batch: positive("max_batch", self.max_batch, defaults::MAX_BATCH)?,
+            cache_mb: self.cache_mb.unwrap_or(defaults::CACHE_MB),
+            render_workers: positive(
+                "render_workers",
+                self.render_workers,
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )?,
+            render_queue: self.render_queue.unwrap_or(defaults::RENDER_QUEUE),
+            tile_max_age: self.tile_max_age.unwrap_or(defaults::TILE_MAX_AGE),
+            events_max_age: self.events_max_age.unwrap_or(defaults::EVENTS_MAX_AGE),
             listen,
             geodata: self.geodata.unwrap_or_else(|| defaults::GEODATA.into()),
             data: self.data.unwrap_or_else(|| defaults::DATA.into()),

@@ -4,6 +4,7 @@
 //! OGC API - Features over HTTP. Dependencies point one way: [`tile`] <- [`layer`] <- [`render`]
 //! <- [`http`]; nothing below [`http`] knows about the web.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod events;

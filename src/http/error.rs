@@ -19,6 +19,7 @@
 //! | 422 | `invalid_event` | a body that is JSON but not a valid event; `errors` lists each field and its problem |
 //! | 428 | `precondition_required` | PUT, PATCH or DELETE without `If-Match` |
 //! | 500 | `internal` | a failure inside the server; the details go to the log only |
+//! | 503 | `overloaded` | the render queue is full; `Retry-After: 1` |
 //! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only); reads keep working |
 
 use axum::Json;
@@ -29,7 +30,7 @@ use serde_json::json;
 use crate::events::FieldError;
 
 /// An answer other than success.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// A tile path that does not parse.
     #[error("{0}")]
@@ -91,6 +92,9 @@ pub enum ApiError {
     /// The store cannot write now.
     #[error("the event database cannot accept writes right now; reads keep working")]
     StorageUnavailable(String),
+    /// The render queue is full.
+    #[error("the server is busy rendering; try again in a moment")]
+    Overloaded,
     /// A server-side failure; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -121,6 +125,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             Self::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -50,5 +50,8 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "layers": state.catalog.layers().len(),
         "features": state.catalog.feature_count(),
+        "events": state.events.len(),
+        "cached_tiles": state.cache.len(),
+        "render_jobs": state.pool.load(),
     }))
 }

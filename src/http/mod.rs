@@ -3,10 +3,12 @@
 //! Handlers are thin: they parse the request, call the domain (`layer`, `render`) and shape
 //! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
 
+mod cached;
 mod error;
 mod events;
 mod features;
 mod landing;
+mod pool;
 mod tiles;
 mod vector;
 mod web;
@@ -24,6 +26,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, Secret};
+use crate::cache::TileCache;
 use crate::events::EventStore;
 use crate::layer::Catalog;
 use crate::render::{EncodeError, Scale, solid_png};
@@ -47,6 +50,38 @@ pub struct Settings {
     pub max_batch: usize,
     /// Directory Leaflet is served from; `None` loads it from the pinned CDN URL.
     pub leaflet_dir: Option<std::path::PathBuf>,
+    /// Memory for cached tiles, MiB (0: no cache).
+    pub cache_mb: u64,
+    /// Rendering jobs at once.
+    pub render_workers: usize,
+    /// Rendering jobs waiting before 503.
+    pub render_queue: usize,
+    /// `max-age` of base tiles, TileJSON and layers, seconds.
+    pub tile_max_age: u64,
+    /// `max-age` of overlays, vector tiles and events, seconds (0: `no-cache`).
+    pub events_max_age: u64,
+}
+
+impl Default for Settings {
+    /// The defaults of [`crate::config::defaults`], with writes disabled.
+    fn default() -> Self {
+        use crate::config::defaults as d;
+        Self {
+            max_zoom: d::MAX_ZOOM,
+            items_limit: d::ITEMS_LIMIT,
+            items_max_limit: d::ITEMS_MAX_LIMIT,
+            public_url: None,
+            write_token: None,
+            max_body_bytes: d::MAX_BODY_BYTES,
+            max_batch: d::MAX_BATCH,
+            leaflet_dir: None,
+            cache_mb: d::CACHE_MB,
+            render_workers: 2,
+            render_queue: d::RENDER_QUEUE,
+            tile_max_age: d::TILE_MAX_AGE,
+            events_max_age: d::EVENTS_MAX_AGE,
+        }
+    }
 }
 
 impl From<&Config> for Settings {
@@ -60,6 +95,11 @@ impl From<&Config> for Settings {
             max_body_bytes: c.max_body_bytes,
             max_batch: c.max_batch,
             leaflet_dir: c.leaflet_dir.clone(),
+            cache_mb: c.cache_mb,
+            render_workers: c.render_workers,
+            render_queue: c.render_queue,
+            tile_max_age: c.tile_max_age,
+            events_max_age: c.events_max_age,
         }
     }
 }
@@ -76,6 +116,10 @@ pub struct AppState {
     clear: Arc<[Vec<u8>; 2]>,
     /// Vector TileJSON fields and the MapLibre sprite, prepared once.
     vector: Arc<vector::VectorAssets>,
+    /// Encoded tiles, and the versions of areas that events change.
+    cache: Arc<TileCache>,
+    /// Admission control for rendering and encoding.
+    pool: Arc<pool::RenderPool>,
 }
 
 impl AppState {
@@ -85,6 +129,8 @@ impl AppState {
             [solid_png(catalog.background, Scale::X1.pixels())?, solid_png(catalog.background, Scale::X2.pixels())?];
         let clear = [solid_png(None, Scale::X1.pixels())?, solid_png(None, Scale::X2.pixels())?];
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
+        let cache = Arc::new(TileCache::new(settings.cache_mb.saturating_mul(1024 * 1024)));
+        let pool = Arc::new(pool::RenderPool::new(settings.render_workers, settings.render_queue));
         Ok(Self {
             catalog: Arc::new(catalog),
             events,
@@ -92,7 +138,14 @@ impl AppState {
             empty: Arc::new(empty),
             clear: Arc::new(clear),
             vector,
+            cache,
+            pool,
         })
+    }
+
+    /// The tile cache (tests look into it).
+    pub fn cache(&self) -> &TileCache {
+        &self.cache
     }
 
     /// Base URL for absolute links: the configured public URL, else `http://{Host}`.

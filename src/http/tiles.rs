@@ -3,11 +3,13 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde_json::json;
 
+use super::cached::{get_or_render, tile_response};
 use super::{ApiError, AppState, query_pairs};
+use crate::cache::{TileKey, TileKind};
 use crate::events::{self, EventFilter, TimeSpan};
 use crate::layer::{Layer, SelectError};
 use crate::render::{OVERLAY_REACH_PX, Scale, TileImage, encode_png, render_overlay, render_tile};
@@ -16,13 +18,14 @@ use crate::tile::{TileCoord, TileError, TileParseError};
 /// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png`, optional `?layers=a,b`.
 pub async fn raster(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
     if let Some(y) = file.strip_suffix(".mvt") {
         let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
-        return super::vector::tile(state, tile, query).await;
+        return super::vector::tile(state, &headers, tile, query).await;
     }
     let (y, scale) = split_file(&file)?;
     if y.contains('@') {
@@ -31,28 +34,23 @@ pub async fn raster(
     let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
     let layers_param = layers_param(query.as_deref())?;
     let layer_ids = select_ids(&state, layers_param.as_deref())?;
-
+    let key = TileKey {
+        kind: TileKind::Raster,
+        tile,
+        scale: scale.factor() as u8,
+        variant: layer_ids.join(",").into(),
+        version: 0,
+    };
     let st = state.clone();
-    let image = tokio::task::spawn_blocking(move || {
+    let cached = get_or_render(&state, key, move || {
         let layers: Vec<&Layer> = layer_ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
         match render_tile(&st.catalog, &layers, tile, scale) {
-            TileImage::Empty => Ok(None),
-            TileImage::Drawn(p) => encode_png(p).map(Some),
+            TileImage::Empty => Ok(st.empty[usize::from(scale == Scale::X2)].clone()),
+            TileImage::Drawn(p) => encode_png(p).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
         }
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("render task for {tile}: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("{tile}: {e}")))?;
-
-    let body = image.unwrap_or_else(|| state.empty[usize::from(scale == Scale::X2)].clone());
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        ],
-        body,
-    )
-        .into_response())
+    .await?;
+    Ok(tile_response(&headers, cached, "image/png", state.settings.tile_max_age))
 }
 
 /// `{y}.png` or `{y}@2x.png` into the row text and the scale.
@@ -136,6 +134,7 @@ pub async fn tilejson(
 /// with `datetime=` (or `from=`/`to=`) and `kind=` filters.
 pub async fn overlay(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -146,27 +145,36 @@ pub async fn overlay(
     }
     let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
     let filter = overlay_filter(query.as_deref())?;
+    let key = TileKey {
+        kind: TileKind::Overlay,
+        tile,
+        scale: scale.factor() as u8,
+        variant: filter_key(&filter).into(),
+        version: state.cache.version(tile),
+    };
     let st = state.clone();
-    let image = tokio::task::spawn_blocking(move || {
+    let cached = get_or_render(&state, key, move || {
         let rect = events::fetch_rect(tile, OVERLAY_REACH_PX);
         let markers = events::cluster(&st.events.select(&rect, &filter), tile.z());
         match render_overlay(&markers, tile, scale) {
-            TileImage::Empty => Ok(None),
-            TileImage::Drawn(p) => encode_png(p).map(Some),
+            TileImage::Empty => Ok(st.clear[usize::from(scale == Scale::X2)].clone()),
+            TileImage::Drawn(p) => encode_png(p).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
         }
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("overlay task for {tile}: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("{tile}: {e}")))?;
-    let body = image.unwrap_or_else(|| state.clear[usize::from(scale == Scale::X2)].clone());
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ],
-        body,
-    )
-        .into_response())
+    .await?;
+    Ok(tile_response(&headers, cached, "image/png", state.settings.events_max_age))
+}
+
+/// A canonical text of an event filter, for cache keys.
+pub(crate) fn filter_key(f: &EventFilter) -> String {
+    let time = f.time.map(|t| format!("{}..{}", t.start, t.end)).unwrap_or_default();
+    let kinds = f.kinds.as_ref().map(|k| {
+        let mut v: Vec<&str> = k.iter().map(|k| k.as_str()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.join(",")
+    });
+    format!("t={time};k={}", kinds.unwrap_or_default())
 }
 
 /// The `datetime`, `from`, `to` and `kind` parameters of an overlay; others are ignored.

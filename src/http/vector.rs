@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::cached::{get_or_render, tile_response};
 use super::{ApiError, AppState};
+use crate::cache::{TileKey, TileKind};
 use crate::events::{self, EventFilter};
 use crate::layer::{Catalog, Layer};
 use crate::mvt;
@@ -70,7 +72,7 @@ fn describe_layer(l: &Layer) -> Value {
 
 /// `GET /tiles/{z}/{x}/{y}.mvt`, with `?layers=a,b,events`, `datetime=`, `kind=`.
 /// An empty tile is answered `204 No Content`.
-pub async fn tile(state: AppState, tile: TileCoord, query: Option<String>) -> Result<Response, ApiError> {
+pub async fn tile(state: AppState, headers: &HeaderMap, tile: TileCoord, query: Option<String>) -> Result<Response, ApiError> {
     let pairs = super::query_pairs(query.as_deref())?;
     let list = pairs.iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v.clone());
     let filter: EventFilter = super::tiles::overlay_filter(query.as_deref())?;
@@ -87,8 +89,15 @@ pub async fn tile(state: AppState, tile: TileCoord, query: Option<String>) -> Re
         (Some(_), None) => Vec::new(),
         _ => super::tiles::select_ids(&state, data_list.as_deref())?,
     };
+    let key = TileKey {
+        kind: TileKind::Vector,
+        tile,
+        scale: 0,
+        variant: format!("{}|{}|{}", ids.join(","), with_events, super::tiles::filter_key(&filter)).into(),
+        version: if with_events { state.cache.version(tile) } else { 0 },
+    };
     let st = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
+    let cached = get_or_render(&state, key, move || {
         let layers: Vec<&Layer> = ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
         let mut out = mvt::data_layers(&layers, tile);
         if with_events {
@@ -96,21 +105,11 @@ pub async fn tile(state: AppState, tile: TileCoord, query: Option<String>) -> Re
             let found = st.events.select(&events::fetch_rect(tile, margin), &filter);
             out.extend(mvt::events_layer(&events::cluster(&found, tile.z()), tile));
         }
-        mvt::encode(out)
+        Ok(mvt::encode(out))
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("vector tile task for {tile}: {e}")))?;
-    if bytes.is_empty() {
-        return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))]).into_response());
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(MVT)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ],
-        bytes,
-    )
-        .into_response())
+    .await?;
+    let max_age = if with_events { state.settings.events_max_age } else { state.settings.tile_max_age };
+    Ok(tile_response(headers, cached, MVT, max_age))
 }
 
 /// `GET /tiles/vector.json`: TileJSON 3.0.0 with `vector_layers`.

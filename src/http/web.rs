@@ -3,7 +3,7 @@
 //! and Leaflet itself when it is served from a local directory (`/web/leaflet/...`).
 //!
 //! Leaflet is a dependency, not part of the repository. By default a page loads Leaflet
-//! [`LEAFLET_VERSION`] from a pinned CDN URL with Subresource Integrity hashes, so a changed file
+//! 1.9.4 from a pinned CDN URL with Subresource Integrity hashes, so a changed file
 //! is refused by the browser; `--leaflet-dir` serves it from a local copy instead, for sites that
 //! load no third-party script. Bundling it into the binary was rejected: it would put 160 kB of
 //! someone else's code into this repository's build and its updates on this project.
@@ -35,10 +35,14 @@ use crate::render::REGION_RADIUS_PX;
 use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
 use crate::tile::{LonLat, TileCoord};
 
-/// The Leaflet release the pages are written for.
-pub const LEAFLET_VERSION: &str = "1.9.4";
+/// The Leaflet release the pages are written for (the integrity hashes below are of it).
+macro_rules! leaflet_version {
+    () => {
+        "1.9.4"
+    };
+}
 /// Where the pages load Leaflet from by default (a path prefix, also used in the CSP).
-const LEAFLET_CDN: &str = "https://unpkg.com/leaflet@1.9.4/dist/";
+const LEAFLET_CDN: &str = concat!("https://unpkg.com/leaflet@", leaflet_version!(), "/dist/");
 /// SHA-384 of `leaflet/dist/leaflet.js` and `leaflet.css` of the npm package leaflet@1.9.4.
 const LEAFLET_JS_SRI: &str = "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH";
 const LEAFLET_CSS_SRI: &str = "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H";
@@ -62,7 +66,10 @@ const VIEWER_CSS: &str = include_str!("../web/viewer.css");
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/embed", get(embed))
-        .route("/web/viewer.js", get(|h: HeaderMap| async move { asset(&h, VIEWER_JS, "text/javascript; charset=utf-8") }))
+        .route(
+            "/web/viewer.js",
+            get(|h: HeaderMap| async move { asset(&h, VIEWER_JS, "text/javascript; charset=utf-8") }),
+        )
         .route("/web/viewer.css", get(|h: HeaderMap| async move { asset(&h, VIEWER_CSS, "text/css; charset=utf-8") }))
         .route("/web/leaflet/{*file}", get(leaflet_file))
 }
@@ -98,8 +105,12 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
         )
     } else {
         (
-            format!("<link rel=\"stylesheet\" href=\"{LEAFLET_CDN}leaflet.css\" integrity=\"{LEAFLET_CSS_SRI}\" crossorigin=\"anonymous\">"),
-            format!("<script src=\"{LEAFLET_CDN}leaflet.js\" integrity=\"{LEAFLET_JS_SRI}\" crossorigin=\"anonymous\" defer></script>"),
+            format!(
+                "<link rel=\"stylesheet\" href=\"{LEAFLET_CDN}leaflet.css\" integrity=\"{LEAFLET_CSS_SRI}\" crossorigin=\"anonymous\">"
+            ),
+            format!(
+                "<script src=\"{LEAFLET_CDN}leaflet.js\" integrity=\"{LEAFLET_JS_SRI}\" crossorigin=\"anonymous\" defer></script>"
+            ),
         )
     };
     let html = fill(
@@ -352,7 +363,8 @@ async fn leaflet_file(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let not_here = || ApiError::NotFound("no such Leaflet file here (Leaflet is served locally only with --leaflet-dir)".into());
+    let not_here =
+        || ApiError::NotFound("no such Leaflet file here (Leaflet is served locally only with --leaflet-dir)".into());
     let Path(file) = path.map_err(|_| not_here())?;
     let dir = state.settings.leaflet_dir.clone().ok_or_else(not_here)?;
     let (name, content_type) = LEAFLET_FILES.iter().find(|(n, _)| *n == file).copied().ok_or_else(not_here)?;
@@ -400,9 +412,9 @@ mod tests {
 
     #[test]
     fn the_page_has_every_slot_filled() {
-        for slot in ["title", "description", "page", "leaflet_css", "leaflet_js", "version", "config", "noscript_tiles"] {
+        for slot in ["title", "description", "page", "leaflet_css", "leaflet_js", "version", "config", "noscript_tiles"]
+        {
             assert!(PAGE_HTML.contains(&format!("{{{{{slot}}}}}")), "{slot}");
         }
     }
 }
-

@@ -31,7 +31,8 @@ pub fn settings() -> tessera::http::Settings {
         write_token: Some(tessera::config::Secret::new(WRITE_TOKEN.into())),
         max_body_bytes: 64 * 1024,
         max_batch: 50,
-        leaflet_dir: None,
+        // Everything else as a default server has it, tile cache included.
+        ..tessera::http::Settings::default()
     }
 }
 

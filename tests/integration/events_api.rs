@@ -261,6 +261,10 @@ fn a_taken_id_is_a_conflict_and_a_batch_is_stored_whole() {
     for id in ids {
         assert_eq!(get(&item_path(id)).json()["id"], id);
     }
+    // A batch refused by the store (one id taken) stores none of its members either.
+    post_json(&json!({ "type": "FeatureCollection", "features": [event("batch-d", here), event("batch-a", here)] }))
+        .assert_error(409, "conflict");
+    get(&item_path("batch-d")).assert_error(404, "not_found");
 }
 
 /// The pixel of the overlay tile at zoom 10 that Web Mercator puts a spot at.

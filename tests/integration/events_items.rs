@@ -80,10 +80,14 @@ fn one_event_has_an_etag_and_answers_if_none_match() {
     get("/collections/events/items/no-such-event").assert_error(404, "not_found");
 }
 
-/// A `time` or `datetime` value as a span of whole UTC days, written `YYYY-MM-DD` so that
-/// string order is time order; `None` for an open end.
+/// A `time` or `datetime` value (dates, and UTC date-times) as a span of whole UTC days, written
+/// `YYYY-MM-DD` so that string order is time order; `None` for an open end. An instant is
+/// taken as its day, which is exact against events that are whole days.
 fn days(text: &str) -> (Option<String>, Option<String>) {
-    let day = |s: &str| (!s.is_empty() && s != "..").then(|| s[..10].to_owned());
+    let day = |s: &str| {
+        assert!(s.len() <= 10 || s.ends_with('Z'), "{s}: only UTC date-times here");
+        (!s.is_empty() && s != "..").then(|| s[..10].to_owned())
+    };
     match text.split_once('/') {
         Some((a, b)) => (day(a), day(b)),
         None => (day(text), day(text)),
@@ -110,6 +114,12 @@ fn datetime_matches_the_events_whose_days_overlap() {
         "2020-02-18",
         "2020-02-17",
         "2020-02-18T20:00:00Z",
+        // The first and last second of a day, and the first second after it.
+        "2020-02-18T00:00:00Z",
+        "2020-02-18T23:59:59Z",
+        "2020-02-19T00:00:00Z",
+        // Ends at the very second the Astana agreement's day begins.
+        "../2017-05-04T00:00:00Z",
         "2019-01-01/2019-12-31",
         "2017-01-01/2017-12-31",
         "2020-02-01/..",

@@ -60,7 +60,9 @@ impl View {
                 "from" => date(raw).map(|d| v.from = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "to" => date(raw).map(|d| v.to = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "kind" => kinds(raw).map(|ks| v.kinds = Some(ks)).ok_or("a comma-separated list of event kinds"),
-                "layers" => v.set_layers(raw, catalog).ok_or("a comma-separated list of base, overlay, markers or layer ids"),
+                "layers" => {
+                    v.set_layers(raw, catalog).ok_or("a comma-separated list of base, overlay, markers or layer ids")
+                }
                 _ => Ok(()),
             };
             if let Err(wanted) = ok {
@@ -107,7 +109,9 @@ fn number(raw: &str, lo: f64, hi: f64) -> Option<f64> {
 
 /// A calendar date written `YYYY-MM-DD`, returned in that form.
 fn date(raw: &str) -> Option<String> {
-    if raw.len() != 10 || raw.bytes().enumerate().any(|(i, b)| if i == 4 || i == 7 { b != b'-' } else { !b.is_ascii_digit() }) {
+    if raw.len() != 10
+        || raw.bytes().enumerate().any(|(i, b)| if i == 4 || i == 7 { b != b'-' } else { !b.is_ascii_digit() })
+    {
         return None;
     }
     NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().map(|d| d.format("%Y-%m-%d").to_string())
@@ -137,7 +141,9 @@ mod tests {
 
     #[test]
     fn good_values_are_kept() {
-        let v = parse("lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers");
+        let v = parse(
+            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers",
+        );
         assert_eq!((v.lat, v.lon, v.zoom), (Some(36.233), Some(36.817), Some(12)));
         assert_eq!((v.from.as_deref(), v.to.as_deref()), (Some("2020-02-01"), Some("2020-02-29")));
         assert_eq!(v.kinds, Some(vec!["airstrike", "shelling"]));
@@ -147,7 +153,9 @@ mod tests {
 
     #[test]
     fn markup_and_script_in_every_parameter_are_dropped_without_echo() {
-        for payload in ["<script>alert(1)</script>", "javascript:alert(1)", "\"><img src=x onerror=alert(1)>", "1e3", "NaN", "inf"] {
+        for payload in
+            ["<script>alert(1)</script>", "javascript:alert(1)", "\"><img src=x onerror=alert(1)>", "1e3", "NaN", "inf"]
+        {
             let q = serde_urlencoded::to_string(
                 ["layers", "lat", "lon", "zoom", "from", "to", "kind"].map(|k| (k, payload)),
             )

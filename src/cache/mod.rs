@@ -1,0 +1,225 @@
+//! The tile cache: encoded tiles in memory, bounded in bytes, and invalidation that drops only
+//! the tiles an event write touches.
+//!
+//! Keys carry everything that changes a tile: its kind, z/x/y, scale, layer list and filters,
+//! and, for tiles that show events, the *version of their area*. A write bumps the version of
+//! every area it touches, at every zoom; a later lookup then asks for the new version and
+//! cannot meet a tile drawn before the write, even one whose rendering was still running when
+//! the write landed. Stale entries are also dropped from memory at once.
+//!
+//! Areas are tiles at zoom 0 to [`VERSION_ZOOM`]; deeper tiles share the version of their
+//! ancestor at that zoom, so that the version table stays small (a few dozen entries per written
+//! event) while a write still only touches the tiles within some kilometres of it.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+
+use crate::events::CELL_PX;
+use crate::tile::{LonLat, MAX_ZOOM, TileCoord, TileRange, WorldPoint, WorldRect};
+
+/// Deepest zoom whose tiles have versions of their own.
+pub const VERSION_ZOOM: u8 = 12;
+
+/// What kind of tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TileKind {
+    /// Base raster tile (geodata only; never changes while the server runs).
+    Raster,
+    /// Event overlay raster tile.
+    Overlay,
+    /// Vector tile (may hold events).
+    Vector,
+}
+
+/// Everything that decides a tile's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    /// Kind of tile.
+    pub kind: TileKind,
+    /// Which tile.
+    pub tile: TileCoord,
+    /// 1 or 2 (raster), 0 (vector).
+    pub scale: u8,
+    /// The request's layer list and filters, in a canonical form.
+    pub variant: Arc<str>,
+    /// Version of the tile's area (0 for tiles without events).
+    pub version: u64,
+}
+
+/// An encoded tile with its strong ETag.
+#[derive(Debug, Clone)]
+pub struct CachedTile {
+    /// The body (empty for an empty vector tile).
+    pub body: Bytes,
+    /// Strong ETag, quoted.
+    pub etag: Arc<str>,
+}
+
+impl CachedTile {
+    /// Wraps a body, computing its ETag from the bytes.
+    pub fn new(body: Vec<u8>) -> Self {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut h);
+        let etag = format!("\"{:016x}-{:x}\"", h.finish(), body.len());
+        Self { body: Bytes::from(body), etag: etag.into() }
+    }
+}
+
+/// The cache of encoded tiles and the versions of areas.
+#[derive(Debug)]
+pub struct TileCache {
+    tiles: Option<moka::future::Cache<TileKey, CachedTile>>,
+    versions: RwLock<HashMap<TileCoord, u64>>,
+}
+
+impl TileCache {
+    /// A cache holding at most `max_bytes` of tiles; 0 turns caching off (versions are still
+    /// kept, so that nothing changes but speed).
+    pub fn new(max_bytes: u64) -> Self {
+        let tiles = (max_bytes > 0).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|k: &TileKey, v: &CachedTile| {
+                    u32::try_from(v.body.len() + v.etag.len() + k.variant.len() + 96).unwrap_or(u32::MAX)
+                })
+                .support_invalidation_closures()
+                .build()
+        });
+        Self { tiles, versions: RwLock::new(HashMap::new()) }
+    }
+
+    /// Whether tiles are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.tiles.is_some()
+    }
+
+    /// The current version of the area a tile belongs to.
+    pub fn version(&self, tile: TileCoord) -> u64 {
+        let area = version_tile(tile);
+        self.versions.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&area).copied().unwrap_or(0)
+    }
+
+    /// The cached tile for `key`, or the one `make` produces; concurrent calls for the same key
+    /// share one `make`. Errors are not cached.
+    pub async fn get_or_make<E, F>(&self, key: TileKey, make: F) -> Result<CachedTile, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+        F: std::future::Future<Output = Result<CachedTile, E>>,
+    {
+        match &self.tiles {
+            Some(c) => c.try_get_with(key, make).await,
+            None => make.await.map_err(Arc::new),
+        }
+    }
+
+    /// Records that events at these positions changed: bumps the version of every area whose
+    /// tiles show them, at every zoom, and drops those tiles from memory.
+    pub fn touch(&self, positions: &[LonLat], margin_px: f64) {
+        if positions.is_empty() {
+            return;
+        }
+        let areas = affected_areas(positions, margin_px);
+        {
+            let mut v = self.versions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for a in &areas {
+                *v.entry(*a).or_insert(0) += 1;
+            }
+        }
+        if let Some(c) = &self.tiles {
+            let areas = Arc::new(areas);
+            // Registered closures only ever see entries inserted before them: exactly the
+            // ones that may be stale. The versioned keys already keep them from being served.
+            let _ = c.invalidate_entries_if(move |k, _| k.kind != TileKind::Raster && areas.contains(&version_tile(k.tile)));
+        }
+    }
+
+    /// Number of tiles held (approximate, for metrics and tests).
+    pub fn len(&self) -> u64 {
+        self.tiles.as_ref().map_or(0, |c| c.entry_count())
+    }
+
+    /// Whether the cache holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs pending evictions and invalidations now (tests, metrics).
+    pub async fn sync(&self) {
+        if let Some(c) = &self.tiles {
+            c.run_pending_tasks().await;
+        }
+    }
+
+    /// Whether a key is cached right now (tests).
+    pub fn contains(&self, key: &TileKey) -> bool {
+        self.tiles.as_ref().is_some_and(|c| c.contains_key(key))
+    }
+}
+
+/// The tile whose version a tile uses: itself up to [`VERSION_ZOOM`], else its ancestor there.
+pub fn version_tile(tile: TileCoord) -> TileCoord {
+    let mut t = tile;
+    while t.z() > VERSION_ZOOM {
+        match t.parent() {
+            Some(p) => t = p,
+            None => break,
+        }
+    }
+    t
+}
+
+/// Every area (tile at zoom 0..=VERSION_ZOOM) whose tiles can show an event at one of these
+/// positions: the tiles within `margin_px` of the event's cluster cell, at each zoom. Deeper
+/// zooms need nothing more, since their cells and margins lie inside the ones at
+/// [`VERSION_ZOOM`].
+pub fn affected_areas(positions: &[LonLat], margin_px: f64) -> HashSet<TileCoord> {
+    let mut out = HashSet::new();
+    for p in positions {
+        let w = p.to_world();
+        for z in 0..=VERSION_ZOOM.min(MAX_ZOOM) {
+            let px = f64::from(1u32 << z) * 256.0;
+            let cells = px / CELL_PX;
+            let (cx, cy) = ((w.x * cells).floor(), (w.y * cells).floor());
+            let m = margin_px / px;
+            let rect = WorldRect {
+                min: WorldPoint::new(cx / cells - m, cy / cells - m),
+                max: WorldPoint::new((cx + 1.0) / cells + m, (cy + 1.0) / cells + m),
+            };
+            out.extend(TileRange::covering_world(rect, z).iter());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_touches_few_areas_and_only_near_it() {
+        let termanin = LonLat::new(36.817, 36.233);
+        let areas = affected_areas(&[termanin], 44.0);
+        assert!(areas.len() <= 4 * (usize::from(VERSION_ZOOM) + 1), "{}", areas.len());
+        let t12 = TileCoord::containing(termanin.to_world(), 12).unwrap();
+        assert!(areas.contains(&t12));
+        let far = TileCoord::containing(LonLat::new(2.35, 48.85).to_world(), 12).unwrap();
+        assert!(!areas.contains(&far));
+        // Deep tiles share their z12 ancestor's version.
+        let t16 = TileCoord::containing(termanin.to_world(), 16).unwrap();
+        assert_eq!(version_tile(t16), t12);
+    }
+
+    #[test]
+    fn touch_bumps_versions_of_touched_areas_only() {
+        let cache = TileCache::new(0);
+        let termanin = LonLat::new(36.817, 36.233);
+        let near = TileCoord::containing(termanin.to_world(), 14).unwrap();
+        let far = TileCoord::containing(LonLat::new(2.35, 48.85).to_world(), 14).unwrap();
+        cache.touch(&[termanin], 44.0);
+        assert_eq!(cache.version(near), 1);
+        assert_eq!(cache.version(far), 0);
+    }
+}

@@ -1,0 +1,58 @@
+//! The path every tile takes: the cache (with single flight), the bounded render pool, and an
+//! answer with a strong ETag, `If-None-Match` -> 304, and the route's `Cache-Control`.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState};
+use crate::cache::{CachedTile, TileKey};
+
+/// Looks a tile up, or renders it once on the pool (concurrent identical requests share the
+/// render) and keeps it.
+pub async fn get_or_render(
+    state: &AppState,
+    key: TileKey,
+    render: impl FnOnce() -> Result<Vec<u8>, ApiError> + Send + 'static,
+) -> Result<CachedTile, ApiError> {
+    let pool = Arc::clone(&state.pool);
+    state
+        .cache
+        .get_or_make(key, async move { pool.run(render).await?.map(CachedTile::new) })
+        .await
+        .map_err(Arc::unwrap_or_clone)
+}
+
+/// `Cache-Control` for a `max-age` in seconds (0: revalidate every time).
+pub fn cache_control(max_age: u64) -> HeaderValue {
+    if max_age == 0 {
+        HeaderValue::from_static("no-cache")
+    } else {
+        HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(HeaderValue::from_static("no-cache"))
+    }
+}
+
+/// Whether `If-None-Match` names this ETag (or `*`).
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag)
+    })
+}
+
+/// The answer for a tile: 304 when the client has it, 204 for an empty vector tile, else 200.
+pub fn tile_response(headers: &HeaderMap, tile: CachedTile, content_type: &'static str, max_age: u64) -> Response {
+    let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let cc = cache_control(max_age);
+    if not_modified(headers, &tile.etag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cc)]).into_response();
+    }
+    if tile.body.is_empty() {
+        return (StatusCode::NO_CONTENT, [(header::ETAG, etag), (header::CACHE_CONTROL, cc)]).into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::ETAG, etag), (header::CACHE_CONTROL, cc)],
+        tile.body,
+    )
+        .into_response()
+}

@@ -41,7 +41,7 @@ fn main() {
     let layers = catalog.select(None).unwrap();
 
     // One warm-up pass, then timed passes, as the Mapnik script does.
-    let mut run = |name: &str, f: &mut dyn FnMut(TileCoord) -> usize| {
+    let run = |name: &str, f: &mut dyn FnMut(TileCoord) -> usize| {
         for &t in &tiles {
             f(t);
         }

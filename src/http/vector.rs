@@ -117,6 +117,20 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> axum
     let c = &state.catalog;
     let [lon, lat, zoom] = c.center();
     let base = state.base_url(&headers);
+    let max_zoom = state.settings.max_zoom;
+    // TileJSON 3.0.0: a layer's maxzoom MUST NOT exceed the tileset's (the configured maximum).
+    let vector_layers: Vec<Value> = state
+        .vector
+        .vector_layers
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            if let Some(z) = l["maxzoom"].as_u64() {
+                l["maxzoom"] = json!(z.min(u64::from(max_zoom)));
+            }
+            l
+        })
+        .collect();
     axum::Json(json!({
         "tilejson": "3.0.0",
         "name": c.title,
@@ -126,10 +140,10 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> axum
         "scheme": "xyz",
         "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
         "minzoom": 0,
-        "maxzoom": state.settings.max_zoom,
+        "maxzoom": max_zoom,
         "bounds": c.bounds().to_array(),
         "center": [lon, lat, zoom],
-        "vector_layers": state.vector.vector_layers,
+        "vector_layers": vector_layers,
     }))
 }
 

@@ -419,6 +419,10 @@
     var embed = cfg.page === 'embed';
     document.documentElement.classList.add('js');
 
+    // The panel opens before the map is made, so that the map is sized once and its first
+    // events request is its only one.
+    var panelOpen = !embed && window.innerWidth >= 700;
+    document.body.classList.toggle('panel-open', panelOpen);
     var map = L.map('map', { center: [v.lat, v.lon], zoom: v.zoom, minZoom: 0, maxZoom: cfg.maxZoom, worldCopyJump: true });
     map.createPane('eventRegions').style.zIndex = 610;
     map.createPane('eventMarkers').style.zIndex = 620;
@@ -427,8 +431,10 @@
     });
     var overlay = L.tileLayer(overlayUrl(state), { maxZoom: cfg.maxZoom, zIndex: 5, className: 'tessera-overlay' });
     var markers = L.layerGroup();
-    if (state.show.base) base.addTo(map);
+    // The overlay first: its tiles are cheap and are the news; the browser's six connections
+    // then go to the base map.
     if (state.show.overlay) overlay.addTo(map);
+    if (state.show.base) base.addTo(map);
     if (state.show.markers) markers.addTo(map);
     map.attributionControl.addAttribution('Events: sources in each popup');
     L.control.layers(null, {
@@ -595,7 +601,7 @@
       toggle.setAttribute('aria-expanded', String(open));
       setTimeout(function () { map.invalidateSize(); }, 0);
     }
-    setPanel(!embed && window.innerWidth >= 700);
+    toggle.setAttribute('aria-expanded', String(panelOpen));
     toggle.addEventListener('click', function () { setPanel(!document.body.classList.contains('panel-open')); });
     $('panel-close').addEventListener('click', function () { setPanel(false); });
 

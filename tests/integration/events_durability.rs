@@ -62,7 +62,8 @@ fn writer(base: String, w: usize, acked: mpsc::Sender<String>) -> bool {
 
 #[test]
 fn every_acknowledged_event_survives_sigkill() {
-    let data = scratch("durability");
+    // Unique to this process: another run of the tests may be using the same target directory.
+    let data = scratch(&format!("durability-{}", std::process::id()));
     let (mut server, base) = start(&data);
     let seed: BTreeSet<String> =
         features("events-feb-2020.geojson").iter().map(|f| f["id"].as_str().expect("id").to_owned()).collect();

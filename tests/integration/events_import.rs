@@ -9,7 +9,7 @@ use crate::events_api::event;
 
 #[test]
 fn import_takes_the_good_events_and_names_what_it_refused() {
-    let dir = scratch("import");
+    let dir = scratch(&format!("import-{}", std::process::id()));
     let data = dir.join("data");
     let mut features = vec![
         event("import-good-0", (10.0, 10.0)),

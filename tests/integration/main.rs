@@ -14,4 +14,6 @@ mod events_overlay;
 mod golden;
 mod http_features;
 mod http_tiles;
+mod mvt;
+mod mvt_seams;
 mod seams;

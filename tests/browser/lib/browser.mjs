@@ -15,6 +15,7 @@ export function launch() {
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-quic', '--no-first-run', '--disable-sync',
       // WebGL for MapLibre, on the CPU.
       '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
     ],
@@ -54,6 +55,9 @@ export async function newPage(browser, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   const problems = [];
   const cdn = [];
+  // Tiles that Leaflet stops loading itself (the map moved on, the filter changed) are
+  // cancelled, not failed; they are kept apart so that a test can still look at them.
+  const aborted = [];
   await context.route(/^https?:\/\//, async (route) => {
     const url = route.request().url();
     const host = new URL(url).hostname;
@@ -73,10 +77,14 @@ export async function newPage(browser, options = {}) {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText;
+    if (error === 'net::ERR_ABORTED' && /\/(tiles|overlays\/events)\/\d+\/\d+\/\d+(@2x)?\.png/.test(r.url())) aborted.push(r.url());
+    else problems.push(`request failed: ${r.url()} ${error}`);
+  });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   page.on('dialog', (d) => { problems.push(`dialog: ${d.type()} ${d.message()}`); d.dismiss().catch(() => {}); });
-  return { context, page, problems, cdn };
+  return { context, page, problems, cdn, aborted };
 }
 
 /** A tiny HTTP server on `localhost` (another origin than the tessera server on 127.0.0.1). */

@@ -1,0 +1,11 @@
+import { startServer } from './lib/server.mjs';
+import { launch, newPage, waitForTiles } from './lib/browser.mjs';
+const s = await startServer();
+const b = await launch();
+const { page } = await newPage(b);
+await page.goto(s.url + '/');
+await waitForTiles(page, ['/tiles/', '/overlays/']);
+await page.waitForLoadState('networkidle');
+const rows = await page.evaluate(() => performance.getEntriesByType('resource').map(e => [e.name.replace(location.origin, '').slice(0, 60), Math.round(e.startTime), Math.round(e.responseStart), Math.round(e.responseEnd), e.encodedBodySize]));
+for (const r of rows) console.log(r.join('\t'));
+await b.close(); await s.stop();

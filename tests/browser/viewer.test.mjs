@@ -1,0 +1,320 @@
+// The viewer (/) and /embed in headless Chromium, against the real server binary.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { HERE, REPO, postEvent, startServer } from './lib/server.mjs';
+import { hostServer, launch, newPage, waitForTiles } from './lib/browser.mjs';
+
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const TERMANIN = '2020-02-18-termanin-air-raids';
+const DARAT_IZZA = '2020-02-18-darat-izza-air-raids';
+const REGION_EVENTS = [
+  '2020-02-18-idlib-de-escalation-area-casualties', '2020-02-18-northwest-hospitals-camps-hit',
+  '2019-12-01-northwest-displacement', '2018-09-17-sochi-casualties-since', '2017-05-04-astana-de-escalation-agreement',
+];
+// Termanin and Darat Izza both in view, as separate markers.
+const TOWNS_VIEW = 'lat=36.25&lon=36.83&zoom=12';
+
+let server, browser, host;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [server, browser, host] = await Promise.all([startServer(), launch(), hostServer()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await server?.stop();
+});
+
+/** Opens a map page and waits for base and overlay tiles and the first event markers. */
+async function openMap(page, url, frame = page) {
+  await page.goto(url);
+  await waitForTiles(frame, ['/tiles/', '/overlays/events/']);
+  await frame.waitForSelector('body[data-events-loaded]');
+}
+
+/** The event ids of the markers on the page (each marker's group of events). */
+function markerIds(frame) {
+  return frame.evaluate(() => Array.from(document.querySelectorAll('[data-events]'))
+    .flatMap((e) => e.getAttribute('data-events').split(' ')));
+}
+
+function noProblems(problems) {
+  assert.deepEqual(problems, [], `problems on the page:\n${problems.join('\n')}`);
+}
+
+describe('the viewer', () => {
+  test('loads with no console error and no failed request; tiles and the February 2020 markers appear', async (t) => {
+    const { context, page, problems, cdn, aborted } = await newPage(browser);
+    const finished = [];
+    page.on('requestfinished', (r) => finished.push(r));
+    const response = await page.goto(`${server.url}/`);
+    const headers = response.headers();
+    assert.match(headers['content-type'], /^text\/html/);
+    assert.equal(headers['x-content-type-options'], 'nosniff');
+    assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
+    assert.match(headers['content-security-policy'], /script-src 'self' https:\/\/unpkg\.com\/leaflet@1\.9\.4\/dist\/;/);
+    assert.doesNotMatch(headers['content-security-policy'], /unsafe/);
+    await waitForTiles(page, ['/tiles/', '/overlays/events/']);
+    await page.waitForSelector('body[data-events-loaded]');
+    await page.waitForLoadState('networkidle');
+
+    const ids = await markerIds(page);
+    for (const id of [TERMANIN, DARAT_IZZA, ...REGION_EVENTS]) assert.ok(ids.includes(id), `marker for ${id}: ${ids}`);
+    assert.ok(cdn.some((u) => u.endsWith('/leaflet.js')), 'Leaflet came from the (local stand-in of the) CDN');
+    const attribution = await page.textContent('.leaflet-control-attribution');
+    assert.match(attribution, /Natural Earth/);
+    assert.match(attribution, /GeoNames/);
+
+    // What the first view costs: bytes of every response, and when the first tiles arrived.
+    let bytes = 0, leaflet = 0, tiles = 0;
+    for (const r of finished) {
+      const s = await r.sizes();
+      const n = s.responseBodySize + s.responseHeadersSize;
+      bytes += n;
+      if (!r.url().startsWith(server.url)) leaflet += n;
+      else if (/\/(tiles|overlays)\//.test(r.url())) tiles += n;
+    }
+    const timing = await page.evaluate(() => {
+      const entries = performance.getEntriesByType('resource');
+      const first = (s) => Math.min(...entries.filter((e) => e.name.includes(s)).map((e) => e.responseEnd));
+      return { base: first('/tiles/'), overlay: first('/overlays/events/'), count: entries.length };
+    });
+    const metrics = {
+      requests: finished.length,
+      bytes,
+      leafletBytes: leaflet,
+      tileBytes: tiles,
+      ownBytesExceptTiles: bytes - leaflet - tiles,
+      firstBaseTileMs: Math.round(timing.base),
+      firstOverlayTileMs: Math.round(timing.overlay),
+      firstTilesMs: Math.round(Math.max(timing.base, timing.overlay)),
+    };
+    writeFileSync(path.join(ARTIFACTS, 'metrics.json'), JSON.stringify(metrics, null, 2));
+    t.diagnostic(`viewer first load: ${metrics.requests} requests, ${(bytes / 1024).toFixed(1)} KiB ` +
+      `(Leaflet ${(leaflet / 1024).toFixed(1)} KiB uncompressed from the CDN stand-in, tiles ${(tiles / 1024).toFixed(1)} KiB, ` +
+      `page+script+style+events ${((bytes - leaflet - tiles) / 1024).toFixed(1)} KiB); ` +
+      `first base tile ${metrics.firstBaseTileMs} ms, first overlay tile ${metrics.firstOverlayTileMs} ms after navigation start`);
+    noProblems(problems);
+    assert.deepEqual(aborted, [], 'no tile of the first view is cancelled');
+    await context.close();
+  });
+
+  test('clicking the Termanin marker shows its popup with its sources and location precision', async () => {
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/?${TOWNS_VIEW}`);
+    await page.click(`[data-events~="${TERMANIN}"]`);
+    const popup = page.locator('.leaflet-popup .tessera-popup');
+    await popup.waitFor();
+    const text = await popup.textContent();
+    assert.match(text, /Russian air raids on Termanin/);
+    assert.match(text, /2020-02-18/);
+    assert.match(text, /Air strike/);
+    assert.match(text, /Russian Aerospace Forces/);
+    assert.match(text, /News report on the Russian-Turkish consultations on Idlib/, 'the source is shown');
+    assert.match(text, /centre of the town/, 'the popup says how precise the position is');
+    await page.click('.leaflet-popup-close-button');
+
+    // Darat Izza's sources carry web addresses: they become links, and only they do.
+    await page.click(`[data-events~="${DARAT_IZZA}"]`);
+    const links = await page.locator('.leaflet-popup .sources a').evaluateAll((as) => as.map((a) => a.href));
+    assert.ok(links.includes('https://news.sn4hr.org/2020/02/17/russian-forces-bombed-hospital-darat-ezza-city-aleppo-feb-17/'), String(links));
+    assert.ok(links.includes('https://syrianarchive.org/en/investigations/kinanaferdoushospitals/'), String(links));
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('an event carrying markup and a javascript: source shows them as text', async () => {
+    await postEvent(server.url, {
+      type: 'Feature', id: 'browser-test-hostile',
+      geometry: { type: 'Point', coordinates: [40.2, 37.6] },
+      properties: {
+        time: '2020-02-10', kind: 'shelling', title: '<img src=x onerror="window.__xss=1">Hostile <b>title</b>',
+        actors: ['<script>window.__xss=2</script>'], killed: 1,
+        sources: ['javascript:window.__xss=3', 'https://example.org/report?a=1&b=2', 'see <a href="javascript:alert(1)">this</a>'],
+        location_precision: 'exact',
+      },
+    });
+    const { context, page, problems } = await newPage(browser);
+    await page.addInitScript(() => { window.alert = () => { window.__xss = 'alert'; }; });
+    await openMap(page, `${server.url}/?lat=37.6&lon=40.2&zoom=10`);
+    await page.click('[data-events~="browser-test-hostile"]');
+    const popup = page.locator('.leaflet-popup .tessera-popup');
+    await popup.waitFor();
+    assert.match(await popup.textContent(), /<img src=x onerror="window.__xss=1">Hostile <b>title<\/b>/);
+    assert.equal(await popup.locator('img, b, script').count(), 0, 'no element came from the data');
+    const links = await popup.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(links, ['https://example.org/report?a=1&b=2'], 'only the http(s) address is a link');
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('narrowing the dates hides events outside them, in the overlay and the markers', async () => {
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/?${TOWNS_VIEW}`);
+    assert.ok((await markerIds(page)).includes(TERMANIN));
+    const clear = Buffer.from(await (await fetch(`${server.url}/overlays/events/12/0/0.png`)).arrayBuffer());
+    const termaninTile = '/overlays/events/12/2466/1605.png';
+    const before = Buffer.from(await (await fetch(`${server.url}${termaninTile}`)).arrayBuffer());
+    assert.notDeepEqual(before, clear, 'Termanin is drawn on its overlay tile when no dates are set');
+
+    const overlayUrls = [];
+    page.on('request', (r) => { if (r.url().includes('/overlays/events/')) overlayUrls.push(r.url()); });
+    const narrowed = page.waitForResponse((r) => r.url().includes(termaninTile) && r.url().includes('to=2020-02-17'));
+    await page.fill('#from', '2020-02-01');
+    await page.fill('#to', '2020-02-17');
+    const tile = await narrowed;
+    assert.deepEqual(await tile.body(), clear, 'the overlay tile of Termanin is empty once 18 February is filtered out');
+    await page.waitForFunction((id) => !document.querySelector(`[data-events~="${id}"]`), TERMANIN);
+    await page.waitForFunction((id) => !!document.querySelector(`[data-events~="${id}"]`), DARAT_IZZA);
+    const later = overlayUrls.filter((u) => u.includes('to=2020-02-17'));
+    assert.ok(later.length > 0 && later.every((u) => u.includes('from=2020-02-01')), String(overlayUrls));
+    assert.match(page.url(), /from=2020-02-01&to=2020-02-17/, 'the address carries the dates');
+
+    // Kinds: hiding air strikes hides Darat Izza as well.
+    const byKind = page.waitForRequest((r) => r.url().includes('/overlays/events/') && r.url().includes('kind='));
+    await page.uncheck('#kind-airstrike');
+    assert.doesNotMatch((await byKind).url(), /airstrike/);
+    await page.waitForFunction((id) => !document.querySelector(`[data-events~="${id}"]`), DARAT_IZZA);
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('screenshots at desktop and phone width', async () => {
+    for (const [name, options] of [
+      ['viewer-desktop-1280x800', { viewport: { width: 1280, height: 800 } }],
+      ['viewer-phone-360x740', { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }],
+    ]) {
+      const { context, page, problems } = await newPage(browser, options);
+      const retina = [];
+      page.on('request', (r) => { if (r.url().includes('@2x.png')) retina.push(r.url()); });
+      await openMap(page, `${server.url}/`);
+      await page.waitForLoadState('networkidle');
+      const file = path.join(ARTIFACTS, `${name}.png`);
+      await page.screenshot({ path: file });
+      if (options.deviceScaleFactor === 2) assert.ok(retina.length > 0, 'a high-density screen gets @2x tiles');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `nothing sticks out sideways (${overflow} px)`);
+      if (name.includes('desktop') && process.env.TESSERA_UPDATE_README_IMAGE === '1') {
+        copyFileSync(file, path.join(REPO, 'docs', 'img', 'viewer.png'));
+      }
+      noProblems(problems);
+      await context.close();
+    }
+  });
+});
+
+describe('/embed', () => {
+  test('loads from its URL with no error, may be framed, and keeps its URL in step with the map', async () => {
+    const { context, page, problems } = await newPage(browser, { viewport: { width: 320, height: 480 } });
+    const response = await page.goto(`${server.url}/embed?${TOWNS_VIEW}&from=2020-02-01&to=2020-02-29&kind=airstrike&layers=base,overlay,markers`);
+    const h = response.headers();
+    assert.match(h['content-security-policy'], /frame-ancestors \*/);
+    assert.equal(h['x-frame-options'], undefined);
+    assert.equal(h['x-content-type-options'], 'nosniff');
+    await waitForTiles(page, ['/tiles/12/', '/overlays/events/12/']);
+    await page.waitForSelector(`[data-events~="${TERMANIN}"]`);
+    const overlay = await page.evaluate(() => Array.from(document.images).map((i) => i.src).find((s) => s.includes('/overlays/')));
+    assert.match(overlay, /from=2020-02-01&to=2020-02-29&kind=airstrike/);
+    assert.equal(await page.isVisible('#embed-open'), false, 'no embed button inside the embed');
+
+    await page.locator('#map').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => !location.search.includes('lon=36.83000'));
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/embed');
+    assert.equal(url.searchParams.get('zoom'), '12');
+    assert.equal(url.searchParams.get('from'), '2020-02-01');
+    assert.equal(url.searchParams.get('kind'), 'airstrike');
+    assert.ok(Number(url.searchParams.get('lon')) > 36.83);
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('works inside an iframe of a page on another origin, with the code from "Embed this map"', async () => {
+    const viewer = await newPage(browser);
+    await openMap(viewer.page, `${server.url}/?${TOWNS_VIEW}&from=2020-02-01`);
+    await viewer.page.click('#embed-open');
+    const code = await viewer.page.inputValue('#embed-code');
+    assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/embed\?[^"]*lat=36\.25[^"]*"/);
+    assert.match(code, /from=2020-02-01/);
+    await viewer.context.close();
+
+    host.set('/article.html', `<!doctype html><html><head><meta charset="utf-8"><title>An article</title></head>
+<body><h1>An article</h1><p>Text before the map.</p>${code}<p>Text after the map.</p></body></html>`);
+    const { context, page, problems } = await newPage(browser);
+    await page.goto(`${host.origin}/article.html`);
+    const frame = await (await page.waitForSelector('iframe')).contentFrame();
+    assert.notEqual(new URL(frame.url()).origin, host.origin, 'the map is on another origin than the page');
+    await waitForTiles(frame, ['/tiles/', '/overlays/events/']);
+    await frame.waitForSelector(`[data-events~="${TERMANIN}"]`);
+    await frame.click(`[data-events~="${TERMANIN}"]`);
+    await frame.waitForSelector('.leaflet-popup .tessera-popup');
+    assert.match(await frame.textContent('.leaflet-popup'), /Russian air raids on Termanin/);
+    noProblems(problems);
+    await context.close();
+  });
+});
+
+describe('hostile URLs', () => {
+  const payloads = ['<script>window.__xss=1</script>', 'javascript:window.__xss=2', '"><img src=x onerror="window.__xss=3">',
+    "'-alert(1)-'", '</script><script>alert(1)</script>'];
+  const params = ['layers', 'lat', 'lon', 'zoom', 'from', 'to', 'kind'];
+
+  for (const pagePath of ['/embed', '/']) {
+    test(`${pagePath} with <script>, javascript: and markup in every parameter executes nothing`, async () => {
+      for (const payload of payloads) {
+        const q = new URLSearchParams(params.map((p) => [p, payload])).toString();
+        const raw = await (await fetch(`${server.url}${pagePath}?${q}`, { headers: { Accept: 'text/html' } })).text();
+        assert.ok(!raw.includes(payload) && !raw.includes('__xss') && !raw.includes('alert(1)'), `the page repeats the payload ${payload}`);
+
+        const { context, page, problems } = await newPage(browser);
+        await page.addInitScript(() => { window.alert = () => { window.__xss = 'alert'; }; });
+        await openMap(page, `${server.url}${pagePath}?${q}`);
+        assert.equal(await page.evaluate(() => window.__xss), undefined, payload);
+        const injected = await page.evaluate(() => ({
+          scripts: Array.from(document.scripts).map((s) => s.src || s.type),
+          handlers: document.querySelectorAll('[onerror], [onload], [onclick], img[src="x"], a[href^="javascript"]').length,
+        }));
+        assert.equal(injected.handlers, 0, payload);
+        assert.equal(injected.scripts.length, 3, `only the config, Leaflet and the viewer script: ${injected.scripts}`);
+        const notes = await page.textContent('#notes');
+        assert.match(notes, /'lat' was ignored/);
+        assert.ok(!notes.includes(payload), 'the notes do not repeat the value');
+        assert.ok((await markerIds(page)).includes(TERMANIN), 'the page still shows the default map');
+        noProblems(problems);
+        await context.close();
+      }
+    });
+  }
+});
+
+describe('Leaflet from --leaflet-dir', () => {
+  test('the viewer loads Leaflet from the server itself, with no third-party origin in its CSP', async () => {
+    const local = await startServer(['--leaflet-dir', path.join(HERE, 'node_modules', 'leaflet', 'dist')]);
+    try {
+      const { context, page, problems, cdn } = await newPage(browser);
+      const response = await page.goto(`${local.url}/?${TOWNS_VIEW}`);
+      const csp = response.headers()['content-security-policy'];
+      assert.match(csp, /script-src 'self';/);
+      assert.doesNotMatch(csp, /unpkg|https:/);
+      await waitForTiles(page, ['/tiles/', '/overlays/events/']);
+      await page.waitForSelector(`[data-events~="${TERMANIN}"]`);
+      assert.deepEqual(cdn, [], 'nothing from the CDN');
+      assert.ok(await page.evaluate(() => Array.from(document.scripts).some((s) => s.src.endsWith('/web/leaflet/leaflet.js'))));
+      // The layer switcher's icon comes from the same directory.
+      const icon = await fetch(`${local.url}/web/leaflet/images/layers.png`);
+      assert.equal(icon.status, 200);
+      assert.equal((await fetch(`${local.url}/web/leaflet/..%2F..%2FCargo.toml`)).status, 404);
+      assert.equal((await fetch(`${local.url}/web/leaflet/package.json`)).status, 404);
+      noProblems(problems);
+      await context.close();
+    } finally {
+      await local.stop();
+    }
+  });
+});

@@ -15,6 +15,8 @@ pub use encode::{EncodeError, encode_png, solid_png};
 pub use sprite::{Sprite, sprite};
 pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, render_overlay};
 
+use std::collections::{HashMap, HashSet};
+
 use tiny_skia::{FillRule, PathBuilder, Pixmap, Transform};
 
 use crate::geom::{ClipRect, Px};
@@ -81,7 +83,14 @@ pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale:
     if let Some(bg) = catalog.background {
         pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
     }
-    let mut canvas = Canvas { pixmap: &mut pixmap, origin: bounds.min, k, scale: scale.factor() as f32 };
+    let mut canvas = Canvas {
+        pixmap: &mut pixmap,
+        origin: bounds.min,
+        k,
+        scale: scale.factor() as f32,
+        stamps: HashMap::new(),
+        stamped: HashSet::new(),
+    };
     for (layer, hits) in work {
         let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
         let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
@@ -108,6 +117,11 @@ struct Canvas<'a> {
     k: f64,
     /// Device pixels per CSS pixel.
     scale: f32,
+    /// Each point style drawn once into a small pixmap, then stamped at every point: a layer
+    /// of 50,000 points costs 50,000 blits rather than 50,000 anti-aliased paths.
+    stamps: HashMap<*const Style, Option<(Pixmap, i32)>>,
+    /// Pixels where a point of a style was already stamped: points on one pixel are drawn once.
+    stamped: HashSet<(*const Style, i32, i32)>,
 }
 
 impl Canvas<'_> {
@@ -125,7 +139,7 @@ impl Canvas<'_> {
                 for &p in ps {
                     let d = self.px(p);
                     if d.x >= clip.lo && d.x <= clip.hi && d.y >= clip.lo && d.y <= clip.hi {
-                        symbol::draw(self.pixmap, style, d.x as f32, d.y as f32, self.scale);
+                        self.stamp(style, d);
                     }
                 }
             }
@@ -143,6 +157,29 @@ impl Canvas<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// Draws a point symbol by stamping its pre-drawn image, centred on the pixel that holds
+    /// the point (at most half a pixel off).
+    fn stamp(&mut self, style: &Style, d: Px) {
+        let key = style as *const Style;
+        let (x, y) = (d.x.floor() as i32, d.y.floor() as i32);
+        if !self.stamped.insert((key, x, y)) {
+            return;
+        }
+        let scale = self.scale;
+        let stamp = self.stamps.entry(key).or_insert_with(|| {
+            let half = (style.reach_px() * scale).ceil() as i32 + 1;
+            let size = (2 * half + 1) as u32;
+            Pixmap::new(size, size).map(|mut p| {
+                symbol::draw(&mut p, style, half as f32 + 0.5, half as f32 + 0.5, scale);
+                (p, half)
+            })
+        });
+        if let Some((img, half)) = stamp {
+            let paint = tiny_skia::PixmapPaint::default();
+            self.pixmap.draw_pixmap(x - *half, y - *half, img.as_ref(), &paint, Transform::identity(), None);
         }
     }
 

@@ -199,6 +199,13 @@ describe('the viewer', () => {
       if (options.deviceScaleFactor === 2) assert.ok(retina.length > 0, 'a high-density screen gets @2x tiles');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `nothing sticks out sideways (${overflow} px)`);
+      if (name.includes('phone')) {
+        await page.tap('#panel-toggle');
+        await page.waitForSelector('#panel', { state: 'visible' });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-360x740-legend.png') });
+        const panel = await page.locator('#panel').boundingBox();
+        assert.ok(panel.width <= 360, 'the legend fits the phone');
+      }
       if (name.includes('desktop') && process.env.TESSERA_UPDATE_README_IMAGE === '1') {
         copyFileSync(file, path.join(REPO, 'docs', 'img', 'viewer.png'));
       }

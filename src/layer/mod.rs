@@ -18,10 +18,12 @@ pub use load::{MANIFEST, load_dir};
 pub use manifest::valid_layer_id;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
+use crate::geom::simplify_for_zoom;
 use crate::style::{GeometryKind, Rule, Style, StyleSpec};
 use crate::tile::{LonLatBBox, WorldRect};
 
@@ -61,7 +63,13 @@ pub struct Layer {
     by_id: HashMap<String, usize>,
     bounds: Option<LonLatBBox>,
     reach_px: f32,
+    /// Shapes simplified for each zoom up to [`PREPARED_MAX_ZOOM`], made on first use of the zoom
+    /// (`None` for a feature means its own shape serves).
+    prepared: Vec<OnceLock<Vec<Option<Shape>>>>,
 }
+
+/// Deepest zoom with simplified shapes; deeper tiles use the shapes as loaded.
+pub const PREPARED_MAX_ZOOM: u8 = 14;
 
 const KINDS: [GeometryKind; 3] = [GeometryKind::Point, GeometryKind::Line, GeometryKind::Polygon];
 
@@ -103,12 +111,25 @@ impl Layer {
             by_id,
             bounds,
             reach_px,
+            prepared: (0..=PREPARED_MAX_ZOOM).map(|_| OnceLock::new()).collect(),
         }
     }
 
     /// All features, in file order.
     pub fn features(&self) -> &[Feature] {
         &self.features
+    }
+
+    /// The shape of feature `i` as drawn at zoom `z`: simplified to 1/16 px at that zoom.
+    pub fn shape_at(&self, i: usize, z: u8) -> &Shape {
+        let own = &self.features[i].shape;
+        match self.prepared.get(usize::from(z)) {
+            Some(cell) => {
+                let shapes = cell.get_or_init(|| self.features.iter().map(|f| simplify_for_zoom(&f.shape, z)).collect());
+                shapes.get(i).and_then(Option::as_ref).unwrap_or(own)
+            }
+            None => own,
+        }
     }
 
     /// The layer's style as written: its base keys and its rules.

@@ -1,7 +1,5 @@
 //! Geometry for vector tiles: projection to tile extent units, clipping to the buffered tile,
-//! simplification, snapping to the integer grid, ring winding, and command encoding.
-
-use geo::Simplify;
+//! snapping to the integer grid, ring winding, and command encoding.
 
 use super::proto::GeomType;
 use crate::geom::{ClipRect, Px};
@@ -14,8 +12,10 @@ pub const EXTENT: u32 = 4096;
 /// and polygon edges drawn by a client join without seams.
 pub const BUFFER: u32 = 64;
 /// Simplification tolerance in extent units: 1/16 of a pixel at 256 px, invisible at the
-/// tile's own zoom, yet it removes most vertices of detailed outlines at low zoom.
-pub const TOLERANCE: f64 = 1.0;
+/// tile's own zoom, yet it removes most vertices of detailed outlines at low zoom. The shapes
+/// come simplified from the layer ([`crate::layer::Layer::shape_at`]); here they are only
+/// clipped and snapped to the grid.
+pub const TOLERANCE: f64 = crate::geom::TOLERANCE_PX * EXTENT as f64 / 256.0;
 
 /// Projects unit-square points into a tile's extent coordinates.
 #[derive(Debug, Clone, Copy)]
@@ -60,7 +60,7 @@ impl Frame {
                         clip.line(&px)
                     })
                     .filter_map(|piece| {
-                        let pts = dedup(simplify(&piece.points).into_iter().map(snap).collect());
+                        let pts = dedup(piece.points.iter().copied().map(snap).collect());
                         (pts.len() >= 2).then_some(pts)
                     })
                     .collect();
@@ -87,7 +87,7 @@ impl Frame {
                 continue;
             }
             clipped.push(clipped[0]);
-            let mut pts = dedup(simplify(&clipped).into_iter().map(snap).collect());
+            let mut pts = dedup(clipped.into_iter().map(snap).collect());
             if pts.len() > 1 && pts.first() == pts.last() {
                 pts.pop();
             }
@@ -109,14 +109,6 @@ impl Frame {
 
 fn snap(p: Px) -> [i32; 2] {
     [p.x.round() as i32, p.y.round() as i32]
-}
-
-fn simplify(pts: &[Px]) -> Vec<Px> {
-    if pts.len() <= 2 {
-        return pts.to_vec();
-    }
-    let line: geo::LineString<f64> = pts.iter().map(|p| geo::coord! { x: p.x, y: p.y }).collect();
-    line.simplify(TOLERANCE).0.into_iter().map(|c| Px { x: c.x, y: c.y }).collect()
 }
 
 fn dedup(mut pts: Vec<[i32; 2]>) -> Vec<[i32; 2]> {

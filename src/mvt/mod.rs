@@ -125,7 +125,7 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<proto::Layer> {
             let mut b = LayerBuilder::new(&l.meta.id);
             for i in l.query(&rect) {
                 let f = &l.features()[i];
-                if let Some(geom) = frame.encode(&f.shape) {
+                if let Some(geom) = frame.encode(l.shape_at(i, tile.z())) {
                     b.push(Some(feature_id(&f.id, i)), geom, f.properties.iter().map(|(k, v)| (k.as_str(), v.clone())));
                 }
             }

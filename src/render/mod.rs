@@ -96,7 +96,7 @@ pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale:
         let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
         for i in hits {
             let f = &layer.features()[i];
-            canvas.draw(&f.shape, layer.style_of(f), clip);
+            canvas.draw(layer.shape_at(i, tile.z()), layer.style_of(f), clip);
         }
     }
     TileImage::Drawn(pixmap)

@@ -38,7 +38,11 @@ fn event(rng: &mut ChaCha8Rng) -> EventInput {
         injured: Some(rng.random_range(0..10)),
         displaced: None,
         sources: vec!["https://example.org/source".into()],
-        location_precision: if rng.random_range(0..20) == 0 { LocationPrecision::Region } else { LocationPrecision::Town },
+        location_precision: if rng.random_range(0..20) == 0 {
+            LocationPrecision::Region
+        } else {
+            LocationPrecision::Town
+        },
         date_precision: None,
     }
 }
@@ -62,14 +66,22 @@ fn main() {
         store.insert(vec![event(&mut rng)]).unwrap();
     }
     let one = t.elapsed();
-    println!("insert 10k one by one (10k durable commits): {:.2} s, {:.0} events/s", one.as_secs_f64(), 10_000.0 / one.as_secs_f64());
+    println!(
+        "insert 10k one by one (10k durable commits): {:.2} s, {:.0} events/s",
+        one.as_secs_f64(),
+        10_000.0 / one.as_secs_f64()
+    );
 
     let store = fresh(&scratch.join("batch"));
     let batch: Vec<EventInput> = (0..10_000).map(|_| event(&mut rng)).collect();
     let t = Instant::now();
     store.insert(batch).unwrap();
     let b = t.elapsed();
-    println!("insert 10k as one batch (one commit): {:.3} s, {:.0} events/s", b.as_secs_f64(), 10_000.0 / b.as_secs_f64());
+    println!(
+        "insert 10k as one batch (one commit): {:.3} s, {:.0} events/s",
+        b.as_secs_f64(),
+        10_000.0 / b.as_secs_f64()
+    );
 
     for _ in 0..90 {
         store.insert((0..1_000).map(|_| event(&mut rng)).collect()).unwrap();

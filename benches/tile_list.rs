@@ -66,7 +66,7 @@ fn main() {
             percentile(per, 0.95)
         );
     };
-    run("png", &mut |t| render_png(&catalog, &layers, t, Scale::X1).unwrap().len());
+    run("png", &mut |t| render_png(&catalog, &layers, t, Scale::X1, None).unwrap().len());
     run("mvt", &mut |t| tessera::mvt::encode(tessera::mvt::data_layers(&layers, t)).len());
 
     if let Some(out) = out {

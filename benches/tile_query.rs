@@ -96,12 +96,12 @@ fn tile_features(c: &mut Criterion) {
     ] {
         let t: TileCoord = tile.parse().unwrap();
         group.bench_function(format!("default data, golden {t} {scale:?}"), |b| {
-            b.iter(|| black_box(render_png(&small, &all, black_box(t), scale)))
+            b.iter(|| black_box(render_png(&small, &all, black_box(t), scale, None)))
         });
     }
     let all_large = large.select(None).unwrap();
     group.bench_function(format!("synthetic data, all layers, {t12}"), |b| {
-        b.iter(|| black_box(render_png(&large, &all_large, black_box(t12), Scale::X1)))
+        b.iter(|| black_box(render_png(&large, &all_large, black_box(t12), Scale::X1, None)))
     });
     group.finish();
 }

@@ -75,6 +75,20 @@ pub struct ServeArgs {
     /// of loading it from the CDN [default: none, the pinned CDN URL with integrity hashes].
     #[arg(long, env = "TESSERA_LEAFLET_DIR")]
     pub leaflet_dir: Option<PathBuf>,
+    /// Seconds for a request to arrive whole and be answered (408 past it), and for a
+    /// connection to send a request's head [default: 30].
+    #[arg(long, env = "TESSERA_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Connections open at once; further clients wait in the listen backlog [default: 1000].
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Requests answered at once; past that, 503 with Retry-After [default: 256].
+    #[arg(long, env = "TESSERA_MAX_CONCURRENT_REQUESTS")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Language of the place names on raster tiles when a request has no ?lang=: en, ar or
+    /// both [default: en].
+    #[arg(long, env = "TESSERA_LABEL_LANG")]
+    pub label_lang: Option<crate::style::Lang>,
 }
 
 /// The geodata directory flag.
@@ -102,6 +116,12 @@ pub struct RenderArgs {
     /// Output file [default: Z-X-Y.png, or Z-X-Y@2x.png].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Language of the place names: en, ar or both (the Latin-script name above the Arabic).
+    #[arg(long, default_value_t = crate::style::Lang::En)]
+    pub lang: crate::style::Lang,
+    /// Draw no place names.
+    #[arg(long)]
+    pub no_labels: bool,
 }
 
 /// Why a command failed.
@@ -154,6 +174,10 @@ impl ServeArgs {
             write_token: self.write_token.clone(),
             cache_mb: self.cache_mb,
             leaflet_dir: self.leaflet_dir.clone(),
+            request_timeout_secs: self.request_timeout_secs,
+            max_connections: self.max_connections,
+            max_concurrent_requests: self.max_concurrent_requests,
+            label_lang: self.label_lang,
             ..FileConfig::default()
         };
         file.overlay(flags).resolve()
@@ -195,7 +219,7 @@ pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     let catalog = load_dir(&args.geodata)?;
     let layers = catalog.select(args.layers.as_deref())?;
     let scale = if args.scale == 2 { Scale::X2 } else { Scale::X1 };
-    let png = render_png(&catalog, &layers, tile, scale)?;
+    let png = render_png(&catalog, &layers, tile, scale, (!args.no_labels).then_some(args.lang))?;
     let suffix = if scale == Scale::X2 { "@2x" } else { "" };
     let path = args
         .output

@@ -33,6 +33,33 @@ pub mod defaults {
     /// `Cache-Control: max-age` of overlay tiles, vector tiles and event items, seconds
     /// (0: `no-cache`, the browser revalidates with the ETag every time).
     pub const EVENTS_MAX_AGE: u64 = 0;
+    /// Language of the place names on raster tiles when a request names none.
+    pub const LABEL_LANG: crate::style::Lang = crate::style::Lang::En;
+    /// Time for a request to arrive whole and be answered, seconds; also how long a connection
+    /// may wait for a request's head (idle keep-alive included).
+    pub const REQUEST_TIMEOUT_SECS: u64 = 30;
+    /// Longest path and query, bytes.
+    pub const MAX_URL_BYTES: usize = 8 * 1024;
+    /// Most bytes of header lines in one request (each line's name, value, `: ` and CRLF).
+    pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+    /// Connections open at once; further clients wait in the listen backlog.
+    pub const MAX_CONNECTIONS: usize = 1_000;
+    /// Requests answered at once; past that, 503.
+    pub const MAX_CONCURRENT_REQUESTS: usize = 256;
+}
+
+/// Bounds of the request limits that the configuration may choose.
+pub mod bounds {
+    /// Longest `max_url_bytes`: the longest URI the `http` crate holds (64 KiB - 2).
+    pub const MAX_URL_BYTES: usize = 65_534;
+    /// Shortest `max_url_bytes`.
+    pub const MIN_URL_BYTES: usize = 256;
+    /// Largest `max_header_bytes`.
+    pub const MAX_HEADER_BYTES: usize = 1024 * 1024;
+    /// Smallest `max_header_bytes`.
+    pub const MIN_HEADER_BYTES: usize = 1024;
+    /// Longest `request_timeout_secs` (one hour).
+    pub const MAX_REQUEST_TIMEOUT_SECS: u64 = 3_600;
 }
 
 /// A secret that never shows in logs or debug output.
@@ -106,6 +133,18 @@ pub struct FileConfig {
     pub tile_max_age: Option<u64>,
     /// See [`Config::events_max_age`].
     pub events_max_age: Option<u64>,
+    /// See [`Config::label_lang`].
+    pub label_lang: Option<crate::style::Lang>,
+    /// See [`Config::request_timeout_secs`].
+    pub request_timeout_secs: Option<u64>,
+    /// See [`Config::max_url_bytes`].
+    pub max_url_bytes: Option<usize>,
+    /// See [`Config::max_header_bytes`].
+    pub max_header_bytes: Option<usize>,
+    /// See [`Config::max_connections`].
+    pub max_connections: Option<usize>,
+    /// See [`Config::max_concurrent_requests`].
+    pub max_concurrent_requests: Option<usize>,
 }
 
 /// Everything `tessera serve` runs with.
@@ -146,6 +185,19 @@ pub struct Config {
     pub tile_max_age: u64,
     /// `max-age` of overlays, vector tiles and events, seconds (0: `no-cache`).
     pub events_max_age: u64,
+    /// Language of the place names on raster tiles when a request has no `?lang=`.
+    pub label_lang: crate::style::Lang,
+    /// Seconds for a request to arrive whole and be answered (408 past it), and for a
+    /// connection to send a request's head (closed past it).
+    pub request_timeout_secs: u64,
+    /// Longest path and query, bytes (414 past it).
+    pub max_url_bytes: usize,
+    /// Most bytes of header lines in one request (431 past it).
+    pub max_header_bytes: usize,
+    /// Connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Requests answered at once (503 past it).
+    pub max_concurrent_requests: usize,
 }
 
 /// A setting that cannot be used.
@@ -204,6 +256,12 @@ impl FileConfig {
             render_queue: over.render_queue.or(self.render_queue),
             tile_max_age: over.tile_max_age.or(self.tile_max_age),
             events_max_age: over.events_max_age.or(self.events_max_age),
+            label_lang: over.label_lang.or(self.label_lang),
+            request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
+            max_url_bytes: over.max_url_bytes.or(self.max_url_bytes),
+            max_header_bytes: over.max_header_bytes.or(self.max_header_bytes),
+            max_connections: over.max_connections.or(self.max_connections),
+            max_concurrent_requests: over.max_concurrent_requests.or(self.max_concurrent_requests),
         }
     }
 
@@ -262,7 +320,40 @@ impl FileConfig {
             0 => Err(ConfigError::Invalid { key, reason: "must be at least 1".into() }),
             n => Ok(n),
         };
+        let within = |key: &'static str, v: usize, min: usize, max: usize| {
+            if (min..=max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(ConfigError::Invalid { key, reason: format!("{v} is not between {min} and {max}") })
+            }
+        };
+        let request_timeout_secs = self.request_timeout_secs.unwrap_or(defaults::REQUEST_TIMEOUT_SECS);
+        if !(1..=bounds::MAX_REQUEST_TIMEOUT_SECS).contains(&request_timeout_secs) {
+            return Err(ConfigError::Invalid {
+                key: "request_timeout_secs",
+                reason: format!("{request_timeout_secs} is not between 1 and {}", bounds::MAX_REQUEST_TIMEOUT_SECS),
+            });
+        }
         Ok(Config {
+            request_timeout_secs,
+            max_url_bytes: within(
+                "max_url_bytes",
+                self.max_url_bytes.unwrap_or(defaults::MAX_URL_BYTES),
+                bounds::MIN_URL_BYTES,
+                bounds::MAX_URL_BYTES,
+            )?,
+            max_header_bytes: within(
+                "max_header_bytes",
+                self.max_header_bytes.unwrap_or(defaults::MAX_HEADER_BYTES),
+                bounds::MIN_HEADER_BYTES,
+                bounds::MAX_HEADER_BYTES,
+            )?,
+            max_connections: positive("max_connections", self.max_connections, defaults::MAX_CONNECTIONS)?,
+            max_concurrent_requests: positive(
+                "max_concurrent_requests",
+                self.max_concurrent_requests,
+                defaults::MAX_CONCURRENT_REQUESTS,
+            )?,
             write_token,
             max_body_bytes: positive("max_body_bytes", self.max_body_bytes, defaults::MAX_BODY_BYTES)?,
             max_batch: positive("max_batch", self.max_batch, defaults::MAX_BATCH)?,
@@ -275,6 +366,7 @@ impl FileConfig {
             render_queue: self.render_queue.unwrap_or(defaults::RENDER_QUEUE),
             tile_max_age: self.tile_max_age.unwrap_or(defaults::TILE_MAX_AGE),
             events_max_age: self.events_max_age.unwrap_or(defaults::EVENTS_MAX_AGE),
+            label_lang: self.label_lang.unwrap_or(defaults::LABEL_LANG),
             listen,
             geodata: self.geodata.unwrap_or_else(|| defaults::GEODATA.into()),
             data: self.data.unwrap_or_else(|| defaults::DATA.into()),
@@ -306,6 +398,30 @@ mod tests {
         let bad = FileConfig { listen: Some("localhost".into()), ..FileConfig::default() };
         assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: "listen", .. })));
         assert!(toml::from_str::<FileConfig>("colour = 1").is_err());
+    }
+
+    #[test]
+    fn request_limits_are_read_and_bounded() {
+        let text = "request_timeout_secs = 5\nmax_url_bytes = 2048\nmax_header_bytes = 4096\n\
+                    max_connections = 10\nmax_concurrent_requests = 4";
+        let file: FileConfig = toml::from_str(text).unwrap_or_else(|e| unreachable!("{e}"));
+        let c = file.resolve().unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            (c.request_timeout_secs, c.max_url_bytes, c.max_header_bytes, c.max_connections, c.max_concurrent_requests),
+            (5, 2048, 4096, 10, 4)
+        );
+        let d = FileConfig::default().resolve().unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(d.max_url_bytes, defaults::MAX_URL_BYTES);
+        for (bad, key) in [
+            (FileConfig { request_timeout_secs: Some(0), ..FileConfig::default() }, "request_timeout_secs"),
+            (FileConfig { max_url_bytes: Some(70_000), ..FileConfig::default() }, "max_url_bytes"),
+            (FileConfig { max_url_bytes: Some(10), ..FileConfig::default() }, "max_url_bytes"),
+            (FileConfig { max_header_bytes: Some(100), ..FileConfig::default() }, "max_header_bytes"),
+            (FileConfig { max_connections: Some(0), ..FileConfig::default() }, "max_connections"),
+            (FileConfig { max_concurrent_requests: Some(0), ..FileConfig::default() }, "max_concurrent_requests"),
+        ] {
+            assert!(matches!(bad.resolve(), Err(ConfigError::Invalid { key: k, .. }) if k == key), "{key}");
+        }
     }
 
     #[test]

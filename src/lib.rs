@@ -8,6 +8,8 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geom;
 pub mod http;
 pub mod layer;

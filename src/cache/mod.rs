@@ -132,7 +132,8 @@ impl TileCache {
             let areas = Arc::new(areas);
             // Registered closures only ever see entries inserted before them: exactly the
             // ones that may be stale. The versioned keys already keep them from being served.
-            let _ = c.invalidate_entries_if(move |k, _| k.kind != TileKind::Raster && areas.contains(&version_tile(k.tile)));
+            let _ = c
+                .invalidate_entries_if(move |k, _| k.kind != TileKind::Raster && areas.contains(&version_tile(k.tile)));
         }
     }
 
@@ -144,6 +145,12 @@ impl TileCache {
     /// Whether the cache holds nothing.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes held, as the budget counts them (bodies, ETags and keys; approximate until
+    /// [`Self::sync`]), for metrics and tests.
+    pub fn bytes(&self) -> u64 {
+        self.tiles.as_ref().map_or(0, |c| c.weighted_size())
     }
 
     /// Runs pending evictions and invalidations now (tests, metrics).

@@ -35,9 +35,10 @@ pub fn cache_control(max_age: u64) -> HeaderValue {
 
 /// Whether `If-None-Match` names this ETag (or `*`).
 pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag)
-    })
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
 }
 
 /// The answer for a tile: 304 when the client has it, 204 for an empty vector tile, else 200.
@@ -51,8 +52,23 @@ pub fn tile_response(headers: &HeaderMap, tile: CachedTile, content_type: &'stat
         return (StatusCode::NO_CONTENT, [(header::ETAG, etag), (header::CACHE_CONTROL, cc)]).into_response();
     }
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::ETAG, etag), (header::CACHE_CONTROL, cc)],
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cc),
+        ],
         tile.body,
     )
         .into_response()
+}
+
+/// A JSON answer (a layer, items, TileJSON) with a strong ETag computed from its bytes,
+/// `If-None-Match` -> 304, and `Cache-Control` for `max_age`.
+pub fn json_with_etag(
+    headers: &HeaderMap,
+    body: &serde_json::Value,
+    content_type: &'static str,
+    max_age: u64,
+) -> Response {
+    tile_response(headers, CachedTile::new(body.to_string().into_bytes()), content_type, max_age)
 }

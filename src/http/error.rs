@@ -6,21 +6,25 @@
 //! | 404 | `tile_out_of_range` | x or y not below 2^z, or z above the maximum zoom |
 //! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `{y}@2x.png` or `{y}.mvt` |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
-//! | 400 | `invalid_parameter` | a bad `bbox`, `limit`, `offset` or `f`, or an unknown parameter on items |
+//! | 400 | `invalid_parameter` | a bad `bbox`, `limit`, `offset` or `f`, an unknown parameter on items, or a tile's `lang` other than `en`, `ar`, `both` or `none` |
 //! | 404 | `not_found` | an unknown collection, feature or route |
 //! | 405 | `method_not_allowed` | a method the route does not take |
+//! | 408 | `request_timeout` | the request was not received and answered within `request_timeout_secs` |
 //! | 400 | `invalid_json` | a request body that is not JSON (or not UTF-8), or nested too deeply |
+//! | 400 | `bad_request` | a request that is not valid HTTP/1.1 (request line, header, `Content-Length` or chunked framing), or a body that ends early |
 //! | 401 | `unauthorized` | a write without `Authorization: Bearer <token>`, or with a wrong token (with `WWW-Authenticate: Bearer`) |
 //! | 403 | `writes_disabled` | a write while no write token is configured |
 //! | 409 | `conflict` | a new event whose id is taken |
 //! | 412 | `precondition_failed` | `If-Match` names a version that is no longer current |
 //! | 413 | `payload_too_large` | a body above the size limit, or a batch above the batch limit |
+//! | 414 | `uri_too_long` | a path and query longer than `max_url_bytes` |
 //! | 415 | `unsupported_media_type` | a body that is not `application/json`, `application/geo+json` or, for PATCH, `application/merge-patch+json` |
 //! | 422 | `invalid_event` | a body that is JSON but not a valid event; `errors` lists each field and its problem |
 //! | 428 | `precondition_required` | PUT, PATCH or DELETE without `If-Match` |
+//! | 431 | `headers_too_large` | header lines longer than `max_header_bytes` in all, or more than 100 of them |
 //! | 500 | `internal` | a failure inside the server; the details go to the log only |
-//! | 503 | `overloaded` | the render queue is full; `Retry-After: 1` |
-//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only); reads keep working |
+//! | 503 | `overloaded` | the render queue is full, or `max_concurrent_requests` are being answered; `Retry-After: 1` |
+//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only); `Retry-After: 1`; reads keep working |
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -87,7 +91,7 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// The body is JSON but not a valid event.
-    #[error("the event is not valid: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))]
+    #[error("the event is not valid: {}", problems(.0))]
     InvalidEvent(Vec<FieldError>),
     /// The store cannot write now.
     #[error("the event database cannot accept writes right now; reads keep working")]
@@ -95,9 +99,47 @@ pub enum ApiError {
     /// The render queue is full.
     #[error("the server is busy rendering; try again in a moment")]
     Overloaded,
+    /// As many requests as the server takes at once are being answered.
+    #[error(
+        "the server is answering {limit} requests at once, its limit (max_concurrent_requests); try again in a moment"
+    )]
+    Busy {
+        /// `max_concurrent_requests`.
+        limit: usize,
+    },
+    /// The request did not arrive, or was not answered, in time.
+    #[error("the request was not received and answered within {} s (request_timeout_secs); send the whole request promptly", .limit.as_secs_f64())]
+    RequestTimeout {
+        /// `request_timeout_secs`.
+        limit: std::time::Duration,
+    },
+    /// The path and query are too long.
+    #[error("the URL (path and query) is longer than {limit} bytes (max_url_bytes)")]
+    UriTooLong {
+        /// `max_url_bytes`.
+        limit: usize,
+    },
+    /// The header lines are too large, or too many.
+    #[error("the request's headers are larger than {limit} bytes in all (max_header_bytes), or more than 100 lines")]
+    HeadersTooLarge {
+        /// `max_header_bytes`.
+        limit: usize,
+    },
+    /// The request is not valid HTTP, or its body cannot be read.
+    #[error("{0}")]
+    BadRequest(String),
     /// A server-side failure; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Each field and its problem, `field: problem; ...` (the problem alone for the whole body).
+fn problems(errors: &[FieldError]) -> String {
+    let each = errors.iter().map(|e| match e.field.as_str() {
+        "" => e.problem.clone(),
+        field => format!("{field}: {}", e.problem),
+    });
+    each.collect::<Vec<_>>().join("; ")
 }
 
 impl ApiError {
@@ -125,16 +167,21 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             Self::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
-            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::Overloaded | Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::RequestTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            Self::UriTooLong { .. } => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            Self::HeadersTooLarge { .. } => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the JSON body of the answer; a 5xx logs its detail here, once.
+    pub(super) fn status_and_body(&self) -> (StatusCode, serde_json::Value) {
         let (status, code) = self.status_and_code();
-        let description = match &self {
+        let description = match self {
             Self::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 "the server failed to answer this request; the failure has been logged".to_owned()
@@ -142,13 +189,24 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let mut body = json!({ "code": code, "description": description, "status": status.as_u16() });
-        if let Self::InvalidEvent(errors) = &self {
+        if let Self::InvalidEvent(errors) = self {
             body["errors"] = json!(errors);
         }
+        (status, body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
         let mut response = (status, Json(body)).into_response();
         if let Self::Unauthorized(_) = self {
             // RFC 6750: a 401 names the scheme the client must use.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, Self::Overloaded | Self::Busy { .. } | Self::StorageUnavailable(_)) {
+            // RFC 9110 15.6.4: tells clients (and tile libraries that honour it) when to retry.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

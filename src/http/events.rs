@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, PathRejection};
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -98,7 +98,7 @@ pub async fn items(
         "features": page.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
         "links": links,
     });
-    Ok(geojson(StatusCode::OK, &body, None))
+    Ok(super::cached::json_with_etag(&headers, &body, GEOJSON, state.settings.events_max_age))
 }
 
 /// `GET /collections/events/items/{id}`, with `If-None-Match`.
@@ -108,21 +108,21 @@ pub async fn item(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let e = find(&state, path)?;
+    let cc = super::cached::cache_control(state.settings.events_max_age);
     if if_none_match(&headers, &e.etag()) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value(&e))]).into_response());
+        let headers = [(header::ETAG, etag_value(&e)), (header::CACHE_CONTROL, cc)];
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
-    Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
+    let mut resp = geojson(StatusCode::OK, &e.to_feature(), Some(&e));
+    resp.headers_mut().insert(header::CACHE_CONTROL, cc);
+    Ok(resp)
 }
 
 /// `POST /collections/events/items`: a Feature (201 with `Location`) or a FeatureCollection
 /// (a batch, all or nothing).
-pub async fn create(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Request) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let v = json_body(&state, &headers, body, &["application/json", GEOJSON])?;
+    let v = json_body(&state, &headers, body, &["application/json", GEOJSON]).await?;
     let (inputs, batch) = match v.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => {
             let Some(features) = v.get("features").and_then(Value::as_array) else {
@@ -178,12 +178,12 @@ pub async fn replace(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: Request,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     let cur = find(&state, path)?;
     let expect = if_match(&headers, &cur)?;
-    let v = json_body(&state, &headers, body, &["application/json", GEOJSON])?;
+    let v = json_body(&state, &headers, body, &["application/json", GEOJSON]).await?;
     let input = EventInput::from_feature(&v, "").map_err(ApiError::InvalidEvent)?;
     if input.id.as_ref().is_some_and(|id| *id != cur.id) {
         return Err(ApiError::InvalidEvent(vec![field("id", "differs from the id in the URL")]));
@@ -199,12 +199,12 @@ pub async fn patch(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: Request,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     let cur = find(&state, path)?;
     let expect = if_match(&headers, &cur)?;
-    let patch = json_body(&state, &headers, body, &["application/merge-patch+json"])?;
+    let patch = json_body(&state, &headers, body, &["application/merge-patch+json"]).await?;
     let mut doc = cur.to_feature();
     merge_patch(&mut doc, &patch);
     let input = EventInput::from_feature(&doc, "").map_err(ApiError::InvalidEvent)?;
@@ -257,21 +257,24 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .get(header::AUTHORIZATION)
         .ok_or(ApiError::Unauthorized("this write needs 'Authorization: Bearer <token>'"))?
         .as_bytes();
+    // RFC 9110 11.1: the scheme is case-insensitive and followed by one or more spaces.
     let token = given
-        .strip_prefix(b"Bearer ")
+        .split_at_checked(b"Bearer ".len())
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(b"Bearer "))
+        .map(|(_, rest)| rest.trim_ascii_start())
         .ok_or(ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+    if token.is_empty() {
+        return Err(ApiError::Unauthorized("the Authorization header has no token after 'Bearer'"));
+    }
     let a = Sha256::digest(token);
     let b = Sha256::digest(expected.expose().as_bytes());
     if bool::from(a.ct_eq(&b)) { Ok(()) } else { Err(ApiError::Unauthorized("the token is not the write token")) }
 }
 
-/// Reads a JSON body of an accepted media type, within the size and depth limits.
-fn json_body(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    types: &[&str],
-) -> Result<Value, ApiError> {
+/// Reads a JSON body of an accepted media type, within the size and depth limits. Handlers
+/// call it last, so that a write without the token (or with a stale `If-Match`, or the wrong
+/// type) is refused before a byte of its body is read or held.
+async fn json_body(state: &AppState, headers: &HeaderMap, body: Request, types: &[&str]) -> Result<Value, ApiError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !types.contains(&essence.as_str()) {
@@ -281,11 +284,18 @@ fn json_body(
             ct.chars().take(64).collect::<String>()
         )));
     }
-    let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => {
-            ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", state.settings.max_body_bytes))
-        }
-        _ => ApiError::InvalidJson("the body could not be read".into()),
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", state.settings.max_body_bytes));
+    // A body announced too large is refused before a byte of it is read.
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > state.settings.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let bytes = Bytes::from_request(body, &()).await.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => too_large(),
+        _ => ApiError::BadRequest(
+            "the body could not be read: it ended before its Content-Length, or its chunked encoding is broken".into(),
+        ),
     })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::InvalidJson("the body is not valid UTF-8".into()))?;
     if nesting(text) > MAX_DEPTH {
@@ -295,7 +305,7 @@ fn json_body(
 }
 
 /// The deepest nesting of `[` and `{` outside strings.
-fn nesting(text: &str) -> usize {
+pub(super) fn nesting(text: &str) -> usize {
     let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
     for b in text.bytes() {
         match (in_str, b) {
@@ -316,7 +326,7 @@ fn nesting(text: &str) -> usize {
 }
 
 /// RFC 7396: objects merge key by key, `null` removes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
+pub(super) fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return;

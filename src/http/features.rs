@@ -3,10 +3,11 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::cached::json_with_etag;
 use super::{ApiError, AppState, query_pairs};
 use crate::layer::{Feature, Layer};
 use crate::tile::LonLatBBox;
@@ -50,10 +51,11 @@ pub async fn collection(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     json_only(q.as_deref())?;
     let layer = find_layer(&state, path)?;
-    Ok(Json(describe(layer, &state.base_url(&headers))))
+    let body = describe(layer, &state.base_url(&headers));
+    Ok(json_with_etag(&headers, &body, "application/json", state.settings.tile_max_age))
 }
 
 /// `GET /collections/{id}/items?bbox=&limit=&offset=`.
@@ -99,7 +101,7 @@ pub async fn items(
         "features": page,
         "links": links,
     });
-    Ok(geojson_response(&body))
+    Ok(json_with_etag(&headers, &body, GEOJSON, state.settings.tile_max_age))
 }
 
 /// `GET /collections/{id}/items/{fid}`.
@@ -121,7 +123,7 @@ pub async fn item(
         { "href": format!("{base}/collections/{id}/items/{}", encode_segment(&fid)), "rel": "self", "type": GEOJSON },
         { "href": format!("{base}/collections/{id}"), "rel": "collection", "type": "application/json" },
     ]);
-    Ok(geojson_response(&body))
+    Ok(json_with_etag(&headers, &body, GEOJSON, state.settings.tile_max_age))
 }
 
 fn find_layer(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Layer, ApiError> {
@@ -169,10 +171,6 @@ fn feature_json(f: &Feature) -> Value {
         "geometry": geojson::Geometry::from(&f.geometry),
         "properties": f.properties,
     })
-}
-
-fn geojson_response(body: &Value) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))], body.to_string()).into_response()
 }
 
 fn encode_segment(s: &str) -> String {

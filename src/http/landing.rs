@@ -52,6 +52,8 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "features": state.catalog.feature_count(),
         "events": state.events.len(),
         "cached_tiles": state.cache.len(),
+        "cached_bytes": state.cache.bytes(),
         "render_jobs": state.pool.load(),
+        "tiles_rendered": state.pool.finished(),
     }))
 }

@@ -7,8 +7,12 @@ mod cached;
 mod error;
 mod events;
 mod features;
+#[doc(hidden)]
+pub mod fuzz_api;
 mod landing;
+mod limits;
 mod pool;
+mod server;
 mod tiles;
 mod vector;
 mod web;
@@ -25,8 +29,8 @@ use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::config::{Config, Secret};
 use crate::cache::TileCache;
+use crate::config::{Config, Secret};
 use crate::events::EventStore;
 use crate::layer::Catalog;
 use crate::render::{EncodeError, Scale, solid_png};
@@ -60,6 +64,19 @@ pub struct Settings {
     pub tile_max_age: u64,
     /// `max-age` of overlays, vector tiles and events, seconds (0: `no-cache`).
     pub events_max_age: u64,
+    /// Language of the place names on raster tiles when a request has no `?lang=`.
+    pub label_lang: crate::style::Lang,
+    /// Time for a request to arrive whole and be answered (408 past it), and for a connection
+    /// to send a request's head (closed past it).
+    pub request_timeout: std::time::Duration,
+    /// Longest path and query, bytes (414 past it).
+    pub max_url_bytes: usize,
+    /// Most bytes of header lines in one request (431 past it).
+    pub max_header_bytes: usize,
+    /// Connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Requests answered at once (503 past it).
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for Settings {
@@ -80,6 +97,12 @@ impl Default for Settings {
             render_queue: d::RENDER_QUEUE,
             tile_max_age: d::TILE_MAX_AGE,
             events_max_age: d::EVENTS_MAX_AGE,
+            label_lang: d::LABEL_LANG,
+            request_timeout: std::time::Duration::from_secs(d::REQUEST_TIMEOUT_SECS),
+            max_url_bytes: d::MAX_URL_BYTES,
+            max_header_bytes: d::MAX_HEADER_BYTES,
+            max_connections: d::MAX_CONNECTIONS,
+            max_concurrent_requests: d::MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -100,6 +123,12 @@ impl From<&Config> for Settings {
             render_queue: c.render_queue,
             tile_max_age: c.tile_max_age,
             events_max_age: c.events_max_age,
+            label_lang: c.label_lang,
+            request_timeout: std::time::Duration::from_secs(c.request_timeout_secs),
+            max_url_bytes: c.max_url_bytes,
+            max_header_bytes: c.max_header_bytes,
+            max_connections: c.max_connections,
+            max_concurrent_requests: c.max_concurrent_requests,
         }
     }
 }
@@ -190,6 +219,13 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(tower_http::compression::CompressionLayer::new())
+        // Outside the routes, so that the limits hold for every route and the fallbacks alike;
+        // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits::RequestLimits::new(&state.settings)),
+            limits::enforce,
+        ))
+        .layer(axum::middleware::from_fn(limits::error_answers))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -212,7 +248,19 @@ pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>
         tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
     }
     println!("tessera is serving {} at http://{addr}/ (open it in a browser)", config.geodata.display());
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+    run(listener, state, shutdown()).await
+}
+
+/// Serves `state` on a bound listener until `shutdown` resolves: the [`app`] behind the
+/// connection limits of its settings (see `server`). [`serve`] runs this; tests run it on
+/// `127.0.0.1:0`.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let settings = Arc::clone(&state.settings);
+    server::run(listener, app(state), &settings, shutdown).await
 }
 
 async fn shutdown() {

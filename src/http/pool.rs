@@ -2,7 +2,8 @@
 //! time, with at most `queue` more waiting; past that the server answers 503 at once instead of
 //! letting latency grow without bound.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 
@@ -11,14 +12,18 @@ use super::ApiError;
 /// Admission control for rendering and encoding.
 #[derive(Debug)]
 pub struct RenderPool {
-    permits: Semaphore,
-    admitted: AtomicUsize,
+    permits: Arc<Semaphore>,
+    admitted: Arc<AtomicUsize>,
     limit: usize,
+    /// Jobs run to the end since start-up (a metric: with the cache on, identical concurrent
+    /// requests must add one, not one each).
+    finished: AtomicU64,
 }
 
-struct Admitted<'a>(&'a AtomicUsize);
+/// One admitted job; leaving the pool's count when dropped.
+struct Admitted(Arc<AtomicUsize>);
 
-impl Drop for Admitted<'_> {
+impl Drop for Admitted {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
@@ -28,7 +33,12 @@ impl RenderPool {
     /// A pool running `workers` jobs at once with `queue` more waiting.
     pub fn new(workers: usize, queue: usize) -> Self {
         let workers = workers.max(1);
-        Self { permits: Semaphore::new(workers), admitted: AtomicUsize::new(0), limit: workers + queue }
+        Self {
+            permits: Arc::new(Semaphore::new(workers)),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            limit: workers + queue,
+            finished: AtomicU64::new(0),
+        }
     }
 
     /// Runs `f` on a blocking thread when a worker is free, or refuses at once with
@@ -38,13 +48,63 @@ impl RenderPool {
             self.admitted.fetch_sub(1, Ordering::SeqCst);
             return Err(ApiError::Overloaded);
         }
-        let _admitted = Admitted(&self.admitted);
-        let _permit = self.permits.acquire().await.map_err(|e| ApiError::Internal(format!("render pool: {e}")))?;
-        tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("render task: {e}")))
+        let admitted = Admitted(Arc::clone(&self.admitted));
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(format!("render pool: {e}")))?;
+        // The slot and the permit travel with the job: a client that goes away while its tile
+        // renders does not free a place the render still occupies.
+        let out = tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop((permit, admitted));
+            out
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("render task: {e}")))?;
+        self.finished.fetch_add(1, Ordering::Relaxed);
+        Ok(out)
     }
 
     /// Jobs running or waiting now.
     pub fn load(&self) -> usize {
         self.admitted.load(Ordering::SeqCst)
+    }
+
+    /// Jobs run to the end since start-up.
+    pub fn finished(&self) -> u64 {
+        self.finished.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::mpsc::channel;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn workers_plus_queue_jobs_are_taken_and_one_more_is_refused() {
+        let (workers, queue) = (2, 3);
+        let pool = Arc::new(RenderPool::new(workers, queue));
+        // Every job waits until its gate is dropped, so that the pool fills and stays full.
+        let (mut gates, mut jobs) = (Vec::new(), Vec::new());
+        for n in 1..=workers + queue {
+            let (gate, wait) = channel::<()>();
+            gates.push(gate);
+            let job_pool = Arc::clone(&pool);
+            jobs.push(tokio::spawn(async move { job_pool.run(move || wait.recv().is_err()).await }));
+            while pool.load() < n {
+                tokio::task::yield_now().await;
+            }
+        }
+        assert!(matches!(pool.run(|| false).await, Err(ApiError::Overloaded)), "one past workers + queue");
+        drop(gates);
+        for job in jobs {
+            assert!(matches!(job.await, Ok(Ok(true))), "every admitted job runs");
+        }
+        assert_eq!(pool.load(), 0);
+        assert!(pool.run(|| true).await.is_ok(), "room again");
     }
 }

@@ -1,21 +1,22 @@
 //! Raster tiles and their TileJSON.
 
-use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
 
-use super::cached::{get_or_render, tile_response};
+use super::cached::{get_or_render, json_with_etag, tile_response};
 use super::{ApiError, AppState, query_pairs};
 use crate::cache::{TileKey, TileKind};
 use crate::events::{self, EventFilter, TimeSpan};
 use crate::layer::{Layer, SelectError};
 use crate::render::{OVERLAY_REACH_PX, Scale, TileImage, encode_png, render_overlay, render_tile};
+use crate::style::Lang;
 use crate::tile::{TileCoord, TileError, TileParseError};
 
-/// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png`, optional `?layers=a,b`.
+/// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png`, optional `?layers=a,b` and
+/// `?lang=en|ar|both|none` (the place names; the configured default when absent).
 pub async fn raster(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -34,17 +35,18 @@ pub async fn raster(
     let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
     let layers_param = layers_param(query.as_deref())?;
     let layer_ids = select_ids(&state, layers_param.as_deref())?;
+    let lang = lang_param(query.as_deref())?.unwrap_or(Some(state.settings.label_lang));
     let key = TileKey {
         kind: TileKind::Raster,
         tile,
         scale: scale.factor() as u8,
-        variant: layer_ids.join(",").into(),
+        variant: format!("{};lang={}", layer_ids.join(","), lang.map_or("none", Lang::as_str)).into(),
         version: 0,
     };
     let st = state.clone();
     let cached = get_or_render(&state, key, move || {
         let layers: Vec<&Layer> = layer_ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
-        match render_tile(&st.catalog, &layers, tile, scale) {
+        match render_tile(&st.catalog, &layers, tile, scale, lang) {
             TileImage::Empty => Ok(st.empty[usize::from(scale == Scale::X2)].clone()),
             TileImage::Drawn(p) => encode_png(p).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
         }
@@ -54,7 +56,7 @@ pub async fn raster(
 }
 
 /// `{y}.png` or `{y}@2x.png` into the row text and the scale.
-fn split_file(file: &str) -> Result<(&str, Scale), ApiError> {
+pub(super) fn split_file(file: &str) -> Result<(&str, Scale), ApiError> {
     if let Some(y) = file.strip_suffix("@2x.png") {
         Ok((y, Scale::X2))
     } else if let Some(y) = file.strip_suffix(".png") {
@@ -66,7 +68,7 @@ fn split_file(file: &str) -> Result<(&str, Scale), ApiError> {
 }
 
 /// Parses and validates a tile address against the configured maximum zoom.
-fn parse_tile(z: &str, x: &str, y: &str, max_zoom: u8) -> Result<TileCoord, ApiError> {
+pub(super) fn parse_tile(z: &str, x: &str, y: &str, max_zoom: u8) -> Result<TileCoord, ApiError> {
     let tile = TileCoord::parse_parts(z, x, y).map_err(|e| match e {
         TileParseError::Tile(t @ TileError::ZoomTooDeep { .. }) => {
             ApiError::TileOutOfRange(format!("{t}; this server goes to zoom {max_zoom}"))
@@ -89,6 +91,18 @@ fn layers_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
     Ok(query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v))
 }
 
+/// The `lang` parameter of a raster tile or TileJSON request: `en`, `ar`, `both`, or `none`
+/// for no place names (`Some(None)`); `None` when absent.
+fn lang_param(query: Option<&str>) -> Result<Option<Option<Lang>>, ApiError> {
+    let Some((_, v)) = query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "lang") else {
+        return Ok(None);
+    };
+    match v.as_str() {
+        "none" => Ok(Some(None)),
+        _ => v.parse::<Lang>().map(|l| Some(Some(l))).map_err(|e| ApiError::param("lang", format!("{e}, or none"))),
+    }
+}
+
 pub(crate) fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<String>, ApiError> {
     let chosen = state.catalog.select(list).map_err(|e| match e {
         SelectError::Unknown(_) => ApiError::UnknownLayer(format!("{e}; see /collections for the layers")),
@@ -97,24 +111,31 @@ pub(crate) fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<Str
     Ok(chosen.into_iter().map(|l| l.meta.id.clone()).collect())
 }
 
-/// `GET /tiles.json`: TileJSON 3.0.0 for the raster tiles (and `?layers=` carried into them).
+/// `GET /tiles.json`: TileJSON 3.0.0 for the raster tiles (and `?layers=` and `?lang=` carried
+/// into them).
 pub async fn tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let list = layers_param(query.as_deref())?;
+    let lang = lang_param(query.as_deref())?;
     let ids = select_ids(&state, list.as_deref())?;
     let layers: Vec<&Layer> = ids.iter().filter_map(|id| state.catalog.layer(id)).collect();
     let c = &state.catalog;
     let max_zoom = state.settings.max_zoom;
     let min_zoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom);
-    let suffix = match &list {
-        Some(l) => format!("?{}", serde_urlencoded::to_string([("layers", l)]).unwrap_or_default()),
-        None => String::new(),
+    let carried: Vec<(&str, &str)> =
+        [list.as_deref().map(|l| ("layers", l)), lang.map(|l| ("lang", l.map_or("none", Lang::as_str)))]
+            .into_iter()
+            .flatten()
+            .collect();
+    let suffix = match carried.is_empty() {
+        false => format!("?{}", serde_urlencoded::to_string(&carried).unwrap_or_default()),
+        true => String::new(),
     };
     let [lon, lat, zoom] = c.center();
-    Ok(Json(json!({
+    let body = json!({
         "tilejson": "3.0.0",
         "name": c.title,
         "description": c.description,
@@ -127,7 +148,8 @@ pub async fn tilejson(
         "bounds": c.bounds().to_array(),
         "center": [lon, lat, zoom.clamp(f64::from(min_zoom), f64::from(max_zoom))],
         "tileSize": 256,
-    })))
+    });
+    Ok(json_with_etag(&headers, &body, "application/json", state.settings.tile_max_age))
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::cached::{get_or_render, tile_response};
+use super::cached::{get_or_render, json_with_etag, tile_response};
 use super::{ApiError, AppState};
 use crate::cache::{TileKey, TileKind};
 use crate::events::{self, EventFilter};
@@ -58,7 +58,14 @@ fn describe_layer(l: &Layer) -> Value {
                 Value::Null => continue,
                 _ => "String",
             };
-            fields.entry(k.as_str()).and_modify(|old| if *old != t { *old = "String" }).or_insert(t);
+            fields
+                .entry(k.as_str())
+                .and_modify(|old| {
+                    if *old != t {
+                        *old = "String"
+                    }
+                })
+                .or_insert(t);
         }
     }
     json!({
@@ -72,7 +79,12 @@ fn describe_layer(l: &Layer) -> Value {
 
 /// `GET /tiles/{z}/{x}/{y}.mvt`, with `?layers=a,b,events`, `datetime=`, `kind=`.
 /// An empty tile is answered `204 No Content`.
-pub async fn tile(state: AppState, headers: &HeaderMap, tile: TileCoord, query: Option<String>) -> Result<Response, ApiError> {
+pub async fn tile(
+    state: AppState,
+    headers: &HeaderMap,
+    tile: TileCoord,
+    query: Option<String>,
+) -> Result<Response, ApiError> {
     let pairs = super::query_pairs(query.as_deref())?;
     let list = pairs.iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v.clone());
     let filter: EventFilter = super::tiles::overlay_filter(query.as_deref())?;
@@ -113,7 +125,7 @@ pub async fn tile(state: AppState, headers: &HeaderMap, tile: TileCoord, query: 
 }
 
 /// `GET /tiles/vector.json`: TileJSON 3.0.0 with `vector_layers`.
-pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<Value> {
+pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let c = &state.catalog;
     let [lon, lat, zoom] = c.center();
     let base = state.base_url(&headers);
@@ -131,7 +143,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> axum
             l
         })
         .collect();
-    axum::Json(json!({
+    let body = json!({
         "tilejson": "3.0.0",
         "name": c.title,
         "description": c.description,
@@ -144,7 +156,8 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> axum
         "bounds": c.bounds().to_array(),
         "center": [lon, lat, zoom],
         "vector_layers": vector_layers,
-    }))
+    });
+    json_with_etag(&headers, &body, "application/json", state.settings.tile_max_age)
 }
 
 /// `GET /style.json`: a MapLibre style for the vector tiles.
@@ -153,7 +166,12 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> axum::J
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.
-pub async fn sprite_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+pub async fn sprite_file(
+    State(state): State<AppState>,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    // A name that is not UTF-8 (`%FF`) is no sprite file either: 404 like any other name.
+    let file = path.map(|Path(f)| f).unwrap_or_default();
     let (s, ext) = match file.as_str() {
         "tessera.json" => (&state.vector.sprites[0], "json"),
         "tessera.png" => (&state.vector.sprites[0], "png"),

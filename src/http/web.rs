@@ -14,53 +14,26 @@
 //! site (`frame-ancestors *`); the viewer may not be framed (`frame-ancestors 'none'`): it is the
 //! full page, and `/embed` is the page made for frames.
 
-mod params;
-
-use std::sync::OnceLock;
+mod assets;
+mod html;
+pub(super) mod params;
 
 use axum::Router;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+use self::assets::{LEAFLET_CDN, PAGE_HTML, VIEWER_CSS, VIEWER_JS, asset, asset_version, leaflet_file, leaflet_tags};
+use self::html::{escape, fill, json_for_script};
 use self::params::{MAP_LAYERS, View};
-use super::{ApiError, AppState, query_pairs};
+use super::{AppState, query_pairs};
 use crate::events::{CELL_PX, EventKind};
 use crate::layer::Layer;
 use crate::render::REGION_RADIUS_PX;
 use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
 use crate::tile::{LonLat, TileCoord};
-
-/// The Leaflet release the pages are written for (the integrity hashes below are of it).
-macro_rules! leaflet_version {
-    () => {
-        "1.9.4"
-    };
-}
-/// Where the pages load Leaflet from by default (a path prefix, also used in the CSP).
-const LEAFLET_CDN: &str = concat!("https://unpkg.com/leaflet@", leaflet_version!(), "/dist/");
-/// SHA-384 of `leaflet/dist/leaflet.js` and `leaflet.css` of the npm package leaflet@1.9.4.
-const LEAFLET_JS_SRI: &str = "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH";
-const LEAFLET_CSS_SRI: &str = "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H";
-/// The files of Leaflet's `dist` directory a page can ask for, and their types; nothing else
-/// of the directory is served.
-const LEAFLET_FILES: [(&str, &str); 7] = [
-    ("leaflet.js", "text/javascript; charset=utf-8"),
-    ("leaflet.css", "text/css; charset=utf-8"),
-    ("images/layers.png", "image/png"),
-    ("images/layers-2x.png", "image/png"),
-    ("images/marker-icon.png", "image/png"),
-    ("images/marker-icon-2x.png", "image/png"),
-    ("images/marker-shadow.png", "image/png"),
-];
-
-const PAGE_HTML: &str = include_str!("../web/page.html");
-const VIEWER_JS: &str = include_str!("../web/viewer.js");
-const VIEWER_CSS: &str = include_str!("../web/viewer.css");
 
 /// The map pages and their assets.
 pub fn routes() -> Router<AppState> {
@@ -98,21 +71,7 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
     let view = View::parse(pairs, c, state.settings.max_zoom);
     let local = state.settings.leaflet_dir.is_some();
     let config = page_config(state, which, &view);
-    let (lib_css, lib_js) = if local {
-        (
-            "<link rel=\"stylesheet\" href=\"/web/leaflet/leaflet.css\">".to_owned(),
-            "<script src=\"/web/leaflet/leaflet.js\" defer></script>".to_owned(),
-        )
-    } else {
-        (
-            format!(
-                "<link rel=\"stylesheet\" href=\"{LEAFLET_CDN}leaflet.css\" integrity=\"{LEAFLET_CSS_SRI}\" crossorigin=\"anonymous\">"
-            ),
-            format!(
-                "<script src=\"{LEAFLET_CDN}leaflet.js\" integrity=\"{LEAFLET_JS_SRI}\" crossorigin=\"anonymous\" defer></script>"
-            ),
-        )
-    };
+    let (lib_css, lib_js) = leaflet_tags(local);
     let html = fill(
         PAGE_HTML,
         &[
@@ -276,130 +235,9 @@ fn noscript_tiles(state: &AppState) -> String {
     out
 }
 
-/// Fills `{{name}}` slots in one pass, so that a value is never searched for slots itself.
-fn fill(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = String::with_capacity(template.len() + 4096);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}").and_then(|end| values.iter().find(|(k, _)| *k == &after[..end]).map(|(_, v)| (end, v))) {
-            Some((end, v)) => {
-                out.push_str(v);
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str("{{");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// JSON that can sit inside `<script type="application/json">`: `<`, `>` and `&` are written as
-/// `\u` escapes (so no `</script>` or `<!--` can appear), as are U+2028 and U+2029.
-fn json_for_script(v: &Value) -> String {
-    let text = v.to_string();
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A short hash of the page's script and stylesheet: their URLs carry it, so that a new build
-/// is never mixed with a cached old script.
-fn asset_version() -> &'static str {
-    static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| {
-        let digest = Sha256::new().chain_update(VIEWER_JS).chain_update(VIEWER_CSS).chain_update(PAGE_HTML).finalize();
-        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-    })
-}
-
-/// One of the page's own assets, with an `ETag` and `If-None-Match`.
-fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
-    let etag = format!("\"{}\"", asset_version());
-    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag));
-    let common = [
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        (header::ETAG, HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))),
-    ];
-    if fresh {
-        return (StatusCode::NOT_MODIFIED, common).into_response();
-    }
-    (common, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
-}
-
-/// `GET /web/leaflet/{file}`: Leaflet from `--leaflet-dir`, when configured; only the files
-/// in [`LEAFLET_FILES`].
-async fn leaflet_file(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let not_here =
-        || ApiError::NotFound("no such Leaflet file here (Leaflet is served locally only with --leaflet-dir)".into());
-    let Path(file) = path.map_err(|_| not_here())?;
-    let dir = state.settings.leaflet_dir.clone().ok_or_else(not_here)?;
-    let (name, content_type) = LEAFLET_FILES.iter().find(|(n, _)| *n == file).copied().ok_or_else(not_here)?;
-    let body = tokio::task::spawn_blocking(move || std::fs::read(dir.join(name)))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading Leaflet's {name}: {e}")))?
-        .map_err(|_| not_here())?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
-        ],
-        body,
-    )
-        .into_response())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn script_json_cannot_close_its_element() {
-        let v = json!({ "title": "</script><script>alert(1)</script><!-- & \u{2028}" });
-        let s = json_for_script(&v);
-        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&') && !s.contains('\u{2028}'), "{s}");
-        assert_eq!(serde_json::from_str::<Value>(&s).ok(), Some(v));
-    }
-
-    #[test]
-    fn slots_are_filled_once_and_values_are_not_read_as_slots() {
-        let out = fill("<t>{{a}}</t>{{b}}{{unknown}}", &[("a", "{{b}}".into()), ("b", "B".into())]);
-        assert_eq!(out, "<t>{{b}}</t>B{{unknown}}");
-    }
 
     #[test]
     fn the_csp_allows_exactly_leaflets_cdn_path_and_frames_only_the_embed() {

@@ -11,6 +11,10 @@ pub enum FeatureProblem {
     /// The feature's geometry is null or missing.
     #[error("has no geometry")]
     NoGeometry,
+    /// A MultiPoint, MultiLineString or MultiPolygon with no members (RFC 7946 lets a reader
+    /// take it as no geometry).
+    #[error("its {0} has no coordinates, so it has no location")]
+    EmptyGeometry(&'static str),
     /// A geometry type that tessera does not draw.
     #[error("geometry type {0} is not supported (use Point, LineString, Polygon or their Multi- forms)")]
     UnsupportedType(&'static str),

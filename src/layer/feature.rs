@@ -91,6 +91,17 @@ pub fn id_text(id: &serde_json::Value) -> String {
 /// ```
 pub fn validate_geometry(g: &GeometryValue) -> Result<Shape, FeatureProblem> {
     let path = "coordinates";
+    // An empty Multi- geometry has no location: it could be neither drawn nor found, and its
+    // missing extent would be taken as 0,0 in the layer's bounds.
+    let empty = match g {
+        GeometryValue::MultiPoint { coordinates } => coordinates.is_empty(),
+        GeometryValue::MultiLineString { coordinates } => coordinates.is_empty(),
+        GeometryValue::MultiPolygon { coordinates } => coordinates.is_empty(),
+        _ => false,
+    };
+    if empty {
+        return Err(FeatureProblem::EmptyGeometry(g.type_name()));
+    }
     match g {
         GeometryValue::Point { coordinates } => Ok(Shape::Points(vec![position(coordinates, path)?])),
         GeometryValue::MultiPoint { coordinates } => coordinates
@@ -179,6 +190,8 @@ mod tests {
         assert!(matches!(validate_geometry(&nan), Err(FeatureProblem::NonFinite { .. })));
         let one = GeometryValue::new_line_string([[0.0, 0.0]]);
         assert!(matches!(validate_geometry(&one), Err(FeatureProblem::TooFewPositions { .. })));
+        let empty = GeometryValue::MultiPoint { coordinates: Vec::new() };
+        assert_eq!(validate_geometry(&empty), Err(FeatureProblem::EmptyGeometry("MultiPoint")));
         let gc = GeometryValue::new_geometry_collection(Vec::<geojson::Geometry>::new());
         assert_eq!(validate_geometry(&gc), Err(FeatureProblem::UnsupportedType("GeometryCollection")));
     }

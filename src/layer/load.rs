@@ -39,6 +39,8 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
         if minzoom > maxzoom {
             return Err(bad(format!("minzoom {minzoom} is above maxzoom {maxzoom}")));
         }
+        let order = entry.order.unwrap_or(i as i32);
+        let labels = entry.label_spec(minzoom, maxzoom, order).map_err(bad)?;
         let path = dir.join(&entry.file);
         let features = read_features(&path, entry.id_property.as_deref())?;
         let meta = LayerMeta {
@@ -49,9 +51,13 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
             license: entry.license.clone().unwrap_or_default(),
             minzoom,
             maxzoom,
-            order: entry.order.unwrap_or(i as i32),
+            order,
         };
-        layers.push(Layer::new(meta, features, &entry.style, &entry.rules));
+        let layer = Layer::new(meta, features, &entry.style, &entry.rules);
+        layers.push(match labels {
+            Some(spec) => layer.with_labels(spec),
+            None => layer,
+        });
     }
     layers.sort_by_key(|l| l.meta.order);
     let bounds = manifest.bounds.map(|[west, south, east, north]| LonLatBBox { west, south, east, north });
@@ -90,6 +96,17 @@ fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
                 order: None,
                 style: Default::default(),
                 rules: Vec::new(),
+                label: None,
+                label_ar: None,
+                label_minzoom: None,
+                label_maxzoom: None,
+                label_priority: None,
+                label_rank: None,
+                label_size: None,
+                label_bold: None,
+                label_color: None,
+                label_upper: None,
+                label_after: None,
             })
         })
         .collect();
@@ -119,8 +136,25 @@ fn read_text(path: &Path) -> Result<String, LoadError> {
 /// Reads one GeoJSON file and validates each of its features.
 fn read_features(path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    parse_geojson_bytes(&bytes, path, id_property)
+}
+
+/// Parses the bytes of a GeoJSON file (a FeatureCollection or one Feature) and validates each
+/// feature, as [`load_dir`] does for each layer file. `path` only names the file in errors;
+/// `id_property` is the property that gives a feature without a GeoJSON `id` its id (default
+/// `id`). Positions are WGS84 degrees; each [`Feature::shape`] is in the Web Mercator unit
+/// square.
+///
+/// # Examples
+/// ```
+/// use std::path::Path;
+/// let text = br#"{"type": "Feature", "geometry": {"type": "Point", "coordinates": [36.8, 36.2]}, "properties": {}}"#;
+/// let features = tessera::layer::parse_geojson_bytes(text, Path::new("one.geojson"), None).unwrap();
+/// assert_eq!(features[0].id_text(), "0");
+/// ```
+pub fn parse_geojson_bytes(bytes: &[u8], path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>, LoadError> {
     let root: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|source| LoadError::Json { path: path.to_owned(), source })?;
+        serde_json::from_slice(bytes).map_err(|source| LoadError::Json { path: path.to_owned(), source })?;
     let kind = root.get("type").and_then(|t| t.as_str()).unwrap_or("").to_owned();
     let members: Vec<serde_json::Value> = match (kind.as_str(), root) {
         ("FeatureCollection", serde_json::Value::Object(mut o)) => match o.remove("features") {

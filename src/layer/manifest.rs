@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::style::{Color, Rule, StyleSpec};
+use crate::style::{Color, LabelSpec, Rule, StyleSpec};
 
 /// The whole manifest as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +56,60 @@ pub struct LayerEntry {
     /// Per-feature overrides, first match wins.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Property holding the feature's label (its Latin-script name); no labels without it.
+    pub label: Option<String>,
+    /// Property holding the Arabic name: a string, or a list whose first entry in the Arabic
+    /// alphabet is taken.
+    pub label_ar: Option<String>,
+    /// Lowest zoom with labels [default: the layer's `minzoom`].
+    pub label_minzoom: Option<u8>,
+    /// Highest zoom with labels [default: the layer's `maxzoom`].
+    pub label_maxzoom: Option<u8>,
+    /// Importance against other layers' labels, higher placed first [default: `order`].
+    pub label_priority: Option<i32>,
+    /// Numeric property ranking this layer's labels, higher placed first (e.g. population).
+    pub label_rank: Option<String>,
+    /// Text size in CSS px [default: 12].
+    pub label_size: Option<f32>,
+    /// Bold type [default: false].
+    pub label_bold: Option<bool>,
+    /// Text colour [default: #222222]; the halo is white.
+    pub label_color: Option<Color>,
+    /// Latin-script names in capitals [default: false].
+    pub label_upper: Option<bool>,
+    /// Keep only the text after the first occurrence of this separator (e.g. `" - "`).
+    pub label_after: Option<String>,
+}
+
+impl LayerEntry {
+    /// The layer's label settings, resolved against its zoom range and draw order; `None`
+    /// when it has no `label` key. The error says which key is wrong.
+    pub fn label_spec(&self, minzoom: u8, maxzoom: u8, order: i32) -> Result<Option<LabelSpec>, String> {
+        let Some(text) = &self.label else {
+            return match self.label_ar {
+                Some(_) => Err("label_ar needs label (the Latin-script name) as well".into()),
+                None => Ok(None),
+            };
+        };
+        let mut spec = LabelSpec::new(text.clone());
+        spec.text_ar = self.label_ar.clone();
+        spec.minzoom = self.label_minzoom.unwrap_or(minzoom);
+        spec.maxzoom = self.label_maxzoom.unwrap_or(maxzoom);
+        if spec.minzoom > spec.maxzoom {
+            return Err(format!("label_minzoom {} is above label_maxzoom {}", spec.minzoom, spec.maxzoom));
+        }
+        spec.priority = self.label_priority.unwrap_or(order);
+        spec.rank = self.label_rank.clone();
+        spec.size = self.label_size.unwrap_or(LabelSpec::SIZE);
+        if !(6.0..=48.0).contains(&spec.size) {
+            return Err(format!("label_size {} is outside 6-48 px", spec.size));
+        }
+        spec.bold = self.label_bold.unwrap_or(false);
+        spec.color = self.label_color.unwrap_or(LabelSpec::COLOR);
+        spec.upper = self.label_upper.unwrap_or(false);
+        spec.after = self.label_after.clone();
+        Ok(Some(spec))
+    }
 }
 
 /// Layer ids taken by the server itself: `/collections/events` is the event store.
@@ -67,4 +121,37 @@ pub fn valid_layer_id(id: &str) -> bool {
         && !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(extra: &str) -> LayerEntry {
+        toml::from_str(&format!("id = \"t\"\nfile = \"t.geojson\"\n{extra}")).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn label_keys_resolve_against_the_layer() {
+        let spec = entry("label = \"name\"\nlabel_ar = \"names_ar\"\nlabel_rank = \"population\"")
+            .label_spec(9, 20, 80)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let spec = spec.unwrap_or_else(|| unreachable!("labels"));
+        assert_eq!((spec.minzoom, spec.maxzoom, spec.priority), (9, 20, 80));
+        assert_eq!(spec.text_ar.as_deref(), Some("names_ar"));
+        assert_eq!(entry("").label_spec(0, 20, 0), Ok(None));
+    }
+
+    #[test]
+    fn bad_label_keys_are_named() {
+        for (keys, word) in [
+            ("label_ar = \"name_ar\"", "label_ar"),
+            ("label = \"name\"\nlabel_minzoom = 9\nlabel_maxzoom = 8", "label_minzoom"),
+            ("label = \"name\"\nlabel_size = 100.0", "label_size"),
+        ] {
+            let err = entry(keys).label_spec(0, 20, 0).err().unwrap_or_default();
+            assert!(err.contains(word), "{keys}: {err}");
+        }
+        assert!(toml::from_str::<LayerEntry>("id = \"t\"\nfile = \"t\"\nlabel_colour = \"#000\"").is_err());
+    }
 }

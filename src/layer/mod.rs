@@ -14,7 +14,7 @@ mod manifest;
 pub use catalog::{Catalog, SelectError};
 pub use error::{FeatureProblem, LoadError};
 pub use feature::{Feature, Shape, id_text, validate_geometry};
-pub use load::{MANIFEST, load_dir};
+pub use load::{MANIFEST, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
 
 use std::collections::HashMap;
@@ -24,8 +24,8 @@ use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
 use crate::geom::simplify_for_zoom;
-use crate::style::{GeometryKind, Rule, Style, StyleSpec};
-use crate::tile::{LonLatBBox, WorldRect};
+use crate::style::{GeometryKind, LabelSpec, Names, Rule, Style, StyleSpec};
+use crate::tile::{LonLat, LonLatBBox, WorldPoint, WorldRect};
 
 /// What the manifest says about a layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,25 @@ pub struct Layer {
     /// Shapes simplified for each zoom up to [`PREPARED_MAX_ZOOM`], made on first use of the zoom
     /// (`None` for a feature means its own shape serves).
     prepared: Vec<OnceLock<Vec<Option<Shape>>>>,
+    /// How features are labelled, and each feature's label (`None`: no name, or a line).
+    labels: Option<(LabelSpec, Vec<Option<FeatureLabel>>)>,
+}
+
+/// A feature's label as read at load: where it is anchored and its names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureLabel {
+    /// Anchor in the unit square: the point itself, or a polygon's interior point.
+    pub anchor: WorldPoint,
+    /// The names, cleaned.
+    pub names: Names,
+    /// Rank within the layer: the `label_rank` property, `-inf` when absent.
+    pub rank: f64,
+    /// Radius (CSS px) of the symbol drawn at the anchor, which the label keeps clear of; 0
+    /// for polygons.
+    pub symbol_px: f32,
+    /// Width of a polygon's bounding box in the unit square: a label wider than its polygon
+    /// is not drawn. `None` for points.
+    pub area_width: Option<f64>,
 }
 
 /// Deepest zoom with simplified shapes; deeper tiles use the shapes as loaded.
@@ -112,7 +131,46 @@ impl Layer {
             bounds,
             reach_px,
             prepared: (0..=PREPARED_MAX_ZOOM).map(|_| OnceLock::new()).collect(),
+            labels: None,
         }
+    }
+
+    /// This layer with labels: reads every feature's names and anchor once. Points are
+    /// labelled beside their symbol, polygons at their interior point; lines are not labelled.
+    pub fn with_labels(mut self, spec: LabelSpec) -> Self {
+        let items = self
+            .features
+            .iter()
+            .map(|f| {
+                let names = spec.names(&f.properties);
+                if names.latin.is_none() && names.arabic.is_none() {
+                    return None;
+                }
+                let (anchor, symbol_px, area_width) = match &f.shape {
+                    Shape::Points(ps) => (*ps.first()?, self.style_of(f).reach_px() - 1.0, None),
+                    Shape::Polygons(_) => {
+                        use geo::InteriorPoint;
+                        let p = f.geometry.interior_point()?;
+                        let b = f.shape.bounds();
+                        (LonLat::new(p.x(), p.y()).to_world(), 0.0, Some(b.max.x - b.min.x))
+                    }
+                    Shape::Lines(_) => return None,
+                };
+                Some(FeatureLabel { anchor, names, rank: spec.rank_of(&f.properties), symbol_px, area_width })
+            })
+            .collect();
+        self.labels = Some((spec, items));
+        self
+    }
+
+    /// How the layer's features are labelled; `None` when they are not.
+    pub fn label_spec(&self) -> Option<&LabelSpec> {
+        self.labels.as_ref().map(|(s, _)| s)
+    }
+
+    /// The label of feature `i`, if it has one.
+    pub fn label(&self, i: usize) -> Option<&FeatureLabel> {
+        self.labels.as_ref().and_then(|(_, items)| items.get(i)).and_then(Option::as_ref)
     }
 
     /// All features, in file order.
@@ -125,7 +183,8 @@ impl Layer {
         let own = &self.features[i].shape;
         match self.prepared.get(usize::from(z)) {
             Some(cell) => {
-                let shapes = cell.get_or_init(|| self.features.iter().map(|f| simplify_for_zoom(&f.shape, z)).collect());
+                let shapes =
+                    cell.get_or_init(|| self.features.iter().map(|f| simplify_for_zoom(&f.shape, z)).collect());
                 shapes.get(i).and_then(Option::as_ref).unwrap_or(own)
             }
             None => own,
@@ -198,7 +257,6 @@ fn lonlat_bounds(g: &geo::Geometry<f64>) -> LonLatBBox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tile::{LonLat, WorldPoint};
     use rand::{RngExt, SeedableRng};
 
     fn point_layer(n: usize, seed: u64) -> Layer {

@@ -206,10 +206,13 @@ mod tests {
             ]
         };
         let shape = Shape::Polygons(vec![vec![sq(0.1, 0.9), sq(0.4, 0.6)]]);
-        let rings = f.polygon(match &shape {
-            Shape::Polygons(p) => &p[0],
-            _ => unreachable!(),
-        }, Frame::clip());
+        let rings = f.polygon(
+            match &shape {
+                Shape::Polygons(p) => &p[0],
+                _ => unreachable!(),
+            },
+            Frame::clip(),
+        );
         assert_eq!(rings.len(), 2);
         assert!(area2(&rings[0]) > 0);
         assert!(area2(&rings[1]) < 0);

@@ -7,8 +7,8 @@
 //! over hand-written `vector_tile.proto` structs.
 
 mod geometry;
-mod style;
 pub mod proto;
+mod style;
 
 pub use geometry::{BUFFER, EXTENT, Frame, TOLERANCE, area2};
 pub use style::{event_icon, maplibre_style, sprite_entries};
@@ -78,7 +78,9 @@ impl LayerBuilder {
                     (ValueKey::Double(f.to_bits()), proto::Value { double_value: Some(f), ..Default::default() })
                 }
             }
-            Json::String(s) => (ValueKey::Str(s.clone()), proto::Value { string_value: Some(s.clone()), ..Default::default() }),
+            Json::String(s) => {
+                (ValueKey::Str(s.clone()), proto::Value { string_value: Some(s.clone()), ..Default::default() })
+            }
             // MVT values are scalars: arrays and objects travel as their JSON text.
             other => {
                 let s = other.to_string();
@@ -94,7 +96,12 @@ impl LayerBuilder {
         Some(i)
     }
 
-    fn push<'a>(&mut self, id: Option<u64>, geom: (proto::GeomType, Vec<u32>), props: impl IntoIterator<Item = (&'a str, Json)>) {
+    fn push<'a>(
+        &mut self,
+        id: Option<u64>,
+        geom: (proto::GeomType, Vec<u32>),
+        props: impl IntoIterator<Item = (&'a str, Json)>,
+    ) {
         let mut tags = Vec::new();
         for (k, v) in props {
             if let Some(vi) = self.value(&v) {

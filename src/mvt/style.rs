@@ -109,7 +109,8 @@ fn with_zooms(mut layer: Value, z: &Value) -> Value {
 
 fn dasharray(s: &Style) -> Option<Value> {
     // MapLibre measures dashes in line widths.
-    (s.dash.len() >= 2 && s.stroke_width > 0.0).then(|| json!(s.dash.iter().map(|d| d / s.stroke_width).collect::<Vec<_>>()))
+    (s.dash.len() >= 2 && s.stroke_width > 0.0)
+        .then(|| json!(s.dash.iter().map(|d| d / s.stroke_width).collect::<Vec<_>>()))
 }
 
 fn layer_styles(l: &Layer) -> Vec<Value> {
@@ -118,12 +119,13 @@ fn layer_styles(l: &Layer) -> Vec<Value> {
     let z = zooms(l);
     let mut out = Vec::new();
     for (name, filter, rule) in variants(l) {
-        let poly_filter = json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]]);
-        let line_filter = json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]]);
-        let point_filter = json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]]);
-        let common = |suffix: &str, kind: &str, f: &Value| {
-            json!({ "id": format!("{id}-{name}-{suffix}"), "type": kind, "source": "tessera", "source-layer": id, "filter": f })
-        };
+        let poly_filter =
+            json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]]);
+        let line_filter =
+            json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]]);
+        let point_filter =
+            json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]]);
+        let common = |suffix: &str, kind: &str, f: &Value| json!({ "id": format!("{id}-{name}-{suffix}"), "type": kind, "source": "tessera", "source-layer": id, "filter": f });
         if polys {
             let s = l.resolved_style(GeometryKind::Polygon, rule);
             if let Some(fill) = s.fill.filter(|c| c.a > 0) {
@@ -190,14 +192,16 @@ fn event_styles() -> Vec<Value> {
         m.push(json!("#737373"));
         Value::Array(m)
     };
-    let src = |id: &str, kind: &str, filter: Value| {
-        json!({ "id": id, "type": kind, "source": "tessera", "source-layer": "events", "filter": filter })
-    };
+    let src = |id: &str, kind: &str, filter: Value| json!({ "id": id, "type": kind, "source": "tessera", "source-layer": "events", "filter": filter });
     let mut region = src("events-region", "circle", json!(["==", ["get", "region"], true]));
     region["paint"] = json!({
         "circle-radius": 40, "circle-color": kind_color, "circle-opacity": 0.3, "circle-blur": 0.8,
     });
-    let mut halo = src("events-cluster-casualties", "circle", json!(["all", ["==", ["get", "cluster"], true], [">", ["get", "casualties"], 0]]));
+    let mut halo = src(
+        "events-cluster-casualties",
+        "circle",
+        json!(["all", ["==", ["get", "cluster"], true], [">", ["get", "casualties"], 0]]),
+    );
     halo["paint"] = json!({
         "circle-radius": ["+", ["min", 22, ["+", 10, ["*", 2.5, ["log2", ["get", "count"]]]]], ["min", 8, ["+", 2, ["log2", ["+", 1, ["get", "casualties"]]]]]],
         "circle-color": "rgba(215, 48, 31, 0.56)",
@@ -209,7 +213,11 @@ fn event_styles() -> Vec<Value> {
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 1.5,
     });
-    let mut single = src("events-single", "symbol", json!(["all", ["==", ["get", "cluster"], false], ["==", ["get", "region"], false]]));
+    let mut single = src(
+        "events-single",
+        "symbol",
+        json!(["all", ["==", ["get", "cluster"], false], ["==", ["get", "region"], false]]),
+    );
     single["layout"] = json!({
         "icon-image": ["concat", "event-", ["get", "kind"]],
         // Same growth as the overlay: 12 px plus 3 px per doubling of killed + injured, at most 30.

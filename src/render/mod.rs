@@ -5,15 +5,20 @@
 //! stroke) of the tile, so a symbol or stroke crossing an edge is drawn whole on both tiles.
 //! When no visible layer has anything there, [`render_tile`] says so without allocating a
 //! canvas, and the caller answers with a pre-encoded empty tile.
+//!
+//! Place names go on top of everything, in the language asked for; where they go is decided in
+//! world space, the same for every tile (see [`label`]).
 
 mod encode;
+pub mod label;
 mod overlay;
 mod sprite;
 mod symbol;
+mod text;
 
 pub use encode::{EncodeError, encode_png, solid_png};
-pub use sprite::{Sprite, sprite};
 pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, render_overlay};
+pub use sprite::{Sprite, sprite};
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,8 +26,9 @@ use tiny_skia::{FillRule, PathBuilder, Pixmap, Transform};
 
 use crate::geom::{ClipRect, Px};
 use crate::layer::{Catalog, Layer, Shape};
-use crate::style::{Color, Style};
-use crate::tile::{TileCoord, WorldPoint};
+use crate::style::{Color, Lang, Style};
+use crate::tile::{TileCoord, WorldPoint, WorldRect};
+use label::{PxRect, draw_labels, labels_in, world_px};
 
 /// Tile edge in CSS pixels; `@2x` tiles have twice as many device pixels.
 pub const TILE_SIZE: u32 = 256;
@@ -60,23 +66,51 @@ pub enum TileImage {
     Drawn(Pixmap),
 }
 
-/// Draws the chosen layers (already in draw order) onto one tile.
-pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> TileImage {
-    let k = tile.world_tiles() * f64::from(scale.pixels());
-    let bounds = tile.bounds();
+/// Draws the chosen layers (already in draw order) onto one tile, with their place names in
+/// `labels` (`None`: no names).
+pub fn render_tile(
+    catalog: &Catalog,
+    layers: &[&Layer],
+    tile: TileCoord,
+    scale: Scale,
+    labels: Option<Lang>,
+) -> TileImage {
+    let (x, y) = (f64::from(tile.x()) * 256.0, f64::from(tile.y()) * 256.0);
+    render_area(catalog, layers, tile.z(), PxRect::new(x, y, 256.0, 256.0), scale, labels)
+}
+
+/// Draws a square area of the map: `area` in world CSS px at zoom `z`, with whole-pixel corners
+/// (a tile is the area of 256 px at its corner). Tiles and larger areas draw each label at the
+/// same world pixels, which the seam tests rely on.
+pub fn render_area(
+    catalog: &Catalog,
+    layers: &[&Layer],
+    z: u8,
+    area: PxRect,
+    scale: Scale,
+    labels: Option<Lang>,
+) -> TileImage {
+    let world = world_px(z);
+    let factor = f64::from(scale.factor());
+    let k = world * factor;
+    let bounds = WorldRect {
+        min: WorldPoint::new(area.x0 / world, area.y0 / world),
+        max: WorldPoint::new(area.x1 / world, area.y1 / world),
+    };
     let work: Vec<(&Layer, Vec<usize>)> = layers
         .iter()
-        .filter(|l| l.visible_at(tile.z()))
+        .filter(|l| l.visible_at(z))
         .filter_map(|l| {
             let margin = f64::from(l.reach_px() * scale.factor() as f32 + 2.0);
             let hits = l.query(&bounds.expand(margin / k));
             (!hits.is_empty()).then_some((*l, hits))
         })
         .collect();
-    if work.is_empty() {
+    let names = labels.map(|lang| labels_in(layers, z, area, lang)).unwrap_or_default();
+    if work.is_empty() && names.is_empty() {
         return TileImage::Empty;
     }
-    let size = scale.pixels();
+    let size = ((area.x1 - area.x0) * factor).round() as u32;
     let Some(mut pixmap) = Pixmap::new(size, size) else {
         return TileImage::Empty;
     };
@@ -96,15 +130,23 @@ pub fn render_tile(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale:
         let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
         for i in hits {
             let f = &layer.features()[i];
-            canvas.draw(layer.shape_at(i, tile.z()), layer.style_of(f), clip);
+            canvas.draw(layer.shape_at(i, z), layer.style_of(f), clip);
         }
     }
+    let origin = ((area.x0 * factor).round() as i64, (area.y0 * factor).round() as i64);
+    draw_labels(&mut pixmap, &names, origin, scale.factor());
     TileImage::Drawn(pixmap)
 }
 
 /// Renders and encodes a tile; an empty tile is encoded as the background alone.
-pub fn render_png(catalog: &Catalog, layers: &[&Layer], tile: TileCoord, scale: Scale) -> Result<Vec<u8>, EncodeError> {
-    match render_tile(catalog, layers, tile, scale) {
+pub fn render_png(
+    catalog: &Catalog,
+    layers: &[&Layer],
+    tile: TileCoord,
+    scale: Scale,
+    labels: Option<Lang>,
+) -> Result<Vec<u8>, EncodeError> {
+    match render_tile(catalog, layers, tile, scale, labels) {
         TileImage::Drawn(p) => encode_png(p),
         TileImage::Empty => solid_png(catalog.background, scale.pixels()),
     }
@@ -275,7 +317,7 @@ mod tests {
 
     fn draw(c: &Catalog, tile: TileCoord) -> Pixmap {
         let layers = c.select(None).unwrap();
-        match render_tile(c, &layers, tile, Scale::X1) {
+        match render_tile(c, &layers, tile, Scale::X1, None) {
             TileImage::Drawn(p) => p,
             TileImage::Empty => unreachable!("tile {tile} came out empty"),
         }
@@ -303,7 +345,7 @@ mod tests {
         let c = point_and_line(36.8, 36.2, None);
         let layers = c.select(None).unwrap();
         let far = TileCoord::new(8, 0, 0).unwrap();
-        assert!(matches!(render_tile(&c, &layers, far, Scale::X1), TileImage::Empty));
+        assert!(matches!(render_tile(&c, &layers, far, Scale::X1, None), TileImage::Empty));
     }
 
     #[test]

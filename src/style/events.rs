@@ -25,4 +25,3 @@ pub fn kind_style(kind: EventKind) -> (Symbol, Color) {
 pub fn event_size(casualties: u64) -> f32 {
     (12.0 + 3.0 * ((casualties as f32) + 1.0).log2()).min(30.0)
 }
-

@@ -6,9 +6,11 @@
 
 mod color;
 mod events;
+mod label;
 
 pub use color::{Color, ColorError};
 pub use events::{event_size, kind_style};
+pub use label::{LabelSpec, Lang, LangError, Names};
 
 use serde::Deserialize;
 

@@ -42,6 +42,45 @@ function markerIds(frame) {
     .flatMap((e) => e.getAttribute('data-events').split(' ')));
 }
 
+const metrics = {};
+after(() => { if (Object.keys(metrics).length) writeFileSync(path.join(ARTIFACTS, 'metrics.json'), JSON.stringify(metrics, null, 2)); });
+
+/** What the first view cost: bytes of every response, and when the first tiles arrived. */
+async function firstLoadMetrics(page, finished, own) {
+  let bytes = 0, leaflet = 0, tiles = 0;
+  for (const r of finished) {
+    const s = await r.sizes();
+    const n = s.responseBodySize + s.responseHeadersSize;
+    bytes += n;
+    if (!r.url().startsWith(own) || r.url().includes('/web/leaflet/')) leaflet += n;
+    else if (/\/(tiles|overlays)\//.test(r.url())) tiles += n;
+  }
+  const timing = await page.evaluate(() => {
+    const entries = performance.getEntriesByType('resource');
+    const first = (s) => Math.min(...entries.filter((e) => e.name.includes(s)).map((e) => e.responseEnd));
+    const last = (s) => Math.max(...entries.filter((e) => e.name.includes(s)).map((e) => e.responseEnd));
+    return { base: first('/tiles/'), overlay: first('/overlays/events/'), all: Math.max(last('/tiles/'), last('/overlays/events/')) };
+  });
+  return {
+    requests: finished.length,
+    bytes,
+    leafletBytes: leaflet,
+    tileBytes: tiles,
+    otherOwnBytes: bytes - leaflet - tiles,
+    firstBaseTileMs: Math.round(timing.base),
+    firstOverlayTileMs: Math.round(timing.overlay),
+    firstTilesMs: Math.round(Math.max(timing.base, timing.overlay)),
+    allTilesMs: Math.round(timing.all),
+  };
+}
+
+function describeMetrics(m) {
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  return `${m.requests} requests, ${kib(m.bytes)} (Leaflet ${kib(m.leafletBytes)}, tiles ${kib(m.tileBytes)}, ` +
+    `page, script, style and events ${kib(m.otherOwnBytes)}); first base tile ${m.firstBaseTileMs} ms and first overlay tile ` +
+    `${m.firstOverlayTileMs} ms after navigation start, all tiles ${m.allTilesMs} ms`;
+}
+
 function noProblems(problems) {
   assert.deepEqual(problems, [], `problems on the page:\n${problems.join('\n')}`);
 }
@@ -58,6 +97,13 @@ describe('the viewer', () => {
     assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
     assert.match(headers['content-security-policy'], /script-src 'self' https:\/\/unpkg\.com\/leaflet@1\.9\.4\/dist\/;/);
     assert.doesNotMatch(headers['content-security-policy'], /unsafe/);
+    for (const [asset, type] of [['/web/viewer.js', /^text\/javascript/], ['/web/viewer.css', /^text\/css/]]) {
+      const r = await fetch(`${server.url}${asset}`);
+      assert.match(r.headers.get('content-type'), type);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      const again = await fetch(`${server.url}${asset}`, { headers: { 'If-None-Match': r.headers.get('etag') } });
+      assert.equal(again.status, 304, `${asset} answers If-None-Match`);
+    }
     await waitForTiles(page, ['/tiles/', '/overlays/events/']);
     await page.waitForSelector('body[data-events-loaded]');
     await page.waitForLoadState('networkidle');
@@ -69,35 +115,9 @@ describe('the viewer', () => {
     assert.match(attribution, /Natural Earth/);
     assert.match(attribution, /GeoNames/);
 
-    // What the first view costs: bytes of every response, and when the first tiles arrived.
-    let bytes = 0, leaflet = 0, tiles = 0;
-    for (const r of finished) {
-      const s = await r.sizes();
-      const n = s.responseBodySize + s.responseHeadersSize;
-      bytes += n;
-      if (!r.url().startsWith(server.url)) leaflet += n;
-      else if (/\/(tiles|overlays)\//.test(r.url())) tiles += n;
-    }
-    const timing = await page.evaluate(() => {
-      const entries = performance.getEntriesByType('resource');
-      const first = (s) => Math.min(...entries.filter((e) => e.name.includes(s)).map((e) => e.responseEnd));
-      return { base: first('/tiles/'), overlay: first('/overlays/events/'), count: entries.length };
-    });
-    const metrics = {
-      requests: finished.length,
-      bytes,
-      leafletBytes: leaflet,
-      tileBytes: tiles,
-      ownBytesExceptTiles: bytes - leaflet - tiles,
-      firstBaseTileMs: Math.round(timing.base),
-      firstOverlayTileMs: Math.round(timing.overlay),
-      firstTilesMs: Math.round(Math.max(timing.base, timing.overlay)),
-    };
-    writeFileSync(path.join(ARTIFACTS, 'metrics.json'), JSON.stringify(metrics, null, 2));
-    t.diagnostic(`viewer first load: ${metrics.requests} requests, ${(bytes / 1024).toFixed(1)} KiB ` +
-      `(Leaflet ${(leaflet / 1024).toFixed(1)} KiB uncompressed from the CDN stand-in, tiles ${(tiles / 1024).toFixed(1)} KiB, ` +
-      `page+script+style+events ${((bytes - leaflet - tiles) / 1024).toFixed(1)} KiB); ` +
-      `first base tile ${metrics.firstBaseTileMs} ms, first overlay tile ${metrics.firstOverlayTileMs} ms after navigation start`);
+    const m = await firstLoadMetrics(page, finished, server.url);
+    metrics.cdn = m;
+    t.diagnostic(`viewer, Leaflet from the CDN (answered by the test): ${describeMetrics(m)}`);
     noProblems(problems);
     assert.deepEqual(aborted, [], 'no tile of the first view is cancelled');
     await context.close();
@@ -242,6 +262,20 @@ describe('/embed', () => {
     await context.close();
   });
 
+  test('layers= picks the map layers and narrows the base map to data layers', async () => {
+    const { context, page, problems } = await newPage(browser);
+    const base = page.waitForRequest((r) => r.url().includes('/tiles/12/'));
+    await page.goto(`${server.url}/embed?${TOWNS_VIEW}&layers=countries,roads,overlay`);
+    assert.match((await base).url(), /\?layers=countries%2Croads$/);
+    await waitForTiles(page, ['/tiles/12/', '/overlays/events/12/']);
+    await page.waitForSelector('body[data-events-loaded]');
+    assert.deepEqual(await markerIds(page), [], 'no clickable markers: they were left out');
+    assert.match(await page.textContent('.leaflet-control-attribution'), /Natural Earth/);
+    assert.doesNotMatch(await page.textContent('.leaflet-control-attribution'), /Wikipedia/, 'only the shown layers are credited');
+    noProblems(problems);
+    await context.close();
+  });
+
   test('works inside an iframe of a page on another origin, with the code from "Embed this map"', async () => {
     const viewer = await newPage(browser);
     await openMap(viewer.page, `${server.url}/?${TOWNS_VIEW}&from=2020-02-01`);
@@ -256,6 +290,7 @@ describe('/embed', () => {
     const { context, page, problems } = await newPage(browser);
     await page.goto(`${host.origin}/article.html`);
     const frame = await (await page.waitForSelector('iframe')).contentFrame();
+    await frame.waitForURL(/\/embed\?/);
     assert.notEqual(new URL(frame.url()).origin, host.origin, 'the map is on another origin than the page');
     await waitForTiles(frame, ['/tiles/', '/overlays/events/']);
     await frame.waitForSelector(`[data-events~="${TERMANIN}"]`);
@@ -301,17 +336,23 @@ describe('hostile URLs', () => {
 });
 
 describe('Leaflet from --leaflet-dir', () => {
-  test('the viewer loads Leaflet from the server itself, with no third-party origin in its CSP', async () => {
+  test('the viewer loads Leaflet from the server itself, with no third-party origin in its CSP', async (t) => {
     const local = await startServer(['--leaflet-dir', path.join(HERE, 'node_modules', 'leaflet', 'dist')]);
     try {
-      const { context, page, problems, cdn } = await newPage(browser);
-      const response = await page.goto(`${local.url}/?${TOWNS_VIEW}`);
+      const { context, page, problems, cdn } = await newPage(browser, { intercept: false });
+      const finished = [];
+      page.on('requestfinished', (r) => finished.push(r));
+      const response = await page.goto(`${local.url}/`);
       const csp = response.headers()['content-security-policy'];
       assert.match(csp, /script-src 'self';/);
       assert.doesNotMatch(csp, /unpkg|https:/);
       await waitForTiles(page, ['/tiles/', '/overlays/events/']);
       await page.waitForSelector(`[data-events~="${TERMANIN}"]`);
+      await page.waitForLoadState('networkidle');
       assert.deepEqual(cdn, [], 'nothing from the CDN');
+      const m = await firstLoadMetrics(page, finished, local.url);
+      metrics.local = m;
+      t.diagnostic(`viewer, Leaflet from --leaflet-dir, nothing routed through the test: ${describeMetrics(m)}`);
       assert.ok(await page.evaluate(() => Array.from(document.scripts).some((s) => s.src.endsWith('/web/leaflet/leaflet.js'))));
       // The layer switcher's icon comes from the same directory.
       const icon = await fetch(`${local.url}/web/leaflet/images/layers.png`);

@@ -20,6 +20,9 @@ pub fn tessera() -> Command {
         "TESSERA_MAX_ZOOM",
         "TESSERA_PUBLIC_URL",
         "TESSERA_WRITE_TOKEN",
+        "TESSERA_REQUEST_TIMEOUT_SECS",
+        "TESSERA_MAX_CONNECTIONS",
+        "TESSERA_MAX_CONCURRENT_REQUESTS",
     ] {
         cmd.env_remove(var);
     }

@@ -48,7 +48,8 @@ pub fn start_server(settings: tessera::http::Settings, data: &Path) -> String {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
             tx.send(listener.local_addr().expect("local addr")).expect("send address");
-            axum::serve(listener, tessera::http::app(state)).await.expect("serve");
+            // The server as `tessera serve` runs it: the router behind the connection limits.
+            tessera::http::run(listener, state, std::future::pending()).await.expect("serve");
         });
     });
     // The listener is bound before the address is sent, so the server is ready now.
@@ -292,4 +293,25 @@ pub fn features(file: &str) -> Vec<Value> {
 pub fn point(feature: &Value) -> (f64, f64) {
     let c = &feature["geometry"]["coordinates"];
     (c[0].as_f64().expect("longitude"), c[1].as_f64().expect("latitude"))
+}
+
+/// Like [`start_server`], and also hands back a clone of the server's state, which shares its
+/// tile cache, render pool and event store, so that a test can look into the cache.
+pub fn start_server_with_state(settings: tessera::http::Settings, data: &Path) -> (String, tessera::http::AppState) {
+    let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
+    let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
+    let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
+    let served = state.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+            tx.send(listener.local_addr().expect("local addr")).expect("send address");
+            tessera::http::run(listener, served, std::future::pending()).await.expect("serve");
+        });
+    });
+    // The listener is bound before the address is sent, so the server is ready now.
+    let addr = rx.recv().expect("the server thread reports its address");
+    (format!("http://{addr}"), state)
 }

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
+mod battery;
+mod caching;
+mod caching_load;
 mod cli;
 mod cli_serve;
 mod common;
@@ -11,9 +14,13 @@ mod events_durability;
 mod events_import;
 mod events_items;
 mod events_overlay;
+mod fuzz_replay;
 mod golden;
 mod http_features;
 mod http_tiles;
+mod labels;
+mod limits;
 mod mvt;
 mod mvt_seams;
+mod raw;
 mod seams;

@@ -49,16 +49,18 @@ export function cdnFile(url) {
 
 /**
  * A new page that records problems in `problems` (console errors, page errors, failed
- * requests, HTTP errors, requests to anywhere but loopback and the known CDNs).
+ * requests, HTTP errors, requests to anywhere but loopback and the known CDNs). With
+ * `intercept: false` no request is routed through the test (each routed request costs a round
+ * trip to it, which would distort timings); pages must then need nothing from outside.
  */
-export async function newPage(browser, options = {}) {
+export async function newPage(browser, { intercept = true, ...options } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   const problems = [];
   const cdn = [];
   // Tiles that Leaflet stops loading itself (the map moved on, the filter changed) are
   // cancelled, not failed; they are kept apart so that a test can still look at them.
   const aborted = [];
-  await context.route(/^https?:\/\//, async (route) => {
+  if (intercept) await context.route(/^https?:\/\//, async (route) => {
     const url = route.request().url();
     const host = new URL(url).hostname;
     if (host === '127.0.0.1' || host === 'localhost') return route.continue();

@@ -1,0 +1,78 @@
+-- wrk script: a mixed workload against tessera on loopback.
+--   60% a tile from a small fixed set (cached after the first hit)
+--   20% a random z13-15 tile over north-west Syria (uncached: rendered)
+--   10% an items query (events by bbox and time, or a layer page)
+--   10% an event write (POST, one event; the token comes from the environment)
+-- usage: wrk -t1 -c16 -d180s --latency -s bench/load.lua http://127.0.0.1:PORT -- TOKEN
+local token
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+
+function init(args)
+  token = args[1] or ""
+  math.randomseed(7000 + (tid or 0))
+end
+
+local hot = {
+  "/tiles/8/154/100.png", "/tiles/9/308/201.png", "/tiles/12/2466/1605.png", "/tiles/6/38/25.png",
+  "/overlays/events/8/154/100.png", "/tiles/10/616/402.mvt", "/tiles/8/153/100@2x.png", "/tiles.json",
+}
+
+local function tile_at(z)
+  local lon = 35.8 + math.random() * 1.7
+  local lat = 35.3 + math.random() * 1.5
+  local n = 2 ^ z
+  local x = math.floor((lon + 180) / 360 * n)
+  local r = math.rad(lat)
+  local y = math.floor((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+  return z, x, y
+end
+
+local writes = 0
+
+function request()
+  local p = math.random()
+  if p < 0.6 then
+    return wrk.format("GET", hot[math.random(#hot)])
+  elseif p < 0.8 then
+    local z, x, y = tile_at(math.random(13, 15))
+    local kinds = { ".png", "@2x.png", ".mvt" }
+    local prefix = math.random() < 0.5 and "/tiles/" or "/overlays/events/"
+    local ext = prefix == "/tiles/" and kinds[math.random(#kinds)] or ".png"
+    return wrk.format("GET", prefix .. z .. "/" .. x .. "/" .. y .. ext)
+  elseif p < 0.9 then
+    if math.random() < 0.5 then
+      return wrk.format("GET", "/collections/events/items?bbox=36,35.5,37.2,36.6&datetime=2020-01-01/..&limit=50")
+    end
+    return wrk.format("GET", "/collections/towns/items?limit=100&offset=" .. math.random(0, 1500))
+  else
+    writes = writes + 1
+    local lon = 35.8 + math.random() * 1.7
+    local lat = 35.3 + math.random() * 1.5
+    local body = string.format(
+      '{"type":"Feature","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},' ..
+      '"properties":{"time":"2024-03-%02d","kind":"shelling","title":"load test event %d-%d",' ..
+      '"killed":%d,"location_precision":"town","sources":["load test"]}}',
+      lon, lat, math.random(1, 28), tid or 0, writes, math.random(0, 5))
+    return wrk.format("POST", "/collections/events/items",
+      { ["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token }, body)
+  end
+end
+
+local statuses = {}
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  io.write(string.format(
+    "LOAD requests=%d rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f socket_errors=%d non2xx3xx=%d\n",
+    summary.requests, summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end

@@ -1,0 +1,112 @@
+//! The page's own assets (compiled in from `src/web/`) and Leaflet, from the CDN by default or
+//! from `--leaflet-dir`.
+
+use std::sync::OnceLock;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::http::{ApiError, AppState};
+
+/// The page template, with `{{slot}}`s.
+pub const PAGE_HTML: &str = include_str!("../../web/page.html");
+/// The page's script.
+pub const VIEWER_JS: &str = include_str!("../../web/viewer.js");
+/// The page's stylesheet.
+pub const VIEWER_CSS: &str = include_str!("../../web/viewer.css");
+
+/// The Leaflet release the pages are written for (the integrity hashes below are of it).
+macro_rules! leaflet_version {
+    () => {
+        "1.9.4"
+    };
+}
+/// Where the pages load Leaflet from by default (a path prefix, also used in the CSP).
+pub const LEAFLET_CDN: &str = concat!("https://unpkg.com/leaflet@", leaflet_version!(), "/dist/");
+/// SHA-384 of `leaflet/dist/leaflet.js` and `leaflet.css` of the npm package leaflet@1.9.4.
+const LEAFLET_JS_SRI: &str = "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH";
+const LEAFLET_CSS_SRI: &str = "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H";
+/// The files of Leaflet's `dist` directory a page can ask for, and their types; nothing else
+/// of the directory is served.
+const LEAFLET_FILES: [(&str, &str); 7] = [
+    ("leaflet.js", "text/javascript; charset=utf-8"),
+    ("leaflet.css", "text/css; charset=utf-8"),
+    ("images/layers.png", "image/png"),
+    ("images/layers-2x.png", "image/png"),
+    ("images/marker-icon.png", "image/png"),
+    ("images/marker-icon-2x.png", "image/png"),
+    ("images/marker-shadow.png", "image/png"),
+];
+
+/// The `<link>` and `<script>` elements that bring Leaflet into a page: the pinned CDN URLs with
+/// their integrity hashes, or the server's own copy.
+pub fn leaflet_tags(local: bool) -> (String, String) {
+    if local {
+        return (
+            "<link rel=\"stylesheet\" href=\"/web/leaflet/leaflet.css\">".to_owned(),
+            "<script src=\"/web/leaflet/leaflet.js\" defer></script>".to_owned(),
+        );
+    }
+    (
+        format!(
+            "<link rel=\"stylesheet\" href=\"{LEAFLET_CDN}leaflet.css\" integrity=\"{LEAFLET_CSS_SRI}\" crossorigin=\"anonymous\">"
+        ),
+        format!(
+            "<script src=\"{LEAFLET_CDN}leaflet.js\" integrity=\"{LEAFLET_JS_SRI}\" crossorigin=\"anonymous\" defer></script>"
+        ),
+    )
+}
+
+/// A short hash of the page's script and stylesheet: their URLs carry it, so that a new build
+/// is never mixed with a cached old script.
+pub fn asset_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let digest = Sha256::new().chain_update(VIEWER_JS).chain_update(VIEWER_CSS).chain_update(PAGE_HTML).finalize();
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    })
+}
+
+/// One of the page's own assets, with an `ETag` and `If-None-Match`.
+pub fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
+    let etag = format!("\"{}\"", asset_version());
+    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag));
+    let common = [
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        (header::ETAG, HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))),
+    ];
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    (common, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+}
+
+/// `GET /web/leaflet/{file}`: Leaflet from `--leaflet-dir`, when configured; only the files
+/// in [`LEAFLET_FILES`].
+pub async fn leaflet_file(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let not_here =
+        || ApiError::NotFound("no such Leaflet file here (Leaflet is served locally only with --leaflet-dir)".into());
+    let Path(file) = path.map_err(|_| not_here())?;
+    let dir = state.settings.leaflet_dir.clone().ok_or_else(not_here)?;
+    let (name, content_type) = LEAFLET_FILES.iter().find(|(n, _)| *n == file).copied().ok_or_else(not_here)?;
+    let body = tokio::task::spawn_blocking(move || std::fs::read(dir.join(name)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading Leaflet's {name}: {e}")))?
+        .map_err(|_| not_here())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -185,13 +185,7 @@ pub async fn replace(
     let expect = if_match(&headers, &cur)?;
     let v = json_body(&state, &headers, body, &["application/json", GEOJSON]).await?;
     let input = EventInput::from_feature(&v, "").map_err(ApiError::InvalidEvent)?;
-    if input.id.as_ref().is_some_and(|id| *id != cur.id) {
-        return Err(ApiError::InvalidEvent(vec![field("id", "differs from the id in the URL")]));
-    }
-    let (store, id) = (Arc::clone(&state.events), cur.id.clone());
-    let e = blocking(move || store.replace(&id, input, expect)).await?;
-    touch(&state, [cur.input.position, e.input.position]);
-    Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
+    store_replacement(&state, &cur, input, expect, "differs from the id in the URL").await
 }
 
 /// `PATCH /collections/events/items/{id}`: a JSON Merge Patch (RFC 7396); needs `If-Match`.
@@ -208,12 +202,24 @@ pub async fn patch(
     let mut doc = cur.to_feature();
     merge_patch(&mut doc, &patch);
     let input = EventInput::from_feature(&doc, "").map_err(ApiError::InvalidEvent)?;
+    store_replacement(&state, &cur, input, expect, "cannot be changed").await
+}
+
+/// The end of PUT and PATCH: the id must stay, the store replaces the event, and the tiles at
+/// its old and new position are dropped before the answer.
+async fn store_replacement(
+    state: &AppState,
+    cur: &Event,
+    input: EventInput,
+    expect: Expect,
+    id_problem: &str,
+) -> Result<Response, ApiError> {
     if input.id.as_ref().is_some_and(|id| *id != cur.id) {
-        return Err(ApiError::InvalidEvent(vec![field("id", "cannot be changed")]));
+        return Err(ApiError::InvalidEvent(vec![field("id", id_problem)]));
     }
     let (store, id) = (Arc::clone(&state.events), cur.id.clone());
     let e = blocking(move || store.replace(&id, input, expect)).await?;
-    touch(&state, [cur.input.position, e.input.position]);
+    touch(state, [cur.input.position, e.input.position]);
     Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
 }
 

@@ -39,22 +39,7 @@ pub fn settings() -> tessera::http::Settings {
 /// Starts another in-process server over the default geodata, with its event store (seeded
 /// from the geodata) in `data`; returns its base URL. It lives as long as the test binary.
 pub fn start_server(settings: tessera::http::Settings, data: &Path) -> String {
-    let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
-    let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
-    let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-            tx.send(listener.local_addr().expect("local addr")).expect("send address");
-            // The server as `tessera serve` runs it: the router behind the connection limits.
-            tessera::http::run(listener, state, std::future::pending()).await.expect("serve");
-        });
-    });
-    // The listener is bound before the address is sent, so the server is ready now.
-    let addr = rx.recv().expect("the server thread reports its address");
-    format!("http://{addr}")
+    start_server_with_state(settings, data).0
 }
 
 /// The write token of the shared server.
@@ -308,6 +293,7 @@ pub fn start_server_with_state(settings: tessera::http::Settings, data: &Path) -
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
             tx.send(listener.local_addr().expect("local addr")).expect("send address");
+            // The server as `tessera serve` runs it: the router behind the connection limits.
             tessera::http::run(listener, served, std::future::pending()).await.expect("serve");
         });
     });

@@ -28,11 +28,7 @@ pub async fn raster(
         let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
         return super::vector::tile(state, &headers, tile, query).await;
     }
-    let (y, scale) = split_file(&file)?;
-    if y.contains('@') {
-        return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
-    }
-    let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+    let (tile, scale) = png_tile(&z, &x, &file, state.settings.max_zoom)?;
     let layers_param = layers_param(query.as_deref())?;
     let layer_ids = select_ids(&state, layers_param.as_deref())?;
     let lang = lang_param(query.as_deref())?.unwrap_or(Some(state.settings.label_lang));
@@ -53,6 +49,15 @@ pub async fn raster(
     })
     .await?;
     Ok(tile_response(&headers, cached, "image/png", state.settings.tile_max_age))
+}
+
+/// A PNG tile address (`{z}/{x}/{y}.png` or `@2x.png`) into the tile and its scale.
+fn png_tile(z: &str, x: &str, file: &str, max_zoom: u8) -> Result<(TileCoord, Scale), ApiError> {
+    let (y, scale) = split_file(file)?;
+    if y.contains('@') {
+        return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
+    }
+    Ok((parse_tile(z, x, y, max_zoom)?, scale))
 }
 
 /// `{y}.png` or `{y}@2x.png` into the row text and the scale.
@@ -161,11 +166,7 @@ pub async fn overlay(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
-    let (y, scale) = split_file(&file)?;
-    if y.contains('@') {
-        return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
-    }
-    let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+    let (tile, scale) = png_tile(&z, &x, &file, state.settings.max_zoom)?;
     let filter = overlay_filter(query.as_deref())?;
     let key = TileKey {
         kind: TileKind::Overlay,

@@ -243,9 +243,14 @@ pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliErr
             }));
         }
         let source = seed.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-        let added = store.seed(&source, report.valid)?;
-        if added > 0 {
-            tracing::info!(file = %seed.display(), added, "seed events imported");
+        match store.seed(&source, report.valid) {
+            Ok(0) => {}
+            Ok(added) => tracing::info!(file = %seed.display(), added, "seed events imported"),
+            // A read-only database keeps what it has; its seed was imported when it was written.
+            Err(StoreError::Unwritable { .. }) if store.read_only() => {
+                tracing::warn!(file = %seed.display(), "seed file not checked for new events: the data directory is read-only");
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     tracing::info!(dir = %data.display(), events = store.len(), "event store open");

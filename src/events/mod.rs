@@ -19,5 +19,5 @@ pub use model::{
     MAX_TITLE, valid_id,
 };
 pub use sqlite::{DB_FILE, SqliteStore};
-pub use store::{EventStore, Expect, StoreError};
+pub use store::{EventStore, Expect, StorageFault, StoreError};
 pub use time::{TimeError, TimeSpan, format_timestamp};

@@ -1,16 +1,22 @@
 //! The embedded event store: SQLite in WAL mode with `synchronous = FULL`, so a write is on
 //! disk before it is acknowledged, and an in-memory [`EventIndex`] for reads.
 //!
+//! When the data directory cannot be written, the store opens read-only: it serves what the
+//! database holds (or, with no database yet, the seed events in memory) and refuses every write
+//! with [`StoreError::Unwritable`]. A write that fails later (a full disk, a file system turned
+//! read-only) stores nothing and says which of the two it was; the next write tries again.
+//!
 //! The schema is versioned with `PRIMARY KEY`-style migrations keyed on `PRAGMA user_version`:
 //! at open, every migration above the file's version runs in one transaction.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StoreError};
+use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
 
 /// The database file inside the data directory.
@@ -37,6 +43,10 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     index: RwLock<EventIndex>,
     version: AtomicU64,
+    /// The data directory, probed when a write fails; `None` in memory.
+    dir: Option<PathBuf>,
+    /// Opened without write access: every write is refused before it reaches SQLite.
+    read_only: bool,
 }
 
 fn now_ms() -> i64 {
@@ -44,15 +54,58 @@ fn now_ms() -> i64 {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store in `dir`, migrates it, and loads every event.
+    /// Opens (creating if needed) the store in `dir`, migrates it, and loads every event. A
+    /// directory that cannot be written opens read-only (see the module documentation).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.to_owned(), source })?;
-        Self::with_connection(Connection::open(dir.join(DB_FILE))?)
+        match probe(dir) {
+            Some(StorageFault::ReadOnly) => return Self::open_read_only(dir),
+            Some(fault) => tracing::warn!(dir = %dir.display(), "{}: event writes will fail", fault.explain()),
+            None => {}
+        }
+        let mut store = Self::with_connection(Connection::open(dir.join(DB_FILE))?)?;
+        store.dir = Some(dir.to_owned());
+        Ok(store)
     }
 
     /// A store in memory only (tests).
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    /// The store of a directory that cannot be written: its database opened read-only, or, when
+    /// there is none, an empty database in memory that only [`EventStore::seed`] fills.
+    fn open_read_only(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        let mut store = if path.exists() {
+            // With no write-ahead log beside it the file is all there is, and `immutable` lets
+            // SQLite read it without creating the log's shared-memory file, which it could not.
+            let wal = dir.join(format!("{DB_FILE}-wal"));
+            let mode = if wal.exists() { "mode=ro" } else { "immutable=1" };
+            let uri = format!("file:{}?{mode}", uri_path(&path));
+            let conn =
+                Connection::open_with_flags(&uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)?;
+            let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if found != MIGRATIONS.len() as i64 {
+                return Err(StoreError::Corrupt {
+                    id: String::new(),
+                    reason: format!(
+                        "{} has schema version {found}, this tessera needs {}, and the read-only directory does not allow the upgrade",
+                        path.display(),
+                        MIGRATIONS.len()
+                    ),
+                });
+            }
+            let events = load_all(&conn)?;
+            tracing::warn!(dir = %dir.display(), events = events.len(), "the data directory is read-only: serving its events, refusing writes");
+            Self::new(conn, events)
+        } else {
+            tracing::warn!(dir = %dir.display(), "the data directory is read-only and holds no event database: serving the seed events from memory, refusing writes");
+            Self::with_connection(Connection::open_in_memory()?)?
+        };
+        store.read_only = true;
+        store.dir = Some(dir.to_owned());
+        Ok(store)
     }
 
     fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
@@ -62,7 +115,41 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
         let events = load_all(&conn)?;
-        Ok(Self { conn: Mutex::new(conn), index: RwLock::new(EventIndex::new(events)), version: AtomicU64::new(1) })
+        Ok(Self::new(conn, events))
+    }
+
+    fn new(conn: Connection, events: Vec<Event>) -> Self {
+        Self {
+            conn: Mutex::new(conn),
+            index: RwLock::new(EventIndex::new(events)),
+            version: AtomicU64::new(1),
+            dir: None,
+            read_only: false,
+        }
+    }
+
+    /// Runs a write: refused at once when read-only; a failure of the database becomes
+    /// [`StoreError::Unwritable`], naming the fault.
+    fn writing<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        if self.read_only {
+            return Err(StoreError::Unwritable {
+                fault: StorageFault::ReadOnly,
+                detail: "the store was opened read-only".into(),
+            });
+        }
+        write().map_err(|e| self.unwritable(e))
+    }
+
+    fn unwritable(&self, error: StoreError) -> StoreError {
+        let StoreError::Storage(e) = error else { return error };
+        let fault = match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StorageFault::Full,
+            Some(ErrorCode::ReadOnly) => StorageFault::ReadOnly,
+            // An I/O error does not say why: ask the file system.
+            _ => self.dir.as_deref().and_then(probe).unwrap_or(StorageFault::Failed),
+        };
+        tracing::error!(error = %e, fault = fault.explain(), "an event write failed; nothing of it was stored");
+        StoreError::Unwritable { fault, detail: e.to_string() }
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -90,6 +177,36 @@ impl SqliteStore {
             _ => Ok(cur),
         }
     }
+}
+
+/// Whether `dir` takes a small durable write; `None` when it does.
+fn probe(dir: &Path) -> Option<StorageFault> {
+    let path = dir.join(".tessera-write-probe");
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        f.write_all(&[0; 4096])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&path);
+    let error = written.err()?;
+    use std::io::ErrorKind::{PermissionDenied, QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+    Some(match error.kind() {
+        StorageFull | QuotaExceeded => StorageFault::Full,
+        ReadOnlyFilesystem | PermissionDenied => StorageFault::ReadOnly,
+        _ => StorageFault::Failed,
+    })
+}
+
+/// A path as the path part of an SQLite `file:` URI (RFC 3986 percent-encoding).
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for &b in path.to_string_lossy().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -144,6 +261,51 @@ fn insert_row(tx: &rusqlite::Transaction<'_>, e: &Event) -> Result<(), rusqlite:
 
 impl EventStore for SqliteStore {
     fn insert(&self, inputs: Vec<EventInput>) -> Result<Vec<Arc<Event>>, StoreError> {
+        self.writing(|| self.insert_now(inputs))
+    }
+
+    fn replace(&self, id: &str, input: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError> {
+        self.writing(|| self.replace_now(id, input, expect))
+    }
+
+    fn delete(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
+        self.writing(|| self.delete_now(id, expect))
+    }
+
+    /// Not refused when read-only: the seed of a read-only directory with no database goes
+    /// into memory; a read-only database refuses it itself.
+    fn seed(&self, source: &str, inputs: Vec<EventInput>) -> Result<usize, StoreError> {
+        self.seed_now(source, inputs).map_err(|e| self.unwritable(e))
+    }
+
+    fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<Event>> {
+        self.read().get(id).cloned()
+    }
+
+    fn query(&self, filter: &EventFilter, offset: usize, limit: usize) -> (usize, Vec<Arc<Event>>) {
+        self.read().query(filter, offset, limit)
+    }
+
+    fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>> {
+        self.read().select(rect, filter)
+    }
+
+    fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    fn data_version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+}
+
+/// The writes themselves, run through [`SqliteStore::writing`].
+impl SqliteStore {
+    fn insert_now(&self, inputs: Vec<EventInput>) -> Result<Vec<Arc<Event>>, StoreError> {
         let now = now_ms();
         let events: Vec<Event> = inputs
             .into_iter()
@@ -182,7 +344,7 @@ impl EventStore for SqliteStore {
         Ok(events.iter().filter_map(|e| index.get(&e.id).cloned()).collect())
     }
 
-    fn replace(&self, id: &str, input: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError> {
+    fn replace_now(&self, id: &str, input: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError> {
         let conn = self.conn();
         let cur = self.expect(id, expect)?;
         let e = Event {
@@ -202,7 +364,7 @@ impl EventStore for SqliteStore {
         index.get(id).cloned().ok_or_else(|| StoreError::NotFound(id.to_owned()))
     }
 
-    fn delete(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
+    fn delete_now(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
         let conn = self.conn();
         let cur = self.expect(id, expect)?;
         conn.execute("DELETE FROM events WHERE id = ?1", [id])?;
@@ -211,7 +373,7 @@ impl EventStore for SqliteStore {
         Ok(cur)
     }
 
-    fn seed(&self, source: &str, inputs: Vec<EventInput>) -> Result<usize, StoreError> {
+    fn seed_now(&self, source: &str, inputs: Vec<EventInput>) -> Result<usize, StoreError> {
         let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -235,25 +397,5 @@ impl EventStore for SqliteStore {
             self.bump();
         }
         Ok(n)
-    }
-
-    fn get(&self, id: &str) -> Option<Arc<Event>> {
-        self.read().get(id).cloned()
-    }
-
-    fn query(&self, filter: &EventFilter, offset: usize, limit: usize) -> (usize, Vec<Arc<Event>>) {
-        self.read().query(filter, offset, limit)
-    }
-
-    fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>> {
-        self.read().select(rect, filter)
-    }
-
-    fn len(&self) -> usize {
-        self.read().len()
-    }
-
-    fn data_version(&self) -> u64 {
-        self.version.load(Ordering::SeqCst)
     }
 }

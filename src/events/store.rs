@@ -14,6 +14,28 @@ pub enum Expect {
     Version(u64),
 }
 
+/// Why the store cannot write, in terms an operator can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    /// The file system holding the database is full (or over quota).
+    Full,
+    /// The data directory, or its file system, cannot be written.
+    ReadOnly,
+    /// Another write failure (an I/O error, a lock held too long...).
+    Failed,
+}
+
+impl StorageFault {
+    /// What is wrong, in a sentence fit for an API client.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::Full => "the disk holding the event database is full; retry once space has been freed",
+            Self::ReadOnly => "the data directory holding the event database is read-only",
+            Self::Failed => "the event database failed to write; retry later",
+        }
+    }
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -34,6 +56,14 @@ pub enum StoreError {
     /// The database failed (disk full, read-only, corrupt...).
     #[error("the event database failed: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// A write could not be made durable; nothing of it was stored.
+    #[error("the event database cannot write: {} ({detail})", .fault.explain())]
+    Unwritable {
+        /// What kind of failure.
+        fault: StorageFault,
+        /// The underlying error, for the log.
+        detail: String,
+    },
     /// A stored row could not be read back as an event.
     #[error("stored event '{id}' is unreadable: {reason}")]
     Corrupt {
@@ -79,4 +109,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     }
     /// A number that changes at every write (for caches and ETags of lists).
     fn data_version(&self) -> u64;
+    /// Whether the store was opened without write access (its writes all fail).
+    fn read_only(&self) -> bool {
+        false
+    }
 }

@@ -24,14 +24,14 @@
 //! | 431 | `headers_too_large` | header lines longer than `max_header_bytes` in all, or more than 100 of them |
 //! | 500 | `internal` | a failure inside the server; the details go to the log only |
 //! | 503 | `overloaded` | the render queue is full, or `max_concurrent_requests` are being answered; `Retry-After: 1` |
-//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only); `Retry-After: 1`; reads keep working |
+//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only data directory, I/O error), said which; nothing of the write is stored; `Retry-After: 30`; reads keep working |
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::events::FieldError;
+use crate::events::{FieldError, StorageFault};
 
 /// An answer other than success.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -94,8 +94,8 @@ pub enum ApiError {
     #[error("the event is not valid: {}", problems(.0))]
     InvalidEvent(Vec<FieldError>),
     /// The store cannot write now.
-    #[error("the event database cannot accept writes right now; reads keep working")]
-    StorageUnavailable(String),
+    #[error("the event database cannot accept writes: {}; nothing of this write was stored, and reads keep working", .0.explain())]
+    StorageUnavailable(StorageFault),
     /// The render queue is full.
     #[error("the server is busy rendering; try again in a moment")]
     Overloaded,
@@ -204,9 +204,15 @@ impl IntoResponse for ApiError {
             // RFC 6750: a 401 names the scheme the client must use.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if matches!(self, Self::Overloaded | Self::Busy { .. } | Self::StorageUnavailable(_)) {
-            // RFC 9110 15.6.4: tells clients (and tile libraries that honour it) when to retry.
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        // RFC 9110 10.2.3: tells clients (and tile libraries that honour it) when to retry. A
+        // full or read-only disk takes a person to mend, not a second.
+        let retry = match self {
+            Self::Overloaded | Self::Busy { .. } => Some("1"),
+            Self::StorageUnavailable(_) => Some("30"),
+            _ => None,
+        };
+        if let Some(secs) = retry {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(secs));
         }
         response
     }

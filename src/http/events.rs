@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState, query_pairs};
-use crate::events::{Event, EventFilter, EventInput, EventKind, Expect, FieldError, StoreError, TimeSpan};
+use crate::events::{
+    Event, EventFilter, EventInput, EventKind, Expect, FieldError, StorageFault, StoreError, TimeSpan,
+};
 
 const GEOJSON: &str = "application/geo+json";
 /// Deepest nesting of arrays and objects accepted in a body.
@@ -403,7 +405,12 @@ async fn blocking<T: Send + 'static>(
             StoreError::NotFound(id) => ApiError::NotFound(format!("no event '{id}'")),
             StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
             StoreError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
-            other => ApiError::StorageUnavailable(other.to_string()),
+            // The store has logged what failed.
+            StoreError::Unwritable { fault, .. } => ApiError::StorageUnavailable(fault),
+            other => {
+                tracing::error!(error = %other, "an event write failed");
+                ApiError::StorageUnavailable(StorageFault::Failed)
+            }
         }
     })
 }

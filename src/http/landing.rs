@@ -51,6 +51,7 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "layers": state.catalog.layers().len(),
         "features": state.catalog.feature_count(),
         "events": state.events.len(),
+        "events_read_only": state.events.read_only(),
         "cached_tiles": state.cache.len(),
         "cached_bytes": state.cache.bytes(),
         "render_jobs": state.pool.load(),

@@ -23,10 +23,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::cache::TileCache;
@@ -227,6 +228,12 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(limits::error_answers))
         .layer(cors)
+        // Every answer, errors included: a browser must never guess a JSON error or a tile to be
+        // HTML and run it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

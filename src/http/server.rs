@@ -247,7 +247,7 @@ fn json_answer(written: &[u8], limits: HeadLimits) -> Option<Vec<u8>> {
     let (status, body) = error.status_and_body();
     let body = body.to_string();
     let mut answer = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\nx-content-type-options: nosniff\r\ncontent-length: {}\r\nconnection: close\r\n",
         status.as_str(),
         status.canonical_reason().unwrap_or(""),
         body.len()

@@ -632,6 +632,9 @@ fn check(case: &Case, reply: &RawReply) -> Result<(), String> {
     if !reply.header("content-type").is_some_and(|t| t.starts_with("application/json")) {
         return fail("not JSON".into());
     }
+    if reply.header("x-content-type-options") != Some("nosniff") {
+        return fail("no X-Content-Type-Options: nosniff".into());
+    }
     let Ok(body) = serde_json::from_slice::<Value>(&reply.body) else { return fail("the body does not parse".into()) };
     if body["code"] != case.code || body["status"] != case.status {
         return fail(format!("code {} and status {}", body["code"], body["status"]));

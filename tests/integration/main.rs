@@ -24,3 +24,4 @@ mod mvt;
 mod mvt_seams;
 mod raw;
 mod seams;
+mod storage_faults;

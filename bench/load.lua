@@ -2,18 +2,28 @@
 --   60% a tile from a small fixed set (cached after the first hit)
 --   20% a random z13-15 tile over north-west Syria (uncached: rendered)
 --   10% an items query (events by bbox and time, or a layer page)
---   10% an event write (POST, one event; the token comes from the environment)
--- usage: wrk -t1 -c16 -d180s --latency -s bench/load.lua http://127.0.0.1:PORT -- TOKEN
+--   10% an event write: PUT (If-Match: *) of one of the EVENTS events that load.sh created
+--        before the run, moved to a new place with new content; a durable write that drops the
+--        cached tiles around its old and new position. Rewriting a fixed set keeps the data the
+--        same size, so that memory growth means a leak, not more events.
+--   (with a WRITE_SHARE other than 0.1, the items queries take what the writes leave)
+-- usage: wrk -t1 -c16 -d180s --latency -s bench/load.lua http://127.0.0.1:PORT -- TOKEN EVENTS [WRITE_SHARE]
 local token
+local events = 500
+local write_share = 0.1
 local counter = 0
+local threads = {}
 
 function setup(thread)
   counter = counter + 1
   thread:set("tid", counter)
+  table.insert(threads, thread)
 end
 
 function init(args)
   token = args[1] or ""
+  events = tonumber(args[2] or "500")
+  write_share = tonumber(args[3] or "0.1")
   math.randomseed(7000 + (tid or 0))
 end
 
@@ -44,26 +54,27 @@ function request()
     local prefix = math.random() < 0.5 and "/tiles/" or "/overlays/events/"
     local ext = prefix == "/tiles/" and kinds[math.random(#kinds)] or ".png"
     return wrk.format("GET", prefix .. z .. "/" .. x .. "/" .. y .. ext)
-  elseif p < 0.9 then
+  elseif p < 1 - write_share then
     if math.random() < 0.5 then
       return wrk.format("GET", "/collections/events/items?bbox=36,35.5,37.2,36.6&datetime=2020-01-01/..&limit=50")
     end
     return wrk.format("GET", "/collections/towns/items?limit=100&offset=" .. math.random(0, 1500))
   else
     writes = writes + 1
+    local id = "load-" .. math.random(0, events - 1)
     local lon = 35.8 + math.random() * 1.7
     local lat = 35.3 + math.random() * 1.5
     local body = string.format(
-      '{"type":"Feature","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},' ..
+      '{"type":"Feature","id":"%s","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},' ..
       '"properties":{"time":"2024-03-%02d","kind":"shelling","title":"load test event %d-%d",' ..
       '"killed":%d,"location_precision":"town","sources":["load test"]}}',
-      lon, lat, math.random(1, 28), tid or 0, writes, math.random(0, 5))
-    return wrk.format("POST", "/collections/events/items",
-      { ["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token }, body)
+      id, lon, lat, math.random(1, 28), tid or 0, writes, math.random(0, 5))
+    return wrk.format("PUT", "/collections/events/items/" .. id,
+      { ["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token, ["If-Match"] = "*" }, body)
   end
 end
 
-local statuses = {}
+statuses = {}  -- global, so that done() can read it through thread:get
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
@@ -75,4 +86,16 @@ function done(summary, latency, requests)
     summary.requests, summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     latency.max / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status))
+  local by_status = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses") or {}) do
+      by_status[status] = (by_status[status] or 0) + n
+    end
+  end
+  local codes = {}
+  for status in pairs(by_status) do table.insert(codes, status) end
+  table.sort(codes)
+  local parts = {}
+  for _, status in ipairs(codes) do table.insert(parts, status .. ":" .. by_status[status]) end
+  io.write("LOAD statuses " .. table.concat(parts, " ") .. "\n")
 end

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
@@ -71,4 +73,32 @@ pub fn json_with_etag(
     max_age: u64,
 ) -> Response {
     tile_response(headers, CachedTile::new(body.to_string().into_bytes()), content_type, max_age)
+}
+
+/// Makes the ETag of a compressed answer weak (`W/"..."`). The cache keeps one body per tile and
+/// the compression layer encodes it per request, so gzip, br and identity answers would share
+/// one strong ETag, which RFC 9110 (8.8.3) forbids: a strong ETag names one exact sequence of
+/// bytes. A weak one says "the same content", which they are, and `If-None-Match` compares
+/// weakly, so a client holding any of them still gets its 304; the 304 echoes the weak form when
+/// the client sent it. Runs outside the compression layer.
+pub async fn weak_etag_when_encoded(request: Request, next: Next) -> Response {
+    let sent_weak = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("W/") || v.contains(", W/") || v.contains(",W/"));
+    let mut response = next.run(request).await;
+    let encoded = response.headers().contains_key(header::CONTENT_ENCODING);
+    if encoded || (response.status() == StatusCode::NOT_MODIFIED && sent_weak) {
+        let headers = response.headers_mut();
+        let weak = headers
+            .get(header::ETAG)
+            .and_then(|tag| tag.to_str().ok())
+            .filter(|tag| !tag.starts_with("W/"))
+            .and_then(|tag| HeaderValue::from_str(&format!("W/{tag}")).ok());
+        if let Some(weak) = weak {
+            headers.insert(header::ETAG, weak);
+        }
+    }
+    response
 }

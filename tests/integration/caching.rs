@@ -149,6 +149,16 @@ fn json_and_mvt_are_gzip_or_brotli_with_vary_and_png_is_left_alone() {
         assert_eq!((br.status, br.header("content-encoding")), (200, "br"), "{path}");
         assert!(br.body.len() < plain.body.len(), "{path}: {} br, {} plain", br.body.len(), plain.body.len());
         assert_eq!(br.header("content-type"), plain.header("content-type"), "{path}");
+        // One strong ETag names one sequence of bytes (RFC 9110 8.8.3): the encoded answers
+        // carry the weak form, which still revalidates.
+        let strong = plain.header("etag");
+        assert!(strong.starts_with('"'), "{path}: {strong}");
+        let weak = format!("W/{strong}");
+        assert_eq!((gzip.header("etag"), br.header("etag")), (weak.as_str(), weak.as_str()), "{path}");
+        let again = get_at(server(), path, &[("Accept-Encoding", "gzip"), ("If-None-Match", &weak)]);
+        assert_eq!((again.status, again.header("etag")), (304, weak.as_str()), "{path}");
+        let again = get_at(server(), path, &[("If-None-Match", strong)]);
+        assert_eq!((again.status, again.header("etag")), (304, strong), "{path}");
     }
     assert!(!decode(&get_at(server(), "/tiles/6/38/25.mvt", &[]).body).is_empty());
     for path in ["/tiles/6/38/25.png", "/overlays/events/6/38/25.png"] {

@@ -7,8 +7,10 @@
 //! it is never drawn twice nor cut in two by a tile border (tiles fetch a margin of whole cells
 //! around themselves and draw what reaches into them).
 //!
-//! Events whose `location_precision` is `region` are never merged: their point does not locate
-//! them, so they are returned apart, to be drawn as vague areas.
+//! Events whose `location_precision` is `region` are never merged with located ones: their
+//! point does not locate them, so they are drawn as vague areas. They are grouped among
+//! themselves by the same cells, so that a zoomed-out tile over thousands of them draws one
+//! area per cell (with its count), not thousands of overlapping discs.
 //!
 //! Rejected alternative: greedy distance clustering (supercluster's approach) gives rounder
 //! clusters, but its result depends on the order events are visited and on what lies outside
@@ -29,7 +31,7 @@ pub const CELL_PX: f64 = 48.0;
 pub enum Marker {
     /// A cell with a single located event.
     Single(Arc<Event>),
-    /// A cell with several located events.
+    /// A cell with several events: located ones, or (`region`) region-precision ones.
     Cluster {
         /// Mean position of the members, unit square.
         at: WorldPoint,
@@ -39,6 +41,8 @@ pub enum Marker {
         casualties: u64,
         /// The members' ids, sorted (for stable cluster ids and popups).
         ids: Vec<String>,
+        /// Whether the members are region-precision events (a vague area, not a place).
+        region: bool,
     },
     /// An event that only stands for "somewhere in the region".
     Region(Arc<Event>),
@@ -75,24 +79,23 @@ pub fn fetch_rect(tile: TileCoord, margin_px: f64) -> WorldRect {
     }
 }
 
-/// Groups events into markers at zoom `z`, in a deterministic order (by cell, then id).
+/// Groups events into markers at zoom `z`, in a deterministic order: located markers by cell
+/// then id, then region markers by cell then id (drawn beneath the located ones).
 pub fn cluster(events: &[Arc<Event>], z: u8) -> Vec<Marker> {
     let cells = f64::from(1u32 << z) * 256.0 / CELL_PX;
-    let mut by_cell: BTreeMap<(i64, i64), Vec<&Arc<Event>>> = BTreeMap::new();
-    let mut regions = Vec::new();
+    // Keyed (region, cell): region-precision events sort after located ones.
+    let mut by_cell: BTreeMap<(bool, i64, i64), Vec<&Arc<Event>>> = BTreeMap::new();
     for e in events {
-        if e.input.location_precision == LocationPrecision::Region {
-            regions.push(Marker::Region(Arc::clone(e)));
-            continue;
-        }
+        let region = e.input.location_precision == LocationPrecision::Region;
         let p = event_point(e);
-        by_cell.entry(((p.x * cells).floor() as i64, (p.y * cells).floor() as i64)).or_default().push(e);
+        by_cell.entry((region, (p.x * cells).floor() as i64, (p.y * cells).floor() as i64)).or_default().push(e);
     }
-    let mut out: Vec<Marker> = by_cell
-        .into_values()
-        .map(|mut members| {
+    by_cell
+        .into_iter()
+        .map(|((region, ..), mut members)| {
             if members.len() == 1 {
-                return Marker::Single(Arc::clone(members[0]));
+                let e = Arc::clone(members[0]);
+                return if region { Marker::Region(e) } else { Marker::Single(e) };
             }
             members.sort_by(|a, b| a.id.cmp(&b.id));
             let n = members.len() as f64;
@@ -102,13 +105,8 @@ pub fn cluster(events: &[Arc<Event>], z: u8) -> Vec<Marker> {
                 count: members.len(),
                 casualties: members.iter().map(|e| e.input.casualties()).fold(0u64, u64::saturating_add),
                 ids: members.iter().map(|e| e.id.clone()).collect(),
+                region,
             }
         })
-        .collect();
-    regions.sort_by(|a, b| match (a, b) {
-        (Marker::Region(x), Marker::Region(y)) => x.id.cmp(&y.id),
-        _ => std::cmp::Ordering::Equal,
-    });
-    out.extend(regions);
-    out
+        .collect()
 }

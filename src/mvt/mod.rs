@@ -142,8 +142,8 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<proto::Layer> {
 }
 
 /// The `events` layer from clustered markers: single events with their fields, clusters with
-/// `cluster = true`, `count` and `casualties`, region-precision events with
-/// `location_precision = "region"` (to be drawn as vague areas).
+/// `cluster = true`, `count` and `casualties`, region-precision events (one, or a cluster of
+/// them) with `region = true` (to be drawn as vague areas).
 pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer> {
     let frame = Frame::new(tile);
     let mut b = LayerBuilder::new("events");
@@ -168,9 +168,10 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer>
                 ];
                 b.push(Some(i as u64 + 1), geom, props);
             }
-            Marker::Cluster { count, casualties, ids, .. } => {
+            Marker::Cluster { count, casualties, ids, region, .. } => {
                 let props = [
                     ("cluster", Json::from(true)),
+                    ("region", Json::from(*region)),
                     ("count", Json::from(*count)),
                     ("casualties", Json::from(*casualties)),
                     ("first_id", Json::from(ids.first().cloned().unwrap_or_default())),

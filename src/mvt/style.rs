@@ -200,13 +200,22 @@ fn event_styles() -> Vec<Value> {
     let mut halo = src(
         "events-cluster-casualties",
         "circle",
-        json!(["all", ["==", ["get", "cluster"], true], [">", ["get", "casualties"], 0]]),
+        json!([
+            "all",
+            ["==", ["get", "cluster"], true],
+            ["!=", ["get", "region"], true],
+            [">", ["get", "casualties"], 0]
+        ]),
     );
     halo["paint"] = json!({
         "circle-radius": ["+", ["min", 22, ["+", 10, ["*", 2.5, ["log2", ["get", "count"]]]]], ["min", 8, ["+", 2, ["log2", ["+", 1, ["get", "casualties"]]]]]],
         "circle-color": "rgba(215, 48, 31, 0.56)",
     });
-    let mut cluster = src("events-cluster", "circle", json!(["==", ["get", "cluster"], true]));
+    let mut cluster = src(
+        "events-cluster",
+        "circle",
+        json!(["all", ["==", ["get", "cluster"], true], ["!=", ["get", "region"], true]]),
+    );
     cluster["paint"] = json!({
         "circle-radius": ["min", 22, ["+", 10, ["*", 2.5, ["log2", ["get", "count"]]]]],
         "circle-color": "rgba(59, 10, 10, 0.9)",

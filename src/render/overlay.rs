@@ -11,6 +11,8 @@ use crate::tile::TileCoord;
 
 /// Radius of the soft disc drawn for a region-precision event, CSS px.
 pub const REGION_RADIUS_PX: f32 = 40.0;
+/// The area and count of several region-precision events in one cell (their kinds may differ).
+const REGION_CLUSTER_COLOR: Color = Color::rgba(0x5b, 0x1a, 0x1a, 0xff);
 /// How far (CSS px) any overlay marker reaches from its position.
 pub const OVERLAY_REACH_PX: f64 = 44.0;
 
@@ -42,15 +44,23 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
     let s = scale.factor() as f32;
     // Vague areas first, so that located markers stay readable on top of them.
     for (m, x, y) in &visible {
-        if let Marker::Region(e) = m {
-            region(&mut pixmap, e, *x, *y, s);
+        match m {
+            Marker::Region(e) => region(&mut pixmap, kind_style(e.input.kind).1, *x, *y, s),
+            Marker::Cluster { region: true, count, .. } => {
+                region(&mut pixmap, REGION_CLUSTER_COLOR, *x, *y, s);
+                let label = if *count > 999 { "999+".to_owned() } else { count.to_string() };
+                digits::draw(&mut pixmap, &label, *x, *y, 9.0 * s, REGION_CLUSTER_COLOR);
+            }
+            _ => {}
         }
     }
     for (m, x, y) in &visible {
         match m {
             Marker::Single(e) => single(&mut pixmap, e, *x, *y, s),
-            Marker::Cluster { count, casualties, .. } => cluster(&mut pixmap, *count, *casualties, *x, *y, s),
-            Marker::Region(_) => {}
+            Marker::Cluster { region: false, count, casualties, .. } => {
+                cluster(&mut pixmap, *count, *casualties, *x, *y, s);
+            }
+            _ => {}
         }
     }
     TileImage::Drawn(pixmap)
@@ -92,8 +102,7 @@ fn cluster(pixmap: &mut Pixmap, count: usize, casualties: u64, x: f32, y: f32, s
 }
 
 /// A soft disc fading outwards, with a dashed rim and no centre pin: "somewhere around here".
-fn region(pixmap: &mut Pixmap, e: &Event, x: f32, y: f32, s: f32) {
-    let (_, c) = kind_style(e.input.kind);
+fn region(pixmap: &mut Pixmap, c: Color, x: f32, y: f32, s: f32) {
     let r = REGION_RADIUS_PX * s;
     let stops = vec![
         GradientStop::new(0.0, tiny_skia::Color::from_rgba8(c.r, c.g, c.b, 0x50)),

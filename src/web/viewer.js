@@ -355,24 +355,19 @@
     return (typeof p.killed === 'number' ? p.killed : 0) + (typeof p.injured === 'number' ? p.injured : 0);
   }
 
-  // Groups events as the overlay tiles do (crate::events::cluster): located events by cells of
-  // cellPx pixels at the current zoom, region-precision events apart, by position.
+  // Groups events as the overlay tiles do (crate::events::cluster): by cells of cellPx pixels at
+  // the current zoom, region-precision events apart from located ones, each group at the mean
+  // position of its members.
   function groupEvents(map, events, cellPx) {
     var z = map.getZoom();
-    var cells = {}, regions = {}, out = [];
+    var cells = {}, out = [];
     events.forEach(function (f) {
-      var ll = L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]);
-      var p = map.project(ll, z);
-      if (f.properties.location_precision === 'region') {
-        var rk = ll.lat.toFixed(5) + ',' + ll.lng.toFixed(5);
-        (regions[rk] = regions[rk] || { region: true, latlng: ll, events: [] }).events.push(f);
-        return;
-      }
-      var key = Math.floor(p.x / cellPx) + ',' + Math.floor(p.y / cellPx);
-      (cells[key] = cells[key] || { region: false, points: [], events: [] }).events.push(f);
+      var p = map.project(L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]), z);
+      var region = f.properties.location_precision === 'region';
+      var key = (region ? 'r' : 'l') + Math.floor(p.x / cellPx) + ',' + Math.floor(p.y / cellPx);
+      (cells[key] = cells[key] || { region: region, points: [], events: [] }).events.push(f);
       cells[key].points.push(p);
     });
-    Object.keys(regions).forEach(function (k) { out.push(regions[k]); });
     Object.keys(cells).forEach(function (k) {
       var g = cells[k];
       var sx = 0, sy = 0;
@@ -464,8 +459,10 @@
         var kind = kindsById[first.properties.kind] || { color: '#737373ff' };
         var opts;
         if (g.region) {
-          opts = { pane: 'eventRegions', radius: cfg.regionPx, weight: 1.2, color: kind.color, dashArray: '4 4',
-            fillColor: kind.color, fillOpacity: visible ? 0.15 : 0, opacity: visible ? 0.7 : 0, className: 'tessera-hit tessera-region' };
+          // Several region events in one cell may differ in kind: the overlay's neutral colour.
+          var areaColor = g.events.length > 1 ? '#5b1a1a' : kind.color;
+          opts = { pane: 'eventRegions', radius: cfg.regionPx, weight: 1.2, color: areaColor, dashArray: '4 4',
+            fillColor: areaColor, fillOpacity: visible ? 0.15 : 0, opacity: visible ? 0.7 : 0, className: 'tessera-hit tessera-region' };
         } else if (g.events.length > 1) {
           var r = Math.min(44, 20 + 5 * Math.log2(g.events.length)) / 2;
           opts = { pane: 'eventMarkers', radius: Math.max(r, 12), weight: 1.5, color: '#ffffff', fillColor: '#3b0a0a',

@@ -80,18 +80,44 @@ fn region_events_are_a_soft_area_not_a_pin() {
     assert_eq!(here.len(), 5);
     assert!(here.iter().all(|f| f["properties"]["location_precision"] == "region"));
     let ((tx, ty), (x, y)) = locate(region, 10, 1.0);
+    // The five share a cell: one area, as faint as a single one (not five stacked discs), with
+    // their count at its centre in the colour of region clusters, and no pin.
     let image = get_tile(&format!("/overlays/events/10/{tx}/{ty}.png"), 256);
-    let centre = image.pixel(x, y);
-    assert!(centre[3] > 0 && centre[3] < 240, "translucent where all five overlap: {centre:?}");
-    for j in y - 10..=y + 10 {
-        for i in x - 10..=x + 10 {
-            assert!(image.pixel(i, j)[3] < 240, "an opaque pixel at ({i}, {j}) near the region point");
+    // The point lies 21 px above the tile's bottom edge: the part of a 18 px ring inside it.
+    let ring: Vec<[u8; 4]> = (0..16)
+        .map(|i| f64::from(i) * std::f64::consts::TAU / 16.0)
+        .map(|a| (f64::from(x) + 18.0 * a.cos(), f64::from(y) + 18.0 * a.sin()))
+        .filter(|&(i, j)| (0.0..256.0).contains(&i) && (0.0..256.0).contains(&j))
+        .map(|(i, j)| image.pixel(i as u32, j as u32))
+        .collect();
+    assert!(ring.len() >= 12, "{} ring points in the tile", ring.len());
+    assert!(ring.iter().all(|p| p[3] > 0 && p[3] <= 0x60), "translucent, as one area: {ring:?}");
+    let count = hex("#5b1a1a");
+    let mut opaque = Vec::new();
+    for j in y - 12..=y + 12 {
+        for i in x - 12..=x + 12 {
+            let p = image.pixel(i, j);
+            if p[3] >= 240 {
+                opaque.push(p);
+            }
         }
     }
-    // Alone (the agreement of 2017-05-04), the area is faint, in the agreement's colour.
-    let one = get_tile(&format!("/overlays/events/10/{tx}/{ty}.png?datetime=2017-05-04"), 256).pixel(x, y);
+    assert!(!opaque.is_empty(), "no count drawn at the centre");
+    assert!(
+        opaque.iter().all(|p| close([p[0], p[1], p[2], 255], count, 8)),
+        "only the count is opaque there: {opaque:?}"
+    );
+    // Alone (the agreement of 2017-05-04), the area is faint, in the agreement's colour, and
+    // has no count and no pin.
+    let alone = get_tile(&format!("/overlays/events/10/{tx}/{ty}.png?datetime=2017-05-04"), 256);
+    let one = alone.pixel(x, y);
     assert!(one[3] > 0 && one[3] <= 0x60, "{one:?}");
     assert!(close([one[0], one[1], one[2], 255], hex("#238b45"), 4), "{one:?}");
+    for j in y - 12..=y + 12 {
+        for i in x - 12..=x + 12 {
+            assert!(alone.pixel(i, j)[3] < 240, "an opaque pixel at ({i}, {j}) near a lone region event");
+        }
+    }
 }
 
 #[test]

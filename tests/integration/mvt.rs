@@ -345,9 +345,11 @@ fn the_termanin_strike_is_in_the_events_layer_at_termanin_unless_filtered_out() 
     }
 }
 
-/// What one 48-pixel cell with located seed events must show.
+/// What one 48-pixel cell with located (or with region-precision) seed events must show.
 #[derive(Debug)]
 struct Expected {
+    /// Region-precision members (grouped apart from located ones).
+    region: bool,
     count: u64,
     /// Killed plus injured, where known.
     casualties: u64,
@@ -357,36 +359,36 @@ struct Expected {
     at: (f64, f64),
 }
 
-/// The markers that 48-pixel cells make of the seed events inside a tile, and the ids of the
-/// region events there (never merged).
-fn seed_markers(t: TileAt) -> (Vec<Expected>, BTreeSet<String>) {
+/// The markers that 48-pixel cells make of the seed events inside a tile: located events and
+/// region-precision events each grouped by cell, never with each other.
+fn seed_markers(t: TileAt) -> Vec<Expected> {
     let inside = |f: &Value| {
         let (x, y) = extent_xy(point(f), t);
         (0.0..EXTENT).contains(&x) && (0.0..EXTENT).contains(&y)
     };
     let seed: Vec<Value> = features(SEED).into_iter().filter(inside).collect();
     let region = |f: &Value| f["properties"]["location_precision"] == "region";
-    let mut cells: BTreeMap<(i64, i64), Vec<&Value>> = BTreeMap::new();
-    for f in seed.iter().filter(|f| !region(f)) {
+    let mut cells: BTreeMap<(bool, i64, i64), Vec<&Value>> = BTreeMap::new();
+    for f in &seed {
         let (gx, gy) = mercator_px(point(f).0, point(f).1, t.0);
-        cells.entry(((gx / 48.0).floor() as i64, (gy / 48.0).floor() as i64)).or_default().push(f);
+        cells.entry((region(f), (gx / 48.0).floor() as i64, (gy / 48.0).floor() as i64)).or_default().push(f);
     }
     let casualties = |f: &Value| ["killed", "injured"].iter().filter_map(|k| f["properties"][k].as_u64()).sum::<u64>();
-    let markers = cells
-        .values()
-        .map(|m| {
+    cells
+        .into_iter()
+        .map(|((region, ..), m)| {
             let n = m.len() as f64;
             let (sx, sy) = m.iter().map(|f| extent_xy(point(f), t)).fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
             let first = m.iter().map(|f| f["id"].as_str().expect("id")).min().expect("a member").to_owned();
             Expected {
+                region,
                 count: m.len() as u64,
                 casualties: m.iter().map(|f| casualties(f)).sum(),
                 first,
                 at: (sx / n, sy / n),
             }
         })
-        .collect();
-    (markers, seed.iter().filter(|f| region(f)).map(|f| f["id"].as_str().expect("id").to_owned()).collect())
+        .collect()
 }
 
 #[test]
@@ -396,30 +398,26 @@ fn at_z6_clusters_and_region_events_count_every_event_of_the_tile() {
     // cluster mixes events inside and outside, and the counts inside must add up exactly.
     let inside = stored_events(t, 0.0, SEED_TIMES);
     assert_eq!(stored_events(t, 52.0 / 256.0, SEED_TIMES), inside, "events near the edges of {t:?}");
-    let (markers, regions) = seed_markers(t);
-    assert!(markers.iter().any(|m| m.count >= 2) && !regions.is_empty(), "{markers:?} {regions:?}");
+    let markers = seed_markers(t);
+    assert!(markers.iter().any(|m| m.count >= 2 && !m.region), "no cluster of located events: {markers:?}");
+    assert!(markers.iter().any(|m| m.count >= 2 && m.region), "no cluster of region events: {markers:?}");
 
     let tile = fetch(&tile_path(t, &format!("?layers=events&{SEED_TIMES}")));
     let events: Vec<&Feature> =
         tile["events"].features.iter().filter(|f| f.at().iter().all(|c| (0..EXTENT as i64).contains(c))).collect();
     assert_eq!(events.iter().map(|f| f.uint("count").expect("count")).sum::<u64>(), inside);
-
-    let got_regions: BTreeSet<String> =
-        events.iter().filter(|f| f.flag("region") == Some(true)).map(|f| f.str("id").expect("id").to_owned()).collect();
-    assert_eq!(got_regions, regions);
-    for f in events.iter().filter(|f| f.flag("region") == Some(true)) {
-        assert_eq!((f.str("location_precision"), f.flag("cluster")), (Some("region"), Some(false)));
-    }
-    let located: Vec<&&Feature> = events.iter().filter(|f| f.flag("region") != Some(true)).collect();
-    assert_eq!(located.len(), markers.len(), "{located:?}");
-    for Expected { count, casualties, first, at } in &markers {
-        let f = located
+    assert_eq!(events.len(), markers.len(), "{events:?}");
+    for Expected { region, count, casualties, first, at } in &markers {
+        let f = events
             .iter()
             .find(|f| f.str("first_id").or(f.str("id")) == Some(first.as_str()))
             .unwrap_or_else(|| panic!("no marker for {first}"));
-        assert_eq!(f.flag("cluster"), Some(*count > 1), "{first}");
+        assert_eq!((f.flag("cluster"), f.flag("region")), (Some(*count > 1), Some(*region)), "{first}");
         assert_eq!((f.uint("count"), f.uint("casualties")), (Some(*count), Some(*casualties)), "{first}");
         assert!(lands(f.at(), *at), "{first}: at {:?}, want {at:?}", f.at());
+        if *region && *count == 1 {
+            assert_eq!(f.str("location_precision"), Some("region"), "{first}");
+        }
     }
 }
 

@@ -10,9 +10,10 @@ export const HERE = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const REPO = path.resolve(HERE, '..', '..');
 export const WRITE_TOKEN = 'browser-tests-write-token-0123456789';
 
-/** The binary: $TESSERA_BIN, else target/debug/tessera of this repository. */
+/** The binary: $TESSERA_BIN, else debug/tessera under $CARGO_TARGET_DIR or this repository's target/. */
 export function binary() {
-  return path.resolve(REPO, process.env.TESSERA_BIN || 'target/debug/tessera');
+  const target = process.env.CARGO_TARGET_DIR || 'target';
+  return path.resolve(REPO, process.env.TESSERA_BIN || path.join(target, 'debug', 'tessera'));
 }
 
 /**

@@ -86,7 +86,7 @@ pub async fn weak_etag_when_encoded(request: Request, next: Next) -> Response {
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("W/") || v.contains(", W/") || v.contains(",W/"));
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim_start().starts_with("W/")));
     let mut response = next.run(request).await;
     let encoded = response.headers().contains_key(header::CONTENT_ENCODING);
     if encoded || (response.status() == StatusCode::NOT_MODIFIED && sent_weak) {

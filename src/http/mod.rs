@@ -255,8 +255,9 @@ pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>
     if config.write_token.is_none() {
         tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
     }
+    let stop = shutdown();
     println!("tessera is serving {} at http://{addr}/ (open it in a browser)", config.geodata.display());
-    run(listener, state, shutdown()).await
+    run(listener, state, stop).await
 }
 
 /// Serves `state` on a bound listener until `shutdown` resolves: the [`app`] behind the
@@ -271,22 +272,33 @@ pub async fn run(
     server::run(listener, app(state), &settings, shutdown).await
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves at Ctrl-C or SIGTERM. The handlers are installed now, not at the first poll, so
+/// that a signal sent as soon as the URL is printed stops the server cleanly instead of killing it.
+fn shutdown() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::terminate()).ok(), signal(SignalKind::interrupt()).ok())
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    async move {
+        #[cfg(unix)]
+        {
+            let (term, int) = signals;
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! { () = wait(term) => {}, () = wait(int) => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Query parameters as name-value pairs; malformed encoding is a 400.

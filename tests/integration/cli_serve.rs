@@ -3,6 +3,7 @@
 //! the OS picks and announces it on its first line of output.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 use crate::cli::{at, broken_files, scratch, tessera};
@@ -42,6 +43,17 @@ impl Running {
         }
         None
     }
+}
+
+/// `tessera serve` on port 0 with its event store in `data`, a write token and a log level
+/// (`RUST_LOG`; stderr is a pipe, so keep it quiet); returns the server and its base URL.
+pub fn serve_events(data: &Path, token: &str, log: &str) -> (Running, String) {
+    let mut cmd = tessera();
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]).env("TESSERA_DATA", data).env("TESSERA_WRITE_TOKEN", token);
+    cmd.env("RUST_LOG", log);
+    let mut server = Running::start(&mut cmd);
+    let base = server.url().expect("the server announces its URL");
+    (server, base)
 }
 
 #[test]

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cli::{scratch, tessera};
-use crate::cli_serve::Running;
+use crate::cli::scratch;
+use crate::cli_serve::{Running, serve_events};
 use crate::common::{features, get_url, request, try_request};
 use crate::events_api::event;
 
@@ -24,13 +24,7 @@ const WRITERS: usize = 4;
 const DELETED_SEED: &str = "2020-02-17-moscow-consultations";
 
 fn start(data: &Path) -> (Running, String) {
-    let mut cmd = tessera();
-    cmd.args(["serve", "--listen", "127.0.0.1:0"]).env("TESSERA_DATA", data).env("TESSERA_WRITE_TOKEN", TOKEN);
-    // Quiet logs: stderr is a pipe that nobody reads.
-    cmd.env("RUST_LOG", "error");
-    let mut server = Running::start(&mut cmd);
-    let base = server.url().expect("the server announces its URL");
-    (server, base)
+    serve_events(data, TOKEN, "error")
 }
 
 /// Every event id the server lists, with how many times each comes.

@@ -13,8 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::cli::{scratch, tessera};
-use crate::cli_serve::Running;
+use crate::cli::scratch;
+use crate::cli_serve::{Running, serve_events};
 use crate::common::{decode_png, get_url, request};
 use crate::events_api::event;
 
@@ -60,12 +60,7 @@ fn mount(args: &[&str], dir: &Path) -> bool {
 }
 
 fn start(data: &Path) -> (Running, String) {
-    let mut cmd = tessera();
-    cmd.args(["serve", "--listen", "127.0.0.1:0"]).env("TESSERA_DATA", data).env("TESSERA_WRITE_TOKEN", TOKEN);
-    cmd.env("RUST_LOG", "warn");
-    let mut server = Running::start(&mut cmd);
-    let base = server.url().expect("the server announces its URL");
-    (server, base)
+    serve_events(data, TOKEN, "warn")
 }
 
 /// Kills the server and returns what it logged.

@@ -6,18 +6,30 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, FileConfig, defaults};
-use crate::events::{EventStore, ImportError, SqliteStore, StoreError, read_events};
-use crate::layer::{Catalog, LoadError, SelectError, load_dir};
+use crate::events::{EventStore, ImportError, SqliteStore, StoreError, parse_events, read_events};
+use crate::layer::{Catalog, Geodata, LoadError, SelectError};
 use crate::render::{EncodeError, Scale, render_png};
 use crate::tile::{TileCoord, TileParseError};
 
 /// tessera: a map tile service for GeoJSON layers and live event markers.
+///
+/// With no command, `tessera` serves: every flag of `serve` works without the word `serve`.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The flags of `serve`, for `tessera` without a command.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+impl Cli {
+    /// The command to run: the one named, else `serve` with the flags given.
+    pub fn command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
 }
 
 /// The subcommands.
@@ -49,7 +61,7 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "TESSERA_LISTEN")]
     pub listen: Option<String>,
-    /// Directory of GeoJSON layers [default: ./geodata].
+    /// Directory of GeoJSON layers [default: the built-in Idlib data set].
     #[arg(long, env = "TESSERA_GEODATA")]
     pub geodata: Option<PathBuf>,
     /// Directory for the server's own state [default: ./data].
@@ -94,9 +106,9 @@ pub struct ServeArgs {
 /// The geodata directory flag.
 #[derive(Debug, Args)]
 pub struct GeodataArg {
-    /// Directory of GeoJSON layers.
-    #[arg(long, env = "TESSERA_GEODATA", default_value = defaults::GEODATA)]
-    pub geodata: PathBuf,
+    /// Directory of GeoJSON layers [default: the built-in Idlib data set].
+    #[arg(long, env = "TESSERA_GEODATA")]
+    pub geodata: Option<PathBuf>,
 }
 
 /// Flags of `render`.
@@ -104,9 +116,9 @@ pub struct GeodataArg {
 pub struct RenderArgs {
     /// The tile, as Z/X/Y.
     pub tile: String,
-    /// Directory of GeoJSON layers.
-    #[arg(long, env = "TESSERA_GEODATA", default_value = defaults::GEODATA)]
-    pub geodata: PathBuf,
+    /// Directory of GeoJSON layers [default: the built-in Idlib data set].
+    #[arg(long, env = "TESSERA_GEODATA")]
+    pub geodata: Option<PathBuf>,
     /// 1 for a 256 px tile, 2 for a 512 px tile.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub scale: u8,
@@ -184,12 +196,12 @@ impl ServeArgs {
     }
 }
 
-/// Loads a geodata directory, logging how long it took.
-pub fn load(dir: &Path) -> Result<Catalog, LoadError> {
+/// Loads a data set, logging which one and how long it took.
+pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
     let started = Instant::now();
-    let catalog = load_dir(dir)?;
+    let catalog = crate::layer::load(source)?;
     tracing::info!(
-        dir = %dir.display(),
+        data = %source.describe(),
         layers = catalog.layers().len(),
         features = catalog.feature_count(),
         ms = started.elapsed().as_millis() as u64,
@@ -200,13 +212,14 @@ pub fn load(dir: &Path) -> Result<Catalog, LoadError> {
 
 /// `tessera check`: loads everything and prints one line per layer.
 pub fn check(args: &GeodataArg) -> Result<(), CliError> {
-    let catalog = load_dir(&args.geodata)?;
+    let source = Geodata::from_option(args.geodata.as_deref());
+    let catalog = crate::layer::load(&source)?;
     for l in catalog.layers() {
         println!("ok  {:<24} {:>6} features  z{}-{}", l.meta.id, l.features().len(), l.meta.minzoom, l.meta.maxzoom);
     }
     println!(
         "{}: {} layers, {} features, all valid",
-        args.geodata.display(),
+        source.describe(),
         catalog.layers().len(),
         catalog.feature_count()
     );
@@ -216,7 +229,7 @@ pub fn check(args: &GeodataArg) -> Result<(), CliError> {
 /// `tessera render`: writes one tile and returns where.
 pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     let tile: TileCoord = args.tile.parse()?;
-    let catalog = load_dir(&args.geodata)?;
+    let catalog = crate::layer::load(&Geodata::from_option(args.geodata.as_deref()))?;
     let layers = catalog.select(args.layers.as_deref())?;
     let scale = if args.scale == 2 { Scale::X2 } else { Scale::X1 };
     let png = render_png(&catalog, &layers, tile, scale, (!args.no_labels).then_some(args.lang))?;
@@ -234,21 +247,20 @@ pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
 pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliError> {
     let store = SqliteStore::open(data)?;
     if let Some(seed) = &catalog.events_seed {
-        let report = read_events(seed)?;
+        let report = parse_events(&seed.bytes, &seed.path)?;
         if let Some((i, id, errs)) = report.refused.first() {
             let what = errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; ");
             return Err(CliError::Import(ImportError::Format {
-                path: seed.clone(),
+                path: seed.path.clone(),
                 reason: format!("feature {i}{}: {what}", id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default()),
             }));
         }
-        let source = seed.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-        match store.seed(&source, report.valid) {
+        match store.seed(&seed.name, report.valid) {
             Ok(0) => {}
-            Ok(added) => tracing::info!(file = %seed.display(), added, "seed events imported"),
+            Ok(added) => tracing::info!(file = %seed.path.display(), added, "seed events imported"),
             // A read-only database keeps what it has; its seed was imported when it was written.
             Err(StoreError::Unwritable { .. }) if store.read_only() => {
-                tracing::warn!(file = %seed.display(), "seed file not checked for new events: the data directory is read-only");
+                tracing::warn!(file = %seed.path.display(), "seed file not checked for new events: the data directory is read-only");
             }
             Err(e) => return Err(e.into()),
         }

@@ -10,8 +10,6 @@ use serde::Deserialize;
 pub mod defaults {
     /// Address the server listens on.
     pub const LISTEN: &str = "127.0.0.1:8080";
-    /// Directory of GeoJSON layers.
-    pub const GEODATA: &str = "geodata";
     /// Directory of the server's own state (the event store).
     pub const DATA: &str = "data";
     /// Deepest zoom served.
@@ -152,8 +150,9 @@ pub struct FileConfig {
 pub struct Config {
     /// Socket address to listen on.
     pub listen: SocketAddr,
-    /// Directory of GeoJSON layers (with or without a `layers.toml`).
-    pub geodata: PathBuf,
+    /// Directory of GeoJSON layers (with or without a `layers.toml`); `None` serves the default
+    /// data set compiled into the binary.
+    pub geodata: Option<PathBuf>,
     /// Directory for the server's own state.
     pub data: PathBuf,
     /// Deepest zoom level served (at most 30).
@@ -368,7 +367,7 @@ impl FileConfig {
             events_max_age: self.events_max_age.unwrap_or(defaults::EVENTS_MAX_AGE),
             label_lang: self.label_lang.unwrap_or(defaults::LABEL_LANG),
             listen,
-            geodata: self.geodata.unwrap_or_else(|| defaults::GEODATA.into()),
+            geodata: self.geodata,
             data: self.data.unwrap_or_else(|| defaults::DATA.into()),
             max_zoom,
             items_limit,
@@ -390,7 +389,7 @@ mod tests {
         let c = file.overlay(flags).resolve().unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.max_zoom, 14);
-        assert_eq!(c.geodata, PathBuf::from("geodata"));
+        assert_eq!(c.geodata, None, "the built-in data set unless a directory is named");
     }
 
     #[test]

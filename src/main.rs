@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tessera::cli::{Cli, Command, ServeArgs};
+use tessera::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,16 +23,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    // With no subcommand, run `serve` as if it had been typed, so that its environment
-    // variables still apply.
-    let command = match cli.command {
-        Some(c) => c,
-        None => Cli::parse_from(["tessera", "serve"]).command.unwrap_or(Command::Serve(ServeArgs::default())),
-    };
-    match command {
+    match cli.command() {
         Command::Serve(args) => {
             let config = args.resolve()?;
-            let catalog = tessera::cli::load(&config.geodata)?;
+            let catalog = tessera::cli::load(&tessera::layer::Geodata::from_option(config.geodata.as_deref()))?;
             let events = std::sync::Arc::new(tessera::cli::open_events(&config.data, &catalog)?);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(tessera::http::serve(config, catalog, events))?;

@@ -18,9 +18,10 @@ What it does (Python 3 standard library only):
     skip list;
   * asserts that every output coordinate exists in the input file and that
     every output feature is value-identical to an input feature;
-  * copies events-feb-2020.geojson, REPORT.txt,
-    observation-points-unlocated.json, SOURCES.md and the two source
-    build scripts byte for byte; copies LICENSES.md and appends a section
+  * copies REPORT.txt, observation-points-unlocated.json, SOURCES.md and
+    the two source build scripts byte for byte, and events-feb-2020.geojson
+    with its citations of "geodata-sources/REPORT.txt" pointed at
+    "geodata/REPORT.txt" (checked to be the only change); copies LICENSES.md and appends a section
     on how tessera credits the sources;
   * if geodata/layers.toml exists (and tomllib is available, Python 3.11+),
     checks that every layer file it references was written and that every
@@ -126,12 +127,16 @@ PLACES_SKIP = {
 }
 
 COPY_UNCHANGED = [
-    "events-feb-2020.geojson",
     "REPORT.txt",
     "observation-points-unlocated.json",
     "SOURCES.md",
 ]
 COPY_TOOLS = ["build_basemap.py", "build_places.py"]
+
+# The events cite the report by its place in the sources ("geodata-sources/REPORT.txt"); in this
+# directory it is REPORT.txt beside them. The copy says so, and nothing else in it changes.
+EVENTS_FILE = "events-feb-2020.geojson"
+REPORT_CITATION = ("geodata-sources/REPORT.txt", "geodata/REPORT.txt")
 
 # Layers that contain GeoNames data (CC BY 4.0) and must carry GEONAMES_CREDIT.
 # towns: GeoNames cities500; cities: Arabic names from GeoNames; every subset
@@ -389,6 +394,13 @@ def main():
         check((OUT_DIR / name).read_bytes() == (src / name).read_bytes(), f"{name}: copy differs")
         if name.endswith((".geojson", ".json")):
             load_json(OUT_DIR / name)
+    text = (src / EVENTS_FILE).read_text(encoding="utf-8")
+    (OUT_DIR / EVENTS_FILE).write_text(text.replace(*REPORT_CITATION), encoding="utf-8")
+    before, after = load_json(src / EVENTS_FILE), load_json(OUT_DIR / EVENTS_FILE)
+    check(json.loads(json.dumps(before).replace(*REPORT_CITATION)) == after,
+          f"{EVENTS_FILE}: the copy differs by more than the report's path")
+    check(REPORT_CITATION[0] not in (OUT_DIR / EVENTS_FILE).read_text(encoding="utf-8"),
+          f"{EVENTS_FILE}: still cites {REPORT_CITATION[0]}")
     for name in COPY_TOOLS:
         shutil.copyfile(src / "tools" / name, OUT_DIR / "tools" / name)
         check((OUT_DIR / "tools" / name).read_bytes() == (src / "tools" / name).read_bytes(),

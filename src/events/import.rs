@@ -37,8 +37,14 @@ pub enum ImportError {
 /// Reads and validates every feature of a GeoJSON file of events.
 pub fn read_events(path: &Path) -> Result<ImportReport, ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
+    parse_events(&bytes, path)
+}
+
+/// Validates every feature of the bytes of a GeoJSON file of events; `path` names the file in
+/// errors.
+pub fn parse_events(bytes: &[u8], path: &Path) -> Result<ImportReport, ImportError> {
     let format = |reason: String| ImportError::Format { path: path.to_owned(), reason };
-    let root: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format(format!("not valid JSON: {e}")))?;
+    let root: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format(format!("not valid JSON: {e}")))?;
     let features = match root.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => match root.get("features").and_then(|f| f.as_array()) {
             Some(a) => a.clone(),

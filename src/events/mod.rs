@@ -12,7 +12,7 @@ mod store;
 mod time;
 
 pub use cluster::{CELL_PX, Marker, cluster, fetch_rect};
-pub use import::{ImportError, ImportReport, read_events};
+pub use import::{ImportError, ImportReport, parse_events, read_events};
 pub use index::{EventFilter, EventIndex, event_point};
 pub use model::{
     DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,

@@ -256,7 +256,8 @@ pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>
         tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
     }
     let stop = shutdown();
-    println!("tessera is serving {} at http://{addr}/ (open it in a browser)", config.geodata.display());
+    let data = crate::layer::Geodata::from_option(config.geodata.as_deref()).describe();
+    println!("tessera is serving {data} at http://{addr}/ (open it in a browser)");
     run(listener, state, stop).await
 }
 

@@ -6,6 +6,17 @@ use super::Layer;
 use crate::style::Color;
 use crate::tile::LonLatBBox;
 
+/// The events file a data set names (`events = ...` in its manifest), read at load.
+#[derive(Debug, Clone)]
+pub struct SeedFile {
+    /// Its name in the data set: the seed's source, which the store remembers each id under.
+    pub name: String,
+    /// How messages name it (its path, or `(built-in)/NAME`).
+    pub path: std::path::PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// Every layer of a geodata directory, sorted by draw order.
 #[derive(Debug)]
 pub struct Catalog {
@@ -16,7 +27,7 @@ pub struct Catalog {
     /// Colour behind every layer; `None` for transparent.
     pub background: Option<Color>,
     /// GeoJSON file of events to import into the event store once, if any.
-    pub events_seed: Option<std::path::PathBuf>,
+    pub events_seed: Option<SeedFile>,
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
     bounds: LonLatBBox,

@@ -120,6 +120,11 @@ pub enum LoadError {
         /// What is wrong.
         problem: FeatureProblem,
     },
+    /// The geodata directory does not exist, or is not a directory.
+    #[error(
+        "geodata directory {0} does not exist or is not a directory (it comes from --geodata, TESSERA_GEODATA or geodata in the config file; leave it out to serve the built-in data set)"
+    )]
+    NoDirectory(PathBuf),
     /// The directory holds neither a manifest nor any `.geojson` file.
     #[error("{0}: no layers.toml and no .geojson files")]
     Empty(PathBuf),

@@ -1,11 +1,11 @@
-//! Reading a geodata directory: the manifest if there is one, else every `.geojson` file, each
-//! validated feature by feature.
+//! Reading a data set (a directory, or the built-in one): the manifest if there is one, else
+//! every `.geojson` file, each validated feature by feature.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::manifest::{LayerEntry, Manifest, valid_layer_id};
-use super::{Catalog, Feature, FeatureProblem, Layer, LayerMeta, LoadError, validate_geometry};
+use super::{Catalog, Feature, FeatureProblem, Geodata, Layer, LayerMeta, LoadError, SeedFile, validate_geometry};
 use crate::tile::LonLatBBox;
 
 /// The manifest's file name inside a geodata directory.
@@ -16,13 +16,27 @@ pub const MANIFEST: &str = "layers.toml";
 /// With a `layers.toml`, its layers are loaded; without one, every `*.geojson` file becomes a
 /// layer named after the file, with the default style for each geometry type.
 pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
-    let manifest_path = dir.join(MANIFEST);
-    let manifest = if manifest_path.exists() {
-        let text = read_text(&manifest_path)?;
-        toml::from_str::<Manifest>(&text)
+    load(&Geodata::Dir(dir.to_owned()))
+}
+
+/// Loads and validates every layer of a data set, as [`load_dir`] does for a directory.
+pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
+    if let Geodata::Dir(dir) = source
+        && !dir.is_dir()
+    {
+        return Err(LoadError::NoDirectory(dir.clone()));
+    }
+    let manifest_path = source.path_of(MANIFEST);
+    let manifest = if source.has(MANIFEST) {
+        let bytes = source.read(MANIFEST)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| LoadError::Io {
+            path: manifest_path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"),
+        })?;
+        toml::from_str::<Manifest>(text)
             .map_err(|e| LoadError::Manifest { path: manifest_path.clone(), source: Box::new(e) })?
     } else {
-        manifest_from_files(dir)?
+        manifest_from_files(source)?
     };
     let mut seen = HashSet::new();
     let mut layers = Vec::with_capacity(manifest.layers.len());
@@ -41,8 +55,8 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
         }
         let order = entry.order.unwrap_or(i as i32);
         let labels = entry.label_spec(minzoom, maxzoom, order).map_err(bad)?;
-        let path = dir.join(&entry.file);
-        let features = read_features(&path, entry.id_property.as_deref())?;
+        let bytes = source.read(&entry.file)?;
+        let features = parse_geojson_bytes(&bytes, &source.path_of(&entry.file), entry.id_property.as_deref())?;
         let meta = LayerMeta {
             id: entry.id.clone(),
             title: entry.title.clone().unwrap_or_else(|| entry.id.clone()),
@@ -63,26 +77,22 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
     let bounds = manifest.bounds.map(|[west, south, east, north]| LonLatBBox { west, south, east, north });
     let mut catalog =
         Catalog::new(manifest.title, manifest.description, manifest.background, manifest.center, bounds, layers);
-    catalog.events_seed = manifest.events.map(|f| dir.join(f));
+    catalog.events_seed = match manifest.events {
+        Some(name) => Some(SeedFile { bytes: source.read(&name)?.into_owned(), path: source.path_of(&name), name }),
+        None => None,
+    };
     Ok(catalog)
 }
 
-fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
-    let io = |source| LoadError::Io { path: dir.to_owned(), source };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("geojson")))
-        .collect();
-    files.sort();
+fn manifest_from_files(source: &Geodata) -> Result<Manifest, LoadError> {
+    let files = source.geojson_files()?;
     if files.is_empty() {
-        return Err(LoadError::Empty(dir.to_owned()));
+        return Err(LoadError::Empty(source.path_of("")));
     }
     let layers = files
-        .iter()
-        .filter_map(|p| {
-            let stem = p.file_stem()?.to_string_lossy().to_string();
-            let file = p.file_name()?.to_string_lossy().to_string();
+        .into_iter()
+        .filter_map(|file| {
+            let stem = Path::new(&file).file_stem()?.to_string_lossy().to_string();
             Some(LayerEntry {
                 id: id_from_stem(&stem),
                 id_property: None,
@@ -127,16 +137,6 @@ fn id_from_stem(stem: &str) -> String {
     } else {
         id
     }
-}
-
-fn read_text(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
-}
-
-/// Reads one GeoJSON file and validates each of its features.
-fn read_features(path: &Path, id_property: Option<&str>) -> Result<Vec<Feature>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-    parse_geojson_bytes(&bytes, path, id_property)
 }
 
 /// Parses the bytes of a GeoJSON file (a FeatureCollection or one Feature) and validates each

@@ -10,12 +10,14 @@ mod error;
 mod feature;
 mod load;
 mod manifest;
+mod source;
 
-pub use catalog::{Catalog, SelectError};
+pub use catalog::{Catalog, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
 pub use feature::{Feature, Shape, id_text, validate_geometry};
-pub use load::{MANIFEST, load_dir, parse_geojson_bytes};
+pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
+pub use source::Geodata;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

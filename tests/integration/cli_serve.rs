@@ -137,3 +137,54 @@ fn serve_takes_its_address_from_the_environment() {
     let image = tile(&base, "/tiles/12/2466/1605.png");
     assert_eq!((image.width, image.height), (256, 256));
 }
+
+/// Issue 12, item 10: `tessera --listen ...` said "unexpected argument '--listen'" although
+/// `serve` is the default command.
+#[test]
+fn serve_flags_work_without_the_word_serve() {
+    let mut server = Running::start(tessera().args(["--listen", "127.0.0.1:0", "--max-zoom", "12"]));
+    let base = server.url().expect("the server announces its URL");
+    let tilejson = get_url(&format!("{base}/tiles.json")).json();
+    assert_eq!(tilejson["maxzoom"], 12, "the flag after no command reached serve");
+}
+
+/// Issue 12, item 11: run outside the repository, the binary stopped with
+/// "tessera: geodata: No such file or directory". The default data set is built in.
+#[test]
+fn the_binary_serves_the_built_in_map_from_any_directory() {
+    let elsewhere = scratch("elsewhere");
+    let mut cmd = tessera();
+    cmd.current_dir(&elsewhere).args(["--listen", "127.0.0.1:0"]).env("RUST_LOG", "info");
+    let mut server = Running::start(&mut cmd);
+    let base = server.url().expect("the server announces its URL");
+    let collections = get_url(&format!("{base}/collections")).json();
+    let ids: Vec<&str> =
+        collections["collections"].as_array().expect("collections").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(ids.contains(&"report-places") && ids.contains(&"observation-points"), "{ids:?}");
+    let termanin = get_url(&format!("{base}/collections/report-places/items/termanin")).json();
+    assert_eq!(termanin["geometry"]["coordinates"], serde_json::json!([36.817, 36.233]));
+    assert_eq!(get_url(&format!("{base}/health")).json()["events"], 9, "the seed events, from the binary too");
+    assert!(!elsewhere.join("geodata").exists());
+    let _ = server.child.kill();
+    let mut log = String::new();
+    if let Some(mut e) = server.child.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut log).expect("stderr");
+    }
+    assert!(log.contains("built-in default data set"), "the log says which data it serves: {log}");
+}
+
+/// Issue 12, item 11: `--geodata` still chooses a directory, and a missing one is a clear error.
+#[test]
+fn a_missing_geodata_directory_is_named_with_where_it_came_from() {
+    let missing = scratch("missing-geodata").join("nope");
+    let mut server = Running::start(tessera().args(["--listen", "127.0.0.1:0"]).arg("--geodata").arg(&missing));
+    assert_eq!(server.url(), None, "the server started");
+    assert!(!server.child.wait().expect("wait").success());
+    let mut stderr = String::new();
+    if let Some(mut e) = server.child.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut stderr).expect("stderr");
+    }
+    assert!(stderr.contains(&missing.display().to_string()) && stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("--geodata"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}

@@ -58,3 +58,29 @@ fn import_takes_the_good_events_and_names_what_it_refused() {
 fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
     text.lines().find(|l| l.contains(needle)).unwrap_or("")
 }
+
+/// Issue 12, item 12: the seed events cited `geodata-sources/REPORT.txt`, a path that does not
+/// exist in the repository; every file a seed event cites must be where it says.
+#[test]
+fn the_seed_events_cite_the_report_where_it_is() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(crate::common::geodata().join("events-feb-2020.geojson")).expect("seed file");
+    let seed: serde_json::Value = serde_json::from_str(&text).expect("seed JSON");
+    let mut cited = 0;
+    for f in seed["features"].as_array().expect("features") {
+        for source in f["properties"]["sources"].as_array().into_iter().flatten() {
+            let source = source.as_str().expect("a source is text");
+            for word in source.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ';') {
+                if word.contains('/') && !word.contains("://") && word.contains('.') {
+                    cited += 1;
+                    assert!(
+                        repo.join(word).is_file(),
+                        "event {} cites {word}, which is not in the repository",
+                        f["id"]
+                    );
+                }
+            }
+        }
+    }
+    assert!(cited > 0, "the events cite the report's full text by its path");
+}

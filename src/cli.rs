@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, ConfigError, FileConfig, defaults};
+use crate::config::{Config, ConfigArgs, ConfigError, DataArgs, DataSettings, FileConfig};
 use crate::events::{EventStore, ImportError, SqliteStore, StoreError, parse_events, read_events};
 use crate::layer::{Catalog, Geodata, LoadError, SelectError};
 use crate::render::{EncodeError, Scale, render_png};
@@ -28,7 +28,7 @@ pub struct Cli {
 impl Cli {
     /// The command to run: the one named, else `serve` with the flags given.
     pub fn command(self) -> Command {
-        self.command.unwrap_or(Command::Serve(self.serve))
+        self.command.unwrap_or(Command::Serve(Box::new(self.serve)))
     }
 }
 
@@ -36,7 +36,7 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve tiles, layers and TileJSON over HTTP.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate a geodata directory and exit non-zero on the first problem.
     Check(GeodataArg),
     /// Render one tile to a PNG file.
@@ -50,65 +50,50 @@ pub enum Command {
 pub struct ImportArgs {
     /// GeoJSON FeatureCollection (or Feature) of events.
     pub file: PathBuf,
-    /// Directory of the server's own state, where the event store lives.
-    #[arg(long, env = "TESSERA_DATA", default_value = defaults::DATA)]
-    pub data: PathBuf,
-}
-
-/// Flags of `serve`; each also comes from an environment variable.
-#[derive(Debug, Default, Args)]
-pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "TESSERA_LISTEN")]
-    pub listen: Option<String>,
-    /// Directory of GeoJSON layers [default: the built-in Idlib data set].
-    #[arg(long, env = "TESSERA_GEODATA")]
-    pub geodata: Option<PathBuf>,
-    /// Directory for the server's own state [default: ./data].
-    #[arg(long, env = "TESSERA_DATA")]
-    pub data: Option<PathBuf>,
     /// TOML file with any of the settings; flags and environment win over it.
     #[arg(long, env = "TESSERA_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Deepest zoom level served [default: 20].
-    #[arg(long, env = "TESSERA_MAX_ZOOM")]
-    pub max_zoom: Option<u8>,
-    /// Base URL for links and TileJSON, when behind a proxy [default: from the Host header].
-    #[arg(long, env = "TESSERA_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// Memory for cached tiles in MiB; 0 turns the cache off [default: 256].
-    #[arg(long, env = "TESSERA_CACHE_MB")]
-    pub cache_mb: Option<u64>,
-    /// Bearer token that event writes must carry; prefer the environment variable, which
-    /// stays out of the process list [default: none, writes refused].
-    #[arg(long, env = "TESSERA_WRITE_TOKEN", hide_env_values = true)]
-    pub write_token: Option<crate::config::Secret>,
-    /// Serve Leaflet from this directory (an npm install's node_modules/leaflet/dist) instead
-    /// of loading it from the CDN [default: none, the pinned CDN URL with integrity hashes].
-    #[arg(long, env = "TESSERA_LEAFLET_DIR")]
-    pub leaflet_dir: Option<PathBuf>,
-    /// Seconds for a request to arrive whole and be answered (408 past it), and for a
-    /// connection to send a request's head [default: 30].
-    #[arg(long, env = "TESSERA_REQUEST_TIMEOUT_SECS")]
-    pub request_timeout_secs: Option<u64>,
-    /// Connections open at once; further clients wait in the listen backlog [default: 1000].
-    #[arg(long, env = "TESSERA_MAX_CONNECTIONS")]
-    pub max_connections: Option<usize>,
-    /// Requests answered at once; past that, 503 with Retry-After [default: 256].
-    #[arg(long, env = "TESSERA_MAX_CONCURRENT_REQUESTS")]
-    pub max_concurrent_requests: Option<usize>,
-    /// Language of the place names on raster tiles when a request has no ?lang=: en, ar or
-    /// both [default: en].
-    #[arg(long, env = "TESSERA_LABEL_LANG")]
-    pub label_lang: Option<crate::style::Lang>,
+    #[command(flatten)]
+    #[expect(missing_docs, reason = "the section documents its flags")]
+    pub data: DataArgs,
 }
 
-/// The geodata directory flag.
+/// Flags of `serve`: a config file and every setting (see [`crate::config`]).
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings; flags and environment win over it.
+    #[arg(long, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    #[expect(missing_docs, reason = "each setting documents its flag")]
+    pub settings: ConfigArgs,
+}
+
+/// The data flags (`--geodata`, `--data`) of the commands that read data.
 #[derive(Debug, Args)]
 pub struct GeodataArg {
-    /// Directory of GeoJSON layers [default: the built-in Idlib data set].
-    #[arg(long, env = "TESSERA_GEODATA")]
-    pub geodata: Option<PathBuf>,
+    /// TOML file with any of the settings; flags and environment win over it.
+    #[arg(long, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    #[expect(missing_docs, reason = "the section documents its flags")]
+    pub data: DataArgs,
+}
+
+impl GeodataArg {
+    /// The data section, from the config file and the flags.
+    pub fn resolve(&self) -> Result<DataSettings, ConfigError> {
+        data_settings(self.config.as_deref(), &self.data)
+    }
+}
+
+/// The data section alone, from a config file and the data flags.
+fn data_settings(file: Option<&Path>, args: &DataArgs) -> Result<DataSettings, ConfigError> {
+    let file = match file {
+        Some(p) => FileConfig::read(p)?.data,
+        None => Default::default(),
+    };
+    DataSettings::resolve(file, args)
 }
 
 /// Flags of `render`.
@@ -116,9 +101,9 @@ pub struct GeodataArg {
 pub struct RenderArgs {
     /// The tile, as Z/X/Y.
     pub tile: String,
-    /// Directory of GeoJSON layers [default: the built-in Idlib data set].
-    #[arg(long, env = "TESSERA_GEODATA")]
-    pub geodata: Option<PathBuf>,
+    #[command(flatten)]
+    #[expect(missing_docs, reason = "the section documents its flags")]
+    pub data: GeodataArg,
     /// 1 for a 256 px tile, 2 for a 512 px tile.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub scale: u8,
@@ -173,26 +158,7 @@ pub enum CliError {
 impl ServeArgs {
     /// Resolves file, environment and flags into the configuration.
     pub fn resolve(&self) -> Result<Config, ConfigError> {
-        let file = match &self.config {
-            Some(p) => FileConfig::read(p)?,
-            None => FileConfig::default(),
-        };
-        let flags = FileConfig {
-            listen: self.listen.clone(),
-            geodata: self.geodata.clone(),
-            data: self.data.clone(),
-            max_zoom: self.max_zoom,
-            public_url: self.public_url.clone(),
-            write_token: self.write_token.clone(),
-            cache_mb: self.cache_mb,
-            leaflet_dir: self.leaflet_dir.clone(),
-            request_timeout_secs: self.request_timeout_secs,
-            max_connections: self.max_connections,
-            max_concurrent_requests: self.max_concurrent_requests,
-            label_lang: self.label_lang,
-            ..FileConfig::default()
-        };
-        file.overlay(flags).resolve()
+        Config::load(self.config.as_deref(), &self.settings)
     }
 }
 
@@ -212,7 +178,7 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
 
 /// `tessera check`: loads everything and prints one line per layer.
 pub fn check(args: &GeodataArg) -> Result<(), CliError> {
-    let source = Geodata::from_option(args.geodata.as_deref());
+    let source = Geodata::from_option(args.resolve()?.geodata.as_deref());
     let catalog = crate::layer::load(&source)?;
     for l in catalog.layers() {
         println!("ok  {:<24} {:>6} features  z{}-{}", l.meta.id, l.features().len(), l.meta.minzoom, l.meta.maxzoom);
@@ -229,7 +195,7 @@ pub fn check(args: &GeodataArg) -> Result<(), CliError> {
 /// `tessera render`: writes one tile and returns where.
 pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     let tile: TileCoord = args.tile.parse()?;
-    let catalog = crate::layer::load(&Geodata::from_option(args.geodata.as_deref()))?;
+    let catalog = crate::layer::load(&Geodata::from_option(args.data.resolve()?.geodata.as_deref()))?;
     let layers = catalog.select(args.layers.as_deref())?;
     let scale = if args.scale == 2 { Scale::X2 } else { Scale::X1 };
     let png = render_png(&catalog, &layers, tile, scale, (!args.no_labels).then_some(args.lang))?;
@@ -273,7 +239,7 @@ pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliErr
 /// and what it refused and why.
 pub fn import(args: &ImportArgs) -> Result<(usize, usize), CliError> {
     let report = read_events(&args.file)?;
-    let store = SqliteStore::open(&args.data)?;
+    let store = SqliteStore::open(&data_settings(args.config.as_deref(), &args.data)?.data)?;
     let mut refused = report.refused.len();
     for (i, id, errs) in &report.refused {
         for e in errs {

@@ -26,8 +26,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command() {
         Command::Serve(args) => {
             let config = args.resolve()?;
-            let catalog = tessera::cli::load(&tessera::layer::Geodata::from_option(config.geodata.as_deref()))?;
-            let events = std::sync::Arc::new(tessera::cli::open_events(&config.data, &catalog)?);
+            let catalog = tessera::cli::load(&tessera::layer::Geodata::from_option(config.data.geodata.as_deref()))?;
+            let events = std::sync::Arc::new(tessera::cli::open_events(&config.data.data, &catalog)?);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(tessera::http::serve(config, catalog, events))?;
         }

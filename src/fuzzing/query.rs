@@ -10,10 +10,10 @@ use crate::layer::{Catalog, Layer, LayerMeta};
 use crate::style::StyleSpec;
 use crate::tile::{LonLatBBox, MAX_LATITUDE};
 
-/// The server's largest `limit`.
-const MAX_LIMIT: usize = crate::config::defaults::ITEMS_MAX_LIMIT;
-/// The server's maximum zoom.
-const MAX_ZOOM: u8 = crate::config::defaults::MAX_ZOOM;
+/// A server's largest `limit` (the properties checked hold for any).
+const MAX_LIMIT: usize = 500;
+/// A server's maximum zoom (the properties checked hold for any).
+const MAX_ZOOM: u8 = 16;
 
 /// Reads `data` as a raw query string. Every value is tried with every parameter parser,
 /// whatever its name, so that one input reaches them all; the whole query is then read as an

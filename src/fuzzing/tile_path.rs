@@ -4,8 +4,8 @@ use crate::http::fuzz_api::{parse_tile, split_file};
 use crate::render::Scale;
 use crate::tile::{MAX_ZOOM, TileCoord, WorldPoint};
 
-/// Maximum zooms a server may be configured with, the default among them.
-const SERVER_MAX_ZOOMS: [u8; 3] = [0, crate::config::defaults::MAX_ZOOM, MAX_ZOOM];
+/// Maximum zooms a server may be configured with: the least, one between, the most.
+const SERVER_MAX_ZOOMS: [u8; 3] = [0, 16, MAX_ZOOM];
 
 /// Reads `data` as a tile address and as the path of a tile request, and checks every tile
 /// accepted: it is inside its zoom (`x, y < 2^z`), its `Z/X/Y` form parses back to it, its

@@ -49,14 +49,14 @@ pub async fn items(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut filter = EventFilter::default();
-    let (mut limit, mut offset) = (state.settings.items_limit, 0usize);
+    let (mut limit, mut offset) = (state.config.features.items_limit, 0usize);
     let mut kept: Vec<(String, String)> = Vec::new();
     for (k, v) in query_pairs(q.as_deref())? {
         match k.as_str() {
             "bbox" => filter.bbox = Some(super::features::parse_bbox(&v)?),
             "datetime" => filter.time = Some(parse_datetime("datetime", &v)?),
             "kind" => filter.kinds = Some(parse_kinds(&v)?),
-            "limit" => limit = super::features::parse_limit(&v, state.settings.items_max_limit)?,
+            "limit" => limit = super::features::parse_limit(&v, state.config.features.items_max_limit)?,
             "offset" => {
                 offset = super::features::parse_count("offset", &v)?;
                 continue;
@@ -100,7 +100,7 @@ pub async fn items(
         "features": page.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
         "links": links,
     });
-    Ok(super::cached::json_with_etag(&headers, &body, GEOJSON, state.settings.events_max_age))
+    Ok(super::cached::json_with_etag(&headers, &body, GEOJSON, state.config.tiles.events_max_age))
 }
 
 /// `GET /collections/events/items/{id}`, with `If-None-Match`.
@@ -110,7 +110,7 @@ pub async fn item(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let e = find(&state, path)?;
-    let cc = super::cached::cache_control(state.settings.events_max_age);
+    let cc = super::cached::cache_control(state.config.tiles.events_max_age);
     if if_none_match(&headers, &e.etag()) {
         let headers = [(header::ETAG, etag_value(&e)), (header::CACHE_CONTROL, cc)];
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
@@ -130,10 +130,10 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Req
             let Some(features) = v.get("features").and_then(Value::as_array) else {
                 return Err(ApiError::InvalidEvent(vec![field("features", "must be an array of Features")]));
             };
-            if features.len() > state.settings.max_batch {
+            if features.len() > state.config.events.max_batch {
                 return Err(ApiError::PayloadTooLarge(format!(
                     "a batch holds at most {} events; this one has {}",
-                    state.settings.max_batch,
+                    state.config.events.max_batch,
                     features.len()
                 )));
             }
@@ -258,7 +258,7 @@ fn find(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<A
 /// Checks the bearer token in constant time (over SHA-256 digests, so that the comparison
 /// does not even leak the token's length). The token is never logged.
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = &state.settings.write_token else {
+    let Some(expected) = &state.config.events.write_token else {
         return Err(ApiError::WritesDisabled);
     };
     let given = headers
@@ -293,10 +293,10 @@ async fn json_body(state: &AppState, headers: &HeaderMap, body: Request, types: 
         )));
     }
     let too_large =
-        || ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", state.settings.max_body_bytes));
+        || ApiError::PayloadTooLarge(format!("the body is larger than {} bytes", state.config.limits.max_body_bytes));
     // A body announced too large is refused before a byte of it is read.
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > state.settings.max_body_bytes as u64) {
+    if announced.is_some_and(|n| n > state.config.limits.max_body_bytes as u64) {
         return Err(too_large());
     }
     let bytes = Bytes::from_request(body, &()).await.map_err(|e| match e {

@@ -55,7 +55,7 @@ pub async fn collection(
     json_only(q.as_deref())?;
     let layer = find_layer(&state, path)?;
     let body = describe(layer, &state.base_url(&headers));
-    Ok(json_with_etag(&headers, &body, "application/json", state.settings.tile_max_age))
+    Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
 }
 
 /// `GET /collections/{id}/items?bbox=&limit=&offset=`.
@@ -66,7 +66,8 @@ pub async fn items(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let layer = find_layer(&state, path)?;
-    let params = ItemsQuery::parse(q.as_deref(), state.settings.items_limit, state.settings.items_max_limit)?;
+    let params =
+        ItemsQuery::parse(q.as_deref(), state.config.features.items_limit, state.config.features.items_max_limit)?;
     let matched: Vec<usize> = match &params.bbox {
         None => (0..layer.features().len()).collect(),
         Some(boxes) => {
@@ -101,7 +102,7 @@ pub async fn items(
         "features": page,
         "links": links,
     });
-    Ok(json_with_etag(&headers, &body, GEOJSON, state.settings.tile_max_age))
+    Ok(json_with_etag(&headers, &body, GEOJSON, state.config.tiles.tile_max_age))
 }
 
 /// `GET /collections/{id}/items/{fid}`.
@@ -123,7 +124,7 @@ pub async fn item(
         { "href": format!("{base}/collections/{id}/items/{}", encode_segment(&fid)), "rel": "self", "type": GEOJSON },
         { "href": format!("{base}/collections/{id}"), "rel": "collection", "type": "application/json" },
     ]);
-    Ok(json_with_etag(&headers, &body, GEOJSON, state.settings.tile_max_age))
+    Ok(json_with_etag(&headers, &body, GEOJSON, state.config.tiles.tile_max_age))
 }
 
 fn find_layer(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Layer, ApiError> {

@@ -27,7 +27,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use super::{ApiError, Settings};
+use super::ApiError;
+use crate::config::Config;
 
 /// The limits every request meets, shared by all of them.
 #[derive(Debug)]
@@ -40,14 +41,14 @@ pub struct RequestLimits {
 }
 
 impl RequestLimits {
-    /// The limits of these settings.
-    pub fn new(settings: &Settings) -> Self {
+    /// The limits of this configuration.
+    pub fn new(config: &Config) -> Self {
         Self {
-            max_url_bytes: settings.max_url_bytes,
-            max_header_bytes: settings.max_header_bytes,
-            timeout: settings.request_timeout,
-            in_progress: Semaphore::new(settings.max_concurrent_requests),
-            max_in_progress: settings.max_concurrent_requests,
+            max_url_bytes: config.limits.max_url_bytes,
+            max_header_bytes: config.limits.max_header_bytes,
+            timeout: config.request_timeout(),
+            in_progress: Semaphore::new(config.limits.max_concurrent_requests),
+            max_in_progress: config.limits.max_concurrent_requests,
         }
     }
 }

@@ -31,115 +31,17 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::cache::TileCache;
-use crate::config::{Config, Secret};
+use crate::config::Config;
 use crate::events::EventStore;
 use crate::layer::Catalog;
 use crate::render::{EncodeError, Scale, solid_png};
-
-/// What the handlers need from the configuration.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Deepest zoom served.
-    pub max_zoom: u8,
-    /// Default `limit` of items queries.
-    pub items_limit: usize,
-    /// Largest `limit` of items queries.
-    pub items_max_limit: usize,
-    /// Base URL for links, when configured.
-    pub public_url: Option<String>,
-    /// Token that event writes must carry; `None` refuses every write.
-    pub write_token: Option<Secret>,
-    /// Largest request body, bytes.
-    pub max_body_bytes: usize,
-    /// Most events in one batch.
-    pub max_batch: usize,
-    /// Directory Leaflet is served from; `None` loads it from the pinned CDN URL.
-    pub leaflet_dir: Option<std::path::PathBuf>,
-    /// Memory for cached tiles, MiB (0: no cache).
-    pub cache_mb: u64,
-    /// Rendering jobs at once.
-    pub render_workers: usize,
-    /// Rendering jobs waiting before 503.
-    pub render_queue: usize,
-    /// `max-age` of base tiles, TileJSON and layers, seconds.
-    pub tile_max_age: u64,
-    /// `max-age` of overlays, vector tiles and events, seconds (0: `no-cache`).
-    pub events_max_age: u64,
-    /// Language of the place names on raster tiles when a request has no `?lang=`.
-    pub label_lang: crate::style::Lang,
-    /// Time for a request to arrive whole and be answered (408 past it), and for a connection
-    /// to send a request's head (closed past it).
-    pub request_timeout: std::time::Duration,
-    /// Longest path and query, bytes (414 past it).
-    pub max_url_bytes: usize,
-    /// Most bytes of header lines in one request (431 past it).
-    pub max_header_bytes: usize,
-    /// Connections open at once; further clients wait in the listen backlog.
-    pub max_connections: usize,
-    /// Requests answered at once (503 past it).
-    pub max_concurrent_requests: usize,
-}
-
-impl Default for Settings {
-    /// The defaults of [`crate::config::defaults`], with writes disabled.
-    fn default() -> Self {
-        use crate::config::defaults as d;
-        Self {
-            max_zoom: d::MAX_ZOOM,
-            items_limit: d::ITEMS_LIMIT,
-            items_max_limit: d::ITEMS_MAX_LIMIT,
-            public_url: None,
-            write_token: None,
-            max_body_bytes: d::MAX_BODY_BYTES,
-            max_batch: d::MAX_BATCH,
-            leaflet_dir: None,
-            cache_mb: d::CACHE_MB,
-            render_workers: 2,
-            render_queue: d::RENDER_QUEUE,
-            tile_max_age: d::TILE_MAX_AGE,
-            events_max_age: d::EVENTS_MAX_AGE,
-            label_lang: d::LABEL_LANG,
-            request_timeout: std::time::Duration::from_secs(d::REQUEST_TIMEOUT_SECS),
-            max_url_bytes: d::MAX_URL_BYTES,
-            max_header_bytes: d::MAX_HEADER_BYTES,
-            max_connections: d::MAX_CONNECTIONS,
-            max_concurrent_requests: d::MAX_CONCURRENT_REQUESTS,
-        }
-    }
-}
-
-impl From<&Config> for Settings {
-    fn from(c: &Config) -> Self {
-        Self {
-            max_zoom: c.max_zoom,
-            items_limit: c.items_limit,
-            items_max_limit: c.items_max_limit,
-            public_url: c.public_url.clone(),
-            write_token: c.write_token.clone(),
-            max_body_bytes: c.max_body_bytes,
-            max_batch: c.max_batch,
-            leaflet_dir: c.leaflet_dir.clone(),
-            cache_mb: c.cache_mb,
-            render_workers: c.render_workers,
-            render_queue: c.render_queue,
-            tile_max_age: c.tile_max_age,
-            events_max_age: c.events_max_age,
-            label_lang: c.label_lang,
-            request_timeout: std::time::Duration::from_secs(c.request_timeout_secs),
-            max_url_bytes: c.max_url_bytes,
-            max_header_bytes: c.max_header_bytes,
-            max_connections: c.max_connections,
-            max_concurrent_requests: c.max_concurrent_requests,
-        }
-    }
-}
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     catalog: Arc<Catalog>,
     events: Arc<dyn EventStore>,
-    settings: Arc<Settings>,
+    config: Arc<Config>,
     /// Pre-encoded background-only tiles, at 1x and 2x.
     empty: Arc<[Vec<u8>; 2]>,
     /// Pre-encoded transparent tiles (empty overlays), at 1x and 2x.
@@ -154,17 +56,17 @@ pub struct AppState {
 
 impl AppState {
     /// Prepares the state, encoding the empty tiles once.
-    pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, settings: Settings) -> Result<Self, EncodeError> {
+    pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, config: Config) -> Result<Self, EncodeError> {
         let empty =
             [solid_png(catalog.background, Scale::X1.pixels())?, solid_png(catalog.background, Scale::X2.pixels())?];
         let clear = [solid_png(None, Scale::X1.pixels())?, solid_png(None, Scale::X2.pixels())?];
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
-        let cache = Arc::new(TileCache::new(settings.cache_mb.saturating_mul(1024 * 1024)));
-        let pool = Arc::new(pool::RenderPool::new(settings.render_workers, settings.render_queue));
+        let cache = Arc::new(TileCache::new(config.tiles.cache_mb.saturating_mul(1024 * 1024)));
+        let pool = Arc::new(pool::RenderPool::new(config.tiles.render_workers, config.tiles.render_queue));
         Ok(Self {
             catalog: Arc::new(catalog),
             events,
-            settings: Arc::new(settings),
+            config: Arc::new(config),
             empty: Arc::new(empty),
             clear: Arc::new(clear),
             vector,
@@ -180,8 +82,8 @@ impl AppState {
 
     /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
     fn base_url(&self, headers: &HeaderMap) -> String {
-        if let Some(u) = &self.settings.public_url {
-            return u.clone();
+        if let Some(u) = &self.config.server.public_url {
+            return u.as_str().to_owned();
         }
         let host = headers
             .get(header::HOST)
@@ -218,13 +120,13 @@ pub fn app(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(cached::weak_etag_when_encoded))
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(limits::RequestLimits::new(&state.settings)),
+            Arc::new(limits::RequestLimits::new(&state.config)),
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(limits::error_answers))
@@ -247,16 +149,16 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Serves `catalog` and `events` on `config.listen` until Ctrl-C or SIGTERM.
+/// Serves `catalog` and `events` on `config.server.listen` until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>) -> std::io::Result<()> {
-    let listener = TcpListener::bind(config.listen).await?;
+    let listener = TcpListener::bind(config.server.listen).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(catalog, events, Settings::from(&config)).map_err(std::io::Error::other)?;
-    if config.write_token.is_none() {
+    let state = AppState::new(catalog, events, config.clone()).map_err(std::io::Error::other)?;
+    if config.events.write_token.is_none() {
         tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
     }
     let stop = shutdown();
-    let data = crate::layer::Geodata::from_option(config.geodata.as_deref()).describe();
+    let data = crate::layer::Geodata::from_option(config.data.geodata.as_deref()).describe();
     println!("tessera is serving {data} at http://{addr}/ (open it in a browser)");
     run(listener, state, stop).await
 }
@@ -269,8 +171,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let settings = Arc::clone(&state.settings);
-    server::run(listener, app(state), &settings, shutdown).await
+    let config = Arc::clone(&state.config);
+    server::run(listener, app(state), &config, shutdown).await
 }
 
 /// Resolves at Ctrl-C or SIGTERM. The handlers are installed now, not at the first poll, so

@@ -37,7 +37,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
-use super::{ApiError, Settings};
+use super::ApiError;
+use crate::config::Config;
 
 /// Most header lines in one request (hyper's own default, stated here to be documented).
 pub const MAX_HEADERS: usize = 100;
@@ -51,17 +52,17 @@ const MALFORMED: &str = "the request is not valid HTTP/1.1: its request line, a 
 pub async fn run(
     listener: TcpListener,
     app: Router,
-    settings: &Settings,
+    config: &Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let connections = Arc::new(Semaphore::new(settings.max_connections));
+    let connections = Arc::new(Semaphore::new(config.limits.max_connections));
     let (stop, stopping) = watch::channel(());
-    let limits = HeadLimits { url: settings.max_url_bytes, headers: settings.max_header_bytes };
+    let limits = HeadLimits { url: config.limits.max_url_bytes, headers: config.limits.max_header_bytes };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(settings.request_timeout)
+        .header_read_timeout(config.request_timeout())
         .max_headers(MAX_HEADERS)
-        .max_buf_size(read_buffer_bytes(settings));
+        .max_buf_size(read_buffer_bytes(config));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -98,7 +99,7 @@ pub async fn run(
     }
     let _ = stop.send(());
     // Every connection gives its permit back when it ends.
-    let all = u32::try_from(settings.max_connections).unwrap_or(u32::MAX);
+    let all = u32::try_from(config.limits.max_connections).unwrap_or(u32::MAX);
     let _ = connections.acquire_many(all).await;
     Ok(())
 }
@@ -106,8 +107,8 @@ pub async fn run(
 /// hyper's read buffer, which must hold a whole request head: room for the longest URL hyper
 /// takes (so that a long URL is always answered 414, never 431) and for headers at twice their
 /// limit (so that headers a little over it are measured and answered by [`super::limits`]).
-fn read_buffer_bytes(settings: &Settings) -> usize {
-    crate::config::bounds::MAX_URL_BYTES + 2 * settings.max_header_bytes + 4 * 1024
+fn read_buffer_bytes(config: &Config) -> usize {
+    crate::config::bounds::MAX_URL_BYTES + 2 * config.limits.max_header_bytes + 4 * 1024
 }
 
 /// After a failed accept: at once for an error of that one connection, after a pause for an

@@ -25,13 +25,13 @@ pub async fn raster(
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
     if let Some(y) = file.strip_suffix(".mvt") {
-        let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+        let tile = parse_tile(&z, &x, y, state.config.tiles.max_zoom)?;
         return super::vector::tile(state, &headers, tile, query).await;
     }
-    let (tile, scale) = png_tile(&z, &x, &file, state.settings.max_zoom)?;
+    let (tile, scale) = png_tile(&z, &x, &file, state.config.tiles.max_zoom)?;
     let layers_param = layers_param(query.as_deref())?;
     let layer_ids = select_ids(&state, layers_param.as_deref())?;
-    let lang = lang_param(query.as_deref())?.unwrap_or(Some(state.settings.label_lang));
+    let lang = lang_param(query.as_deref())?.unwrap_or(Some(state.config.tiles.label_lang));
     let key = TileKey {
         kind: TileKind::Raster,
         tile,
@@ -48,7 +48,7 @@ pub async fn raster(
         }
     })
     .await?;
-    Ok(tile_response(&headers, cached, "image/png", state.settings.tile_max_age))
+    Ok(tile_response(&headers, cached, "image/png", state.config.tiles.tile_max_age))
 }
 
 /// A PNG tile address (`{z}/{x}/{y}.png` or `@2x.png`) into the tile and its scale.
@@ -128,7 +128,7 @@ pub async fn tilejson(
     let ids = select_ids(&state, list.as_deref())?;
     let layers: Vec<&Layer> = ids.iter().filter_map(|id| state.catalog.layer(id)).collect();
     let c = &state.catalog;
-    let max_zoom = state.settings.max_zoom;
+    let max_zoom = state.config.tiles.max_zoom;
     let min_zoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom);
     let carried: Vec<(&str, &str)> =
         [list.as_deref().map(|l| ("layers", l)), lang.map(|l| ("lang", l.map_or("none", Lang::as_str)))]
@@ -154,7 +154,7 @@ pub async fn tilejson(
         "center": [lon, lat, zoom.clamp(f64::from(min_zoom), f64::from(max_zoom))],
         "tileSize": 256,
     });
-    Ok(json_with_etag(&headers, &body, "application/json", state.settings.tile_max_age))
+    Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,
@@ -166,7 +166,7 @@ pub async fn overlay(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
-    let (tile, scale) = png_tile(&z, &x, &file, state.settings.max_zoom)?;
+    let (tile, scale) = png_tile(&z, &x, &file, state.config.tiles.max_zoom)?;
     let filter = overlay_filter(query.as_deref())?;
     let key = TileKey {
         kind: TileKind::Overlay,
@@ -185,7 +185,7 @@ pub async fn overlay(
         }
     })
     .await?;
-    Ok(tile_response(&headers, cached, "image/png", state.settings.events_max_age))
+    Ok(tile_response(&headers, cached, "image/png", state.config.tiles.events_max_age))
 }
 
 /// A canonical text of an event filter, for cache keys.

@@ -120,7 +120,7 @@ pub async fn tile(
         Ok(mvt::encode(out))
     })
     .await?;
-    let max_age = if with_events { state.settings.events_max_age } else { state.settings.tile_max_age };
+    let max_age = if with_events { state.config.tiles.events_max_age } else { state.config.tiles.tile_max_age };
     Ok(tile_response(headers, cached, MVT, max_age))
 }
 
@@ -129,7 +129,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let c = &state.catalog;
     let [lon, lat, zoom] = c.center();
     let base = state.base_url(&headers);
-    let max_zoom = state.settings.max_zoom;
+    let max_zoom = state.config.tiles.max_zoom;
     // TileJSON 3.0.0: a layer's maxzoom MUST NOT exceed the tileset's (the configured maximum).
     let vector_layers: Vec<Value> = state
         .vector
@@ -157,7 +157,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Resp
         "center": [lon, lat, zoom],
         "vector_layers": vector_layers,
     });
-    json_with_etag(&headers, &body, "application/json", state.settings.tile_max_age)
+    json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age)
 }
 
 /// `GET /style.json`: a MapLibre style for the vector tiles.

@@ -68,8 +68,8 @@ async fn embed(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response
 
 fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
     let c = &state.catalog;
-    let view = View::parse(pairs, c, state.settings.max_zoom);
-    let local = state.settings.leaflet_dir.is_some();
+    let view = View::parse(pairs, c, state.config.tiles.max_zoom);
+    let local = state.config.server.leaflet_dir.is_some();
     let config = page_config(state, which, &view);
     let (lib_css, lib_js) = leaflet_tags(local);
     let html = fill(
@@ -118,7 +118,7 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frames
 fn page_config(state: &AppState, which: Page, view: &View) -> Value {
     let c = &state.catalog;
     let [lon, lat, zoom] = c.center();
-    let max_zoom = state.settings.max_zoom;
+    let max_zoom = state.config.tiles.max_zoom;
     let default_zoom = (zoom.round().max(0.0) as u8).min(max_zoom);
     let shown: Vec<&Layer> = match &view.data_layers {
         Some(ids) => c.layers().iter().filter(|l| ids.contains(&l.meta.id)).collect(),
@@ -128,7 +128,7 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
     json!({
         "page": if which == Page::Viewer { "viewer" } else { "embed" },
         "title": c.title,
-        "publicUrl": state.settings.public_url,
+        "publicUrl": state.config.server.public_url.as_ref().map(crate::config::PublicUrl::as_str),
         "defaults": { "lat": lat, "lon": lon, "zoom": default_zoom },
         "view": {
             "lat": view.lat.unwrap_or(lat),
@@ -216,7 +216,7 @@ fn hex(c: Color) -> String {
 fn noscript_tiles(state: &AppState) -> String {
     let c = &state.catalog;
     let [lon, lat, zoom] = c.center();
-    let z = (zoom.round().max(0.0) as u8).min(state.settings.max_zoom);
+    let z = (zoom.round().max(0.0) as u8).min(state.config.tiles.max_zoom);
     let Ok(centre) = TileCoord::containing(LonLat::new(lon, lat).to_world(), z) else {
         return String::new();
     };

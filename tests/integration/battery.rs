@@ -22,8 +22,8 @@ use crate::events_api::event;
 use crate::raw::{self, Conn, RawReply};
 
 /// The battery server's limits, small so that the oversized cases are cheap.
-const CONFIG: &str = "max_body_bytes = 65536\nmax_batch = 10\nmax_url_bytes = 2048\nmax_header_bytes = 8192\n\
-                      request_timeout_secs = 10\nmax_zoom = 20\n";
+const CONFIG: &str = "[limits]\nmax_body_bytes = 65536\nmax_url_bytes = 2048\nmax_header_bytes = 8192\n\
+                      request_timeout_secs = 10\n[events]\nmax_batch = 10\n[tiles]\nmax_zoom = 20\n";
 
 /// What must never appear in an answer: this machine's paths, source locations, Rust type
 /// paths, panics, SQL.

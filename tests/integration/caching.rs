@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 
 use serde_json::json;
 use tessera::cache::{TileKey, TileKind};
-use tessera::http::{AppState, Settings};
+use tessera::http::AppState;
 use tessera::tile::TileCoord;
 
 use crate::common::{
-    Reply, bearer, close, decode_png, hex, mercator_px, request, scratch_dir, settings, start_server,
+    Reply, bearer, close, decode_png, hex, mercator_px, request, scratch_dir, settings, settings_with, start_server,
     start_server_with_state,
 };
 use crate::events_api::event;
@@ -109,7 +109,7 @@ fn tiles_layers_and_items_have_strong_etags_and_answer_304() {
 
 #[test]
 fn cache_control_follows_the_configured_max_ages() {
-    let custom = Settings { tile_max_age: 60, events_max_age: 5, ..settings() };
+    let custom = settings_with(|c| (c.tiles.tile_max_age, c.tiles.events_max_age) = (60, 5));
     let base = start_server(custom, &scratch_dir("caching-max-age"));
     let cases = [
         ("/tiles/6/38/25.png", "public, max-age=60"),

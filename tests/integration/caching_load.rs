@@ -11,11 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, OnceLock};
 use std::time::Duration;
 
-use tessera::http::Settings;
-
 use crate::caching::{A, get_at, rendered, server, sync};
 use crate::common::{
-    Reply, bearer, close, decode_png, hex, mercator_px, request, scratch_dir, settings, start_server_with_state,
+    Reply, bearer, close, decode_png, hex, mercator_px, request, scratch_dir, settings, settings_with,
+    start_server_with_state,
 };
 use crate::events_api::event;
 use crate::mvt::tile_of;
@@ -63,7 +62,7 @@ fn dense_tiles(z: u8) -> Vec<(u32, u32)> {
 #[test]
 fn the_cache_keeps_at_most_its_budget_in_bytes() {
     const BUDGET: u64 = 1024 * 1024;
-    let (base, state) = start_server_with_state(Settings { cache_mb: 1, ..settings() }, &scratch_dir("cache-1mb"));
+    let (base, state) = start_server_with_state(settings_with(|c| c.tiles.cache_mb = 1), &scratch_dir("cache-1mb"));
     let (mut fetched, mut total) = (0, 0);
     for z in [8, 9] {
         for (x, y) in dense_tiles(z) {
@@ -88,7 +87,7 @@ fn the_cache_keeps_at_most_its_budget_in_bytes() {
 
 #[test]
 fn with_cache_mb_0_nothing_is_cached_and_answers_stay_right() {
-    let (base, state) = start_server_with_state(Settings { cache_mb: 0, ..settings() }, &scratch_dir("cache-off"));
+    let (base, state) = start_server_with_state(settings_with(|c| c.tiles.cache_mb = 0), &scratch_dir("cache-off"));
     let paths = ["/tiles/7/77/50@2x.png", "/tiles/7/77/50.mvt", "/overlays/events/6/38/25.png"];
     for path in paths {
         let (first, second, cached) = (get_at(&base, path, &[]), get_at(&base, path, &[]), get_at(server(), path, &[]));
@@ -110,7 +109,7 @@ fn with_cache_mb_0_nothing_is_cached_and_answers_stay_right() {
 
 #[test]
 fn a_full_render_pool_answers_503_with_retry_after_at_once_and_keeps_serving() {
-    let busy = Settings { render_workers: 1, render_queue: 0, ..settings() };
+    let busy = settings_with(|c| (c.tiles.render_workers, c.tiles.render_queue) = (1, 0));
     let (base, state) = start_server_with_state(busy, &scratch_dir("pool-full"));
     // Distinct uncached heavy requests (every layer, 512 px or MVT), 32 at a time, in rounds of
     // fresh tiles until one round overflows the pool (the first normally does).

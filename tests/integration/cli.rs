@@ -12,19 +12,10 @@ pub fn tessera() -> Command {
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for var in [
-        "TESSERA_LISTEN",
-        "TESSERA_GEODATA",
-        "TESSERA_DATA",
-        "TESSERA_CONFIG",
-        "TESSERA_MAX_ZOOM",
-        "TESSERA_PUBLIC_URL",
-        "TESSERA_WRITE_TOKEN",
-        "TESSERA_REQUEST_TIMEOUT_SECS",
-        "TESSERA_MAX_CONNECTIONS",
-        "TESSERA_MAX_CONCURRENT_REQUESTS",
-    ] {
-        cmd.env_remove(var);
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("TESSERA_") {
+            cmd.env_remove(var);
+        }
     }
     let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     cmd.env("TESSERA_DATA", scratch(&format!("data-{}-{n}", std::process::id())));

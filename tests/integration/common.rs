@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use tessera::config::Config;
 
 /// The repository's default geodata directory.
 pub fn geodata() -> PathBuf {
@@ -21,24 +22,26 @@ pub fn server() -> &'static str {
     BASE.get_or_init(|| start_server(settings(), &scratch_dir("server-data")))
 }
 
-/// The settings of the shared server: a write token, 64 KiB bodies, batches of 50.
-pub fn settings() -> tessera::http::Settings {
-    tessera::http::Settings {
-        max_zoom: 20,
-        items_limit: 100,
-        items_max_limit: 10_000,
-        public_url: None,
-        write_token: Some(tessera::config::Secret::new(WRITE_TOKEN.into())),
-        max_body_bytes: 64 * 1024,
-        max_batch: 50,
-        // Everything else as a default server has it, tile cache included.
-        ..tessera::http::Settings::default()
-    }
+/// The settings of the shared server: a write token, 64 KiB bodies, batches of 50; everything
+/// else as a default server has it, tile cache included.
+pub fn settings() -> Config {
+    let mut c = Config::default();
+    c.events.write_token = Some(tessera::config::Secret::new(WRITE_TOKEN.into()));
+    c.limits.max_body_bytes = 64 * 1024;
+    c.events.max_batch = 50;
+    c
+}
+
+/// The shared server's settings, changed by `change`.
+pub fn settings_with(change: impl FnOnce(&mut Config)) -> Config {
+    let mut c = settings();
+    change(&mut c);
+    c
 }
 
 /// Starts another in-process server over the default geodata, with its event store (seeded
 /// from the geodata) in `data`; returns its base URL. It lives as long as the test binary.
-pub fn start_server(settings: tessera::http::Settings, data: &Path) -> String {
+pub fn start_server(settings: Config, data: &Path) -> String {
     start_server_with_state(settings, data).0
 }
 
@@ -282,7 +285,7 @@ pub fn point(feature: &Value) -> (f64, f64) {
 
 /// Like [`start_server`], and also hands back a clone of the server's state, which shares its
 /// tile cache, render pool and event store, so that a test can look into the cache.
-pub fn start_server_with_state(settings: tessera::http::Settings, data: &Path) -> (String, tessera::http::AppState) {
+pub fn start_server_with_state(settings: Config, data: &Path) -> (String, tessera::http::AppState) {
     let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
     let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
     let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::common::{
-    bearer, close, decode_png, get, hex, mercator_px, request, scratch_dir, settings, start_server, url,
+    bearer, close, decode_png, get, hex, mercator_px, request, scratch_dir, settings_with, start_server, url,
 };
 
 /// A spot of its own for test number `n`: (longitude, latitude) in degrees.
@@ -181,7 +181,7 @@ fn writes_need_the_bearer_token() {
 
 #[test]
 fn without_a_token_writes_are_refused_and_reads_still_work() {
-    let base = start_server(tessera::http::Settings { write_token: None, ..settings() }, &scratch_dir("no-token"));
+    let base = start_server(settings_with(|c| c.events.write_token = None), &scratch_dir("no-token"));
     let auth = bearer();
     let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/geo+json")];
     let body = event("no-token-event", spot(2)).to_string();

@@ -204,7 +204,7 @@ fn lang_chooses_the_names_and_an_unknown_one_is_refused() {
 
 #[test]
 fn the_default_language_is_the_servers() {
-    let settings = tessera::http::Settings { label_lang: Lang::Ar, ..crate::common::settings() };
+    let settings = crate::common::settings_with(|c| c.tiles.label_lang = Lang::Ar);
     let base = crate::common::start_server(settings, &crate::common::scratch_dir("labels-ar-default"));
     let plain = get_url(&format!("{base}/tiles/9/308/201.png"));
     let ar = get_url(&format!("{base}/tiles/9/308/201.png?lang=ar"));

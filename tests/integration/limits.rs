@@ -8,9 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tessera::http::Settings;
 
-use crate::common::{Reply, WRITE_TOKEN, bearer, get_url, request, scratch_dir, settings, start_server};
+use crate::common::{Reply, WRITE_TOKEN, bearer, get_url, request, scratch_dir, settings_with, start_server};
 use crate::events_api::event;
 use crate::raw::{self, Conn, RawReply};
 
@@ -27,16 +26,12 @@ const MAX_HEADER_BYTES: usize = 2048;
 fn small() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
     BASE.get_or_init(|| {
-        let limits = Settings {
-            max_zoom: MAX_ZOOM,
-            items_limit: ITEMS_LIMIT,
-            items_max_limit: ITEMS_MAX_LIMIT,
-            max_body_bytes: MAX_BODY_BYTES,
-            max_batch: MAX_BATCH,
-            max_url_bytes: MAX_URL_BYTES,
-            max_header_bytes: MAX_HEADER_BYTES,
-            ..settings()
-        };
+        let limits = settings_with(|c| {
+            c.tiles.max_zoom = MAX_ZOOM;
+            (c.features.items_limit, c.features.items_max_limit) = (ITEMS_LIMIT, ITEMS_MAX_LIMIT);
+            (c.limits.max_body_bytes, c.events.max_batch) = (MAX_BODY_BYTES, MAX_BATCH);
+            (c.limits.max_url_bytes, c.limits.max_header_bytes) = (MAX_URL_BYTES, MAX_HEADER_BYTES);
+        });
         start_server(limits, &scratch_dir("limits-small"))
     })
 }
@@ -48,7 +43,10 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 fn slow_clients() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
     BASE.get_or_init(|| {
-        start_server(Settings { request_timeout: TIMEOUT, ..settings() }, &scratch_dir("limits-timeout"))
+        start_server(
+            settings_with(|c| c.limits.request_timeout_secs = TIMEOUT.as_secs()),
+            &scratch_dir("limits-timeout"),
+        )
     })
 }
 
@@ -329,7 +327,7 @@ fn a_client_that_never_finishes_its_headers_is_disconnected_in_time() {
 
 #[test]
 fn past_max_concurrent_requests_the_next_is_refused_503_with_retry_after() {
-    let base = start_server(Settings { max_concurrent_requests: 2, ..settings() }, &scratch_dir("limits-requests"));
+    let base = start_server(settings_with(|c| c.limits.max_concurrent_requests = 2), &scratch_dir("limits-requests"));
     // A write that waits for its body: once the server asks for the body (100 Continue), the
     // request is in progress and holds its place.
     let in_progress = || {
@@ -354,7 +352,7 @@ fn past_max_concurrent_requests_the_next_is_refused_503_with_retry_after() {
 
 #[test]
 fn past_max_connections_a_client_waits_until_a_connection_closes() {
-    let base = start_server(Settings { max_connections: 2, ..settings() }, &scratch_dir("limits-connections"));
+    let base = start_server(settings_with(|c| c.limits.max_connections = 2), &scratch_dir("limits-connections"));
     let keep_alive = b"GET /health HTTP/1.1\r\nHost: tessera.test\r\n\r\n";
     let open = || {
         let mut conn = Conn::open(&base);
@@ -387,8 +385,8 @@ fn limits_out_of_their_range_stop_start_up_with_the_setting_named() {
         assert!(stderr.contains(key), "{flag} {value}: {stderr}");
     }
     let config = scratch_dir("limits-config").join("tessera.toml");
-    std::fs::write(&config, "max_url_bytes = 100000\n").expect("config");
+    std::fs::write(&config, "[limits]\nmax_url_bytes = 100000\n").expect("config");
     let (out, stderr) =
         crate::cli::run(crate::cli::tessera().args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&config));
-    assert!(!out.status.success() && stderr.contains("max_url_bytes"), "{stderr}");
+    assert!(!out.status.success() && stderr.contains("limits.max_url_bytes: 100000 is not between"), "{stderr}");
 }

@@ -23,5 +23,6 @@ mod limits;
 mod mvt;
 mod mvt_seams;
 mod raw;
+mod readme;
 mod seams;
 mod storage_faults;

@@ -94,7 +94,7 @@ pub async fn leaflet_file(
     let not_here =
         || ApiError::NotFound("no such Leaflet file here (Leaflet is served locally only with --leaflet-dir)".into());
     let Path(file) = path.map_err(|_| not_here())?;
-    let dir = state.settings.leaflet_dir.clone().ok_or_else(not_here)?;
+    let dir = state.config.server.leaflet_dir.clone().ok_or_else(not_here)?;
     let (name, content_type) = LEAFLET_FILES.iter().find(|(n, _)| *n == file).copied().ok_or_else(not_here)?;
     let body = tokio::task::spawn_blocking(move || std::fs::read(dir.join(name)))
         .await

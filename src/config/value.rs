@@ -1,0 +1,152 @@
+//! The types settings take, and how each is read from a flag or environment variable (text) and
+//! shown in the documentation.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// A type a setting can have: read from a config file (serde), from the text of a flag or
+/// environment variable ([`SettingValue::parse`]), and shown in the documentation.
+pub trait SettingValue: Sized + Clone + for<'de> Deserialize<'de> {
+    /// The value for the text of a flag or environment variable; the error says why not.
+    fn parse(text: &str) -> Result<Self, String>;
+    /// The value as the documentation shows it.
+    fn show(&self) -> String;
+}
+
+macro_rules! from_str_values {
+    ($($t:ty => $what:literal),+ $(,)?) => {$(
+        impl SettingValue for $t {
+            fn parse(text: &str) -> Result<Self, String> {
+                text.trim().parse().map_err(|_| format!("'{}' is not {}", clip(text), $what))
+            }
+            fn show(&self) -> String {
+                self.to_string()
+            }
+        }
+    )+};
+}
+
+from_str_values! {
+    u8 => "a whole number from 0 to 255",
+    u64 => "a non-negative whole number",
+    usize => "a non-negative whole number",
+    SocketAddr => "an address like 127.0.0.1:8080",
+}
+
+impl SettingValue for String {
+    fn parse(text: &str) -> Result<Self, String> {
+        Ok(text.to_owned())
+    }
+    fn show(&self) -> String {
+        self.clone()
+    }
+}
+
+impl SettingValue for PathBuf {
+    fn parse(text: &str) -> Result<Self, String> {
+        Ok(PathBuf::from(text))
+    }
+    fn show(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+impl SettingValue for crate::style::Lang {
+    fn parse(text: &str) -> Result<Self, String> {
+        text.trim().parse().map_err(|e: crate::style::LangError| e.to_string())
+    }
+    fn show(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+/// An optional setting: empty text means "none".
+impl<T: SettingValue> SettingValue for Option<T> {
+    fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() { Ok(None) } else { T::parse(text).map(Some) }
+    }
+    fn show(&self) -> String {
+        self.as_ref().map_or_else(|| "none".to_owned(), SettingValue::show)
+    }
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// A secret that never shows in logs, debug output or the documentation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The secret itself, for comparison only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+impl SettingValue for Secret {
+    fn parse(text: &str) -> Result<Self, String> {
+        Ok(Self(text.to_owned()))
+    }
+    fn show(&self) -> String {
+        "(secret)".into()
+    }
+}
+
+/// The base URL of links and TileJSON: `http://` or `https://`, without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// The URL, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let url = text.trim().trim_end_matches('/');
+        if url.starts_with("http://") || url.starts_with("https://") {
+            Ok(Self(url.to_owned()))
+        } else {
+            Err(format!("'{}' must start with http:// or https://", clip(text)))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl SettingValue for PublicUrl {
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+    fn show(&self) -> String {
+        self.0.clone()
+    }
+}

@@ -7,8 +7,9 @@
 # Env: RUNS (3) repeats of each single-thread measurement; PASSES (3) passes over the 630 tiles in
 # each; WRK_RUNS (3) x WRK_SECS (10) s of wrk per HTTP measurement; WORK (/tmp/tessera-bench).
 # Everything runs on 127.0.0.1, each step ends by itself, and servers are stopped by PID.
-# The peers' own scripts come from ../shared/bench and are copied into $WORK (their data must
-# sit beside them); nothing of theirs is committed here.
+# The peers' own scripts come from ../shared/bench and are copied into $WORK (they read the data
+# in $WORK/data beside them); nothing of theirs is committed here. The data is made by this
+# project's bench/synth.py, so tessera and every peer read the same files.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared/bench}
@@ -28,8 +29,8 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 fi
 
 # The peers' scripts read ../data beside them: copy them into $WORK with the data.
-rm -rf "$WORK/peers" && cp -r "$SHARED/peers" "$WORK/peers" && cp "$SHARED/gen_data.py" "$WORK/"
-[ -f "$WORK/data/events.geojson" ] || python3 "$WORK/gen_data.py" --out "$WORK/data"
+rm -rf "$WORK/peers" && cp -r "$SHARED/peers" "$WORK/peers"
+[ -f "$WORK/data/events.geojson" ] || python3 "$ROOT/bench/synth.py" --out "$WORK/data"
 cp "$ROOT/bench/layers.toml" "$WORK/data/layers.toml"
 DATA=$WORK/data
 

@@ -1,5 +1,5 @@
 //! tessera on the peers' tile list, one thread: the 630 tiles of `tiles_z8-12.txt` rendered to
-//! 256 px PNG, and encoded to MVT, over the synthetic data of `../shared/bench/gen_data.py`.
+//! 256 px PNG, and encoded to MVT, over the synthetic data of `bench/synth.py`.
 //! Prints lines that `bench/run.sh` collects beside Mapnik's, geojson-vt's and PostGIS's.
 //!
 //! Run through `bench/run.sh`, or: `TESSERA_BENCH_DIR=DIR cargo bench --bench tile_list`, where

@@ -1,7 +1,7 @@
 //! Fetching what one tile shows, from a small layer and from a large one.
 //!
 //! The claim under test: a tile's query costs in proportion to what the tile shows, not to the
-//! size of the layer. The large layers come from `../shared/bench/gen_data.py` (50,000 event
+//! size of the layer. The large layers come from `bench/synth.py` (50,000 event
 //! points, 2,000 roads, 500 districts; fixed seed), generated into `target/bench-data` on first
 //! run, or read from `TESSERA_BENCH_DATA`. A brute-force scan of the same layer is measured
 //! beside the index for scale.
@@ -26,14 +26,14 @@ fn bench_data() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("target/bench-data");
     if !dir.join("events.geojson").exists() {
-        let script = root.join("../shared/bench/gen_data.py");
+        let script = root.join("bench/synth.py");
         let status = Command::new("python3")
             .arg(&script)
             .arg("--out")
             .arg(&dir)
             .status()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(status.success(), "gen_data.py failed");
+        assert!(status.success(), "bench/synth.py failed");
     }
     // Only the GeoJSON layers, without a manifest: default styles.
     let layers = dir.join("layers");

@@ -7,6 +7,7 @@ mod cached;
 mod error;
 mod events;
 mod features;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_api;
 mod landing;

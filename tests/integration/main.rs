@@ -11,6 +11,7 @@ mod cli_serve;
 mod common;
 mod events_api;
 mod events_durability;
+mod events_etags;
 mod events_import;
 mod events_items;
 mod events_overlay;

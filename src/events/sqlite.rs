@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
@@ -168,15 +168,6 @@ impl SqliteStore {
     fn bump(&self) {
         self.version.fetch_add(1, Ordering::SeqCst);
     }
-
-    /// Checks an expectation against the current event.
-    fn expect(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
-        let cur = self.get(id).ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
-        match expect {
-            Expect::Version(v) if v != cur.version => Err(StoreError::Stale { id: id.to_owned(), current: cur.etag() }),
-            _ => Ok(cur),
-        }
-    }
 }
 
 /// Whether `dir` takes a small durable write; `None` when it does.
@@ -236,15 +227,29 @@ fn load_all(conn: &Connection) -> Result<Vec<Event>, StoreError> {
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, feature, created, updated, version) = row?;
-        let corrupt = |reason: String| StoreError::Corrupt { id: id.clone(), reason };
-        let value: serde_json::Value = serde_json::from_str(&feature).map_err(|e| corrupt(e.to_string()))?;
-        let input = EventInput::from_feature(&value, "").map_err(|errs| {
-            corrupt(errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))
-        })?;
-        out.push(Event { id, input, created, updated, version: version.max(1) as u64 });
+        out.push(row_event(row?)?);
     }
     Ok(out)
+}
+
+/// A row (id, feature, created, updated, version) as an event.
+fn row_event((id, feature, created, updated, version): (String, String, i64, i64, i64)) -> Result<Event, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { id: id.clone(), reason };
+    let value: serde_json::Value = serde_json::from_str(&feature).map_err(|e| corrupt(e.to_string()))?;
+    let input = EventInput::from_feature(&value, "").map_err(|errs| {
+        corrupt(errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))
+    })?;
+    Ok(Event { id, input, created, updated, version: version.max(1) as u64 })
+}
+
+/// The event as the database holds it now, read inside a write's transaction.
+fn stored(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Option<Event>, StoreError> {
+    let row = tx
+        .query_row("SELECT id, feature, created, updated, version FROM events WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    row.map(row_event).transpose()
 }
 
 fn row_feature(e: &Event) -> String {
@@ -321,7 +326,7 @@ impl SqliteStore {
             })
             .collect();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for e in &events {
             let exists: Option<i64> =
                 tx.query_row("SELECT 1 FROM events WHERE id = ?1", [&e.id], |r| r.get(0)).optional()?;
@@ -345,8 +350,9 @@ impl SqliteStore {
     }
 
     fn replace_now(&self, id: &str, input: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError> {
-        let conn = self.conn();
-        let cur = self.expect(id, expect)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cur = self.check(&tx, id, expect)?;
         let e = Event {
             id: id.to_owned(),
             input: EventInput { id: Some(id.to_owned()), ..input },
@@ -354,10 +360,11 @@ impl SqliteStore {
             updated: now_ms().max(cur.updated),
             version: cur.version + 1,
         };
-        conn.execute(
+        tx.execute(
             "UPDATE events SET feature = ?2, t_start = ?3, t_end = ?4, updated = ?5, version = ?6 WHERE id = ?1",
             params![e.id, row_feature(&e), e.input.span.start, e.input.span.end, e.updated, e.version as i64],
         )?;
+        tx.commit()?;
         let mut index = self.write();
         index.put(e);
         self.bump();
@@ -365,18 +372,49 @@ impl SqliteStore {
     }
 
     fn delete_now(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
-        let conn = self.conn();
-        let cur = self.expect(id, expect)?;
-        conn.execute("DELETE FROM events WHERE id = ?1", [id])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cur = self.check(&tx, id, expect)?;
+        tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
+        tx.commit()?;
         self.write().remove(id);
         self.bump();
-        Ok(cur)
+        Ok(Arc::new(cur))
+    }
+
+    /// Checks a write's expectation against the event as the database holds it, inside the
+    /// write's transaction (`BEGIN IMMEDIATE`: no other connection writes between this read
+    /// and the write's commit), so that no write replaces a version it was not shown. The index
+    /// is not asked: it mirrors what this process wrote, and a database written by another
+    /// hand (which the data directory's lock keeps other tessera processes from being) differs.
+    /// When it does differ for this event, the index takes the database's word for it, so that
+    /// the client told to read again reads what it must merge with.
+    fn check(&self, tx: &rusqlite::Transaction<'_>, id: &str, expect: Expect) -> Result<Event, StoreError> {
+        let Some(cur) = stored(tx, id)? else {
+            if self.write().remove(id).is_some() {
+                self.bump();
+            }
+            return Err(StoreError::NotFound(id.to_owned()));
+        };
+        if self.get(id).is_none_or(|known| known.version != cur.version) {
+            tracing::warn!(
+                id,
+                version = cur.version,
+                "the event database holds a version of this event that the server did not write: serving it"
+            );
+            self.write().put(cur.clone());
+            self.bump();
+        }
+        match expect {
+            Expect::Version(v) if v != cur.version => Err(StoreError::Stale { id: id.to_owned(), current: cur.etag() }),
+            _ => Ok(cur),
+        }
     }
 
     fn seed_now(&self, source: &str, inputs: Vec<EventInput>) -> Result<usize, StoreError> {
         let now = now_ms();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut added = Vec::new();
         for input in inputs {
             let Some(id) = input.id.clone() else { continue };

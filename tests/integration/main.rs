@@ -15,6 +15,7 @@ mod events_etags;
 mod events_import;
 mod events_items;
 mod events_overlay;
+mod events_versions;
 mod fuzz_replay;
 mod golden;
 mod http_features;

@@ -32,8 +32,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
             let config = args.resolve()?;
+            // The data directory first: a second server on it is refused before any other work.
+            let events = tessera::cli::open_store(&config.data, tessera::cli::Holding::Serve)?;
             let catalog = tessera::cli::load(&config.geodata)?;
-            let events = std::sync::Arc::new(tessera::cli::open_events(&config.data, &catalog)?);
+            tessera::cli::seed_events(&events, &config.data, &catalog)?;
+            let events = std::sync::Arc::new(events);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(tessera::http::serve(config, catalog, events))?;
         }

@@ -6,6 +6,9 @@
 //! with [`StoreError::Unwritable`]. A write that fails later (a full disk, a file system turned
 //! read-only) stores nothing and says which of the two it was; the next write tries again.
 //!
+//! The data directory is locked for the store's whole life (see `lock.rs`): one tessera per
+//! directory.
+//!
 //! The schema is versioned with `PRIMARY KEY`-style migrations keyed on `PRAGMA user_version`:
 //! at open, every migration above the file's version runs in one transaction.
 
@@ -16,6 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use super::lock::{DirLock, LOCK_FILE, LockMode};
 use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
 
@@ -47,6 +51,8 @@ pub struct SqliteStore {
     dir: Option<PathBuf>,
     /// Opened without write access: every write is refused before it reaches SQLite.
     read_only: bool,
+    /// The data directory's lock, held as long as the store; `None` in memory.
+    lock: Option<DirLock>,
 }
 
 fn now_ms() -> i64 {
@@ -54,17 +60,34 @@ fn now_ms() -> i64 {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store in `dir`, migrates it, and loads every event. A
-    /// directory that cannot be written opens read-only (see the module documentation).
+    /// Opens (creating if needed) the store in `dir`, migrates it, and loads every event, as
+    /// [`SqliteStore::open_as`] does for a process described as plain `tessera`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_as(dir, "tessera")
+    }
+
+    /// Locks `dir` for this process (see [`DirLock`]; `command` names the process to the next
+    /// one, e.g. `tessera serve`), then opens (creating if needed) the store in it, migrates it,
+    /// and loads every event. The lock is held until the store is dropped. A directory that
+    /// cannot be written, or that this process can only lock shared, opens read-only (see the
+    /// module documentation).
+    pub fn open_as(dir: &Path, command: &str) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.to_owned(), source })?;
-        match probe(dir) {
-            Some(StorageFault::ReadOnly) => return Self::open_read_only(dir),
-            Some(fault) => tracing::warn!(dir = %dir.display(), "{}: event writes will fail", fault.explain()),
-            None => {}
+        let lock = DirLock::acquire(dir, command)?;
+        match (probe(dir), lock.mode()) {
+            (Some(StorageFault::ReadOnly), _) => return Self::open_read_only(dir, lock),
+            (_, LockMode::Shared | LockMode::Unlocked) => {
+                tracing::warn!(dir = %dir.display(), "{LOCK_FILE} cannot be written by this process: serving the directory read-only, so that no other tessera loses a write to this one");
+                return Self::open_read_only(dir, lock);
+            }
+            (Some(fault), LockMode::Exclusive) => {
+                tracing::warn!(dir = %dir.display(), "{}: event writes will fail", fault.explain());
+            }
+            (None, LockMode::Exclusive) => {}
         }
         let mut store = Self::with_connection(Connection::open(dir.join(DB_FILE))?)?;
         store.dir = Some(dir.to_owned());
+        store.lock = Some(lock);
         Ok(store)
     }
 
@@ -75,7 +98,10 @@ impl SqliteStore {
 
     /// The store of a directory that cannot be written: its database opened read-only, or, when
     /// there is none, an empty database in memory that only [`EventStore::seed`] fills.
-    fn open_read_only(dir: &Path) -> Result<Self, StoreError> {
+    fn open_read_only(dir: &Path, lock: DirLock) -> Result<Self, StoreError> {
+        if lock.mode() == LockMode::Unlocked {
+            tracing::warn!(dir = %dir.display(), "the read-only data directory has no {LOCK_FILE} to lock: a tessera that can write it would not be kept out");
+        }
         let path = dir.join(DB_FILE);
         let mut store = if path.exists() {
             // With no write-ahead log beside it the file is all there is, and `immutable` lets
@@ -105,6 +131,7 @@ impl SqliteStore {
         };
         store.read_only = true;
         store.dir = Some(dir.to_owned());
+        store.lock = Some(lock);
         Ok(store)
     }
 
@@ -125,6 +152,7 @@ impl SqliteStore {
             version: AtomicU64::new(1),
             dir: None,
             read_only: false,
+            lock: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod caching_load;
 mod cli;
 mod cli_serve;
 mod common;
+mod data_dir_lock;
 mod events_api;
 mod events_durability;
 mod events_etags;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, ConfigArgs, ConfigError, DataArgs, DataSettings, FileConfig};
-use crate::events::{EventStore, ImportError, SqliteStore, StoreError, parse_events, read_events};
+use crate::events::{EventStore, ImportError, LockError, SqliteStore, StoreError, parse_events, read_events};
 use crate::layer::{Catalog, Geodata, LoadError, SelectError};
 use crate::render::{EncodeError, Scale, render_png};
 use crate::tile::{TileCoord, TileParseError};
@@ -142,6 +142,14 @@ pub enum CliError {
     /// The event store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another process holds the data directory.
+    #[error("{source}: {advice}")]
+    DataInUse {
+        /// What holds it.
+        source: LockError,
+        /// What to do about it.
+        advice: &'static str,
+    },
     /// An events file could not be read.
     #[error(transparent)]
     Import(#[from] ImportError),
@@ -208,10 +216,58 @@ pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     Ok(path)
 }
 
-/// Opens the event store under the data directory and imports the catalog's seed events that
-/// were never imported before.
+/// Opens the event store under the data directory for `tessera serve`, and imports the
+/// catalog's seed events that were never imported before.
 pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliError> {
-    let store = SqliteStore::open(data)?;
+    let store = open_store(data, Holding::Serve)?;
+    seed_events(&store, data, catalog)?;
+    Ok(store)
+}
+
+/// What a process holding a data directory does with it (see [`open_store`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// `tessera serve`.
+    Serve,
+    /// `tessera import`.
+    Import,
+}
+
+impl Holding {
+    fn command(self) -> &'static str {
+        match self {
+            Self::Serve => "tessera serve",
+            Self::Import => "tessera import",
+        }
+    }
+
+    /// What to do when another process holds the directory.
+    fn advice(self) -> &'static str {
+        match self {
+            Self::Serve => {
+                "a data directory serves one tessera at a time; stop that one, or give this one a directory of its own (--data)"
+            }
+            // A server keeps its events in an in-memory index that rows written behind it would
+            // never reach: its API is the way in while it runs.
+            Self::Import => {
+                "a running server would not see events written behind it; POST the file to its /collections/events/items (with the write token), or stop it and import again"
+            }
+        }
+    }
+}
+
+/// Opens the event store under the data directory, taking the directory's lock for as long
+/// as the store lives; a directory another process holds is refused with what holds it and
+/// what to do.
+pub fn open_store(data: &Path, holding: Holding) -> Result<SqliteStore, CliError> {
+    SqliteStore::open_as(data, holding.command()).map_err(|e| match e {
+        StoreError::Locked(source @ LockError::Held { .. }) => CliError::DataInUse { source, advice: holding.advice() },
+        other => other.into(),
+    })
+}
+
+/// Imports the catalog's seed events that were never imported into this store before.
+pub fn seed_events(store: &SqliteStore, data: &Path, catalog: &Catalog) -> Result<(), CliError> {
     if let Some(seed) = &catalog.events_seed {
         let report = parse_events(&seed.bytes, &seed.path)?;
         if let Some((i, id, errs)) = report.refused.first() {
@@ -232,14 +288,14 @@ pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliErr
         }
     }
     tracing::info!(dir = %data.display(), events = store.len(), "event store open");
-    Ok(store)
+    Ok(())
 }
 
 /// `tessera import`: stores every valid event of a file, one at a time, and says what it took
 /// and what it refused and why.
 pub fn import(args: &ImportArgs) -> Result<(usize, usize), CliError> {
     let report = read_events(&args.file)?;
-    let store = SqliteStore::open(&data_settings(args.config.as_deref(), &args.data)?.data)?;
+    let store = open_store(&data_settings(args.config.as_deref(), &args.data)?.data, Holding::Import)?;
     let mut refused = report.refused.len();
     for (i, id, errs) in &report.refused {
         for e in errs {

@@ -26,8 +26,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command() {
         Command::Serve(args) => {
             let config = args.resolve()?;
+            // The data directory first: a second server on it is refused before any other work.
+            let events = tessera::cli::open_store(&config.data.data, tessera::cli::Holding::Serve)?;
             let catalog = tessera::cli::load(&tessera::layer::Geodata::from_option(config.data.geodata.as_deref()))?;
-            let events = std::sync::Arc::new(tessera::cli::open_events(&config.data.data, &catalog)?);
+            tessera::cli::seed_events(&events, &config.data.data, &catalog)?;
+            let events = std::sync::Arc::new(events);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(tessera::http::serve(config, catalog, events))?;
         }

@@ -6,6 +6,9 @@
 //! with [`StoreError::Unwritable`]. A write that fails later (a full disk, a file system turned
 //! read-only) stores nothing and says which of the two it was; the next write tries again.
 //!
+//! The data directory is locked for the store's whole life (see `lock.rs`): one tessera per
+//! directory.
+//!
 //! The schema is versioned with `PRIMARY KEY`-style migrations keyed on `PRAGMA user_version`:
 //! at open, every migration above the file's version runs in one transaction.
 
@@ -14,8 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use super::lock::{DirLock, LOCK_FILE, LockMode};
 use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
 
@@ -47,6 +51,8 @@ pub struct SqliteStore {
     dir: Option<PathBuf>,
     /// Opened without write access: every write is refused before it reaches SQLite.
     read_only: bool,
+    /// The data directory's lock, held as long as the store; `None` in memory.
+    lock: Option<DirLock>,
 }
 
 fn now_ms() -> i64 {
@@ -54,17 +60,34 @@ fn now_ms() -> i64 {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store in `dir`, migrates it, and loads every event. A
-    /// directory that cannot be written opens read-only (see the module documentation).
+    /// Opens (creating if needed) the store in `dir`, migrates it, and loads every event, as
+    /// [`SqliteStore::open_as`] does for a process described as plain `tessera`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_as(dir, "tessera")
+    }
+
+    /// Locks `dir` for this process (see [`DirLock`]; `command` names the process to the next
+    /// one, e.g. `tessera serve`), then opens (creating if needed) the store in it, migrates it,
+    /// and loads every event. The lock is held until the store is dropped. A directory that
+    /// cannot be written, or that this process can only lock shared, opens read-only (see the
+    /// module documentation).
+    pub fn open_as(dir: &Path, command: &str) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.to_owned(), source })?;
-        match probe(dir) {
-            Some(StorageFault::ReadOnly) => return Self::open_read_only(dir),
-            Some(fault) => tracing::warn!(dir = %dir.display(), "{}: event writes will fail", fault.explain()),
-            None => {}
+        let lock = DirLock::acquire(dir, command)?;
+        match (probe(dir), lock.mode()) {
+            (Some(StorageFault::ReadOnly), _) => return Self::open_read_only(dir, lock),
+            (_, LockMode::Shared | LockMode::Unlocked) => {
+                tracing::warn!(dir = %dir.display(), "{LOCK_FILE} cannot be written by this process: serving the directory read-only, so that no other tessera loses a write to this one");
+                return Self::open_read_only(dir, lock);
+            }
+            (Some(fault), LockMode::Exclusive) => {
+                tracing::warn!(dir = %dir.display(), "{}: event writes will fail", fault.explain());
+            }
+            (None, LockMode::Exclusive) => {}
         }
         let mut store = Self::with_connection(Connection::open(dir.join(DB_FILE))?)?;
         store.dir = Some(dir.to_owned());
+        store.lock = Some(lock);
         Ok(store)
     }
 
@@ -75,7 +98,10 @@ impl SqliteStore {
 
     /// The store of a directory that cannot be written: its database opened read-only, or, when
     /// there is none, an empty database in memory that only [`EventStore::seed`] fills.
-    fn open_read_only(dir: &Path) -> Result<Self, StoreError> {
+    fn open_read_only(dir: &Path, lock: DirLock) -> Result<Self, StoreError> {
+        if lock.mode() == LockMode::Unlocked {
+            tracing::warn!(dir = %dir.display(), "the read-only data directory has no {LOCK_FILE} to lock: a tessera that can write it would not be kept out");
+        }
         let path = dir.join(DB_FILE);
         let mut store = if path.exists() {
             // With no write-ahead log beside it the file is all there is, and `immutable` lets
@@ -105,6 +131,7 @@ impl SqliteStore {
         };
         store.read_only = true;
         store.dir = Some(dir.to_owned());
+        store.lock = Some(lock);
         Ok(store)
     }
 
@@ -125,6 +152,7 @@ impl SqliteStore {
             version: AtomicU64::new(1),
             dir: None,
             read_only: false,
+            lock: None,
         }
     }
 
@@ -167,15 +195,6 @@ impl SqliteStore {
 
     fn bump(&self) {
         self.version.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Checks an expectation against the current event.
-    fn expect(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
-        let cur = self.get(id).ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
-        match expect {
-            Expect::Version(v) if v != cur.version => Err(StoreError::Stale { id: id.to_owned(), current: cur.etag() }),
-            _ => Ok(cur),
-        }
     }
 }
 
@@ -236,15 +255,29 @@ fn load_all(conn: &Connection) -> Result<Vec<Event>, StoreError> {
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, feature, created, updated, version) = row?;
-        let corrupt = |reason: String| StoreError::Corrupt { id: id.clone(), reason };
-        let value: serde_json::Value = serde_json::from_str(&feature).map_err(|e| corrupt(e.to_string()))?;
-        let input = EventInput::from_feature(&value, "").map_err(|errs| {
-            corrupt(errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))
-        })?;
-        out.push(Event { id, input, created, updated, version: version.max(1) as u64 });
+        out.push(row_event(row?)?);
     }
     Ok(out)
+}
+
+/// A row (id, feature, created, updated, version) as an event.
+fn row_event((id, feature, created, updated, version): (String, String, i64, i64, i64)) -> Result<Event, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { id: id.clone(), reason };
+    let value: serde_json::Value = serde_json::from_str(&feature).map_err(|e| corrupt(e.to_string()))?;
+    let input = EventInput::from_feature(&value, "").map_err(|errs| {
+        corrupt(errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))
+    })?;
+    Ok(Event { id, input, created, updated, version: version.max(1) as u64 })
+}
+
+/// The event as the database holds it now, read inside a write's transaction.
+fn stored(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Option<Event>, StoreError> {
+    let row = tx
+        .query_row("SELECT id, feature, created, updated, version FROM events WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    row.map(row_event).transpose()
 }
 
 fn row_feature(e: &Event) -> String {
@@ -321,7 +354,7 @@ impl SqliteStore {
             })
             .collect();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for e in &events {
             let exists: Option<i64> =
                 tx.query_row("SELECT 1 FROM events WHERE id = ?1", [&e.id], |r| r.get(0)).optional()?;
@@ -345,8 +378,9 @@ impl SqliteStore {
     }
 
     fn replace_now(&self, id: &str, input: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError> {
-        let conn = self.conn();
-        let cur = self.expect(id, expect)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cur = self.check(&tx, id, expect)?;
         let e = Event {
             id: id.to_owned(),
             input: EventInput { id: Some(id.to_owned()), ..input },
@@ -354,10 +388,11 @@ impl SqliteStore {
             updated: now_ms().max(cur.updated),
             version: cur.version + 1,
         };
-        conn.execute(
+        tx.execute(
             "UPDATE events SET feature = ?2, t_start = ?3, t_end = ?4, updated = ?5, version = ?6 WHERE id = ?1",
             params![e.id, row_feature(&e), e.input.span.start, e.input.span.end, e.updated, e.version as i64],
         )?;
+        tx.commit()?;
         let mut index = self.write();
         index.put(e);
         self.bump();
@@ -365,18 +400,49 @@ impl SqliteStore {
     }
 
     fn delete_now(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
-        let conn = self.conn();
-        let cur = self.expect(id, expect)?;
-        conn.execute("DELETE FROM events WHERE id = ?1", [id])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cur = self.check(&tx, id, expect)?;
+        tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
+        tx.commit()?;
         self.write().remove(id);
         self.bump();
-        Ok(cur)
+        Ok(Arc::new(cur))
+    }
+
+    /// Checks a write's expectation against the event as the database holds it, inside the
+    /// write's transaction (`BEGIN IMMEDIATE`: no other connection writes between this read
+    /// and the write's commit), so that no write replaces a version it was not shown. The index
+    /// is not asked: it mirrors what this process wrote, and a database written by another
+    /// hand (which the data directory's lock keeps other tessera processes from being) differs.
+    /// When it does differ for this event, the index takes the database's word for it, so that
+    /// the client told to read again reads what it must merge with.
+    fn check(&self, tx: &rusqlite::Transaction<'_>, id: &str, expect: Expect) -> Result<Event, StoreError> {
+        let Some(cur) = stored(tx, id)? else {
+            if self.write().remove(id).is_some() {
+                self.bump();
+            }
+            return Err(StoreError::NotFound(id.to_owned()));
+        };
+        if self.get(id).is_none_or(|known| known.version != cur.version) {
+            tracing::warn!(
+                id,
+                version = cur.version,
+                "the event database holds a version of this event that the server did not write: serving it"
+            );
+            self.write().put(cur.clone());
+            self.bump();
+        }
+        match expect {
+            Expect::Version(v) if v != cur.version => Err(StoreError::Stale { id: id.to_owned(), current: cur.etag() }),
+            _ => Ok(cur),
+        }
     }
 
     fn seed_now(&self, source: &str, inputs: Vec<EventInput>) -> Result<usize, StoreError> {
         let now = now_ms();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut added = Vec::new();
         for input in inputs {
             let Some(id) = input.id.clone() else { continue };

@@ -72,6 +72,9 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// Another process holds the data directory, or it could not be locked.
+    #[error(transparent)]
+    Locked(#[from] super::LockError),
     /// The data directory could not be prepared.
     #[error("cannot use data directory {path}: {source}")]
     Dir {

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::etag::{self, Precondition};
 use super::{ApiError, AppState, query_pairs};
 use crate::events::{
     Event, EventFilter, EventInput, EventKind, Expect, FieldError, StorageFault, StoreError, TimeSpan,
@@ -111,9 +112,9 @@ pub async fn item(
 ) -> Result<Response, ApiError> {
     let e = find(&state, path)?;
     let cc = super::cached::cache_control(state.config.tiles.events_max_age);
-    if if_none_match(&headers, &e.etag()) {
-        let headers = [(header::ETAG, etag_value(&e)), (header::CACHE_CONTROL, cc)];
-        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    if let Some(named) = etag::none_match(&headers, &e.etag()) {
+        let tag = HeaderValue::from_str(&named).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag), (header::CACHE_CONTROL, cc)]).into_response());
     }
     let mut resp = geojson(StatusCode::OK, &e.to_feature(), Some(&e));
     resp.headers_mut().insert(header::CACHE_CONTROL, cc);
@@ -353,30 +354,32 @@ pub(super) fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// `If-Match`: required; `*` or the event's current ETag (a stale one is refused by the store).
+/// `If-Match`: required; `*`, or the ETag of any representation of the current version (the
+/// plain, gzip or brotli answer's: see [`etag`]). The store checks the version again inside
+/// its transaction, so an event changed since this check is refused there.
 fn if_match(headers: &HeaderMap, cur: &Event) -> Result<Expect, ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Err(ApiError::PreconditionRequired);
-    };
-    if v.trim() == "*" {
-        return Ok(Expect::Any);
-    }
     let current = cur.etag();
-    if v.split(',').any(|t| t.trim() == current) {
-        Ok(Expect::Version(cur.version))
-    } else {
-        Err(ApiError::PreconditionFailed(format!(
+    let sent = || {
+        let v = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).unwrap_or("");
+        v.chars().take(80).collect::<String>()
+    };
+    match etag::if_match(headers, &current) {
+        Precondition::Absent => Err(ApiError::PreconditionRequired),
+        Precondition::Any => Ok(Expect::Any),
+        Precondition::Current => Ok(Expect::Version(cur.version)),
+        Precondition::Weak => Err(ApiError::PreconditionFailed(format!(
+            "If-Match {} names the event by a weak ETag, and If-Match compares strongly, so a weak ETag never matches (RFC 9110 13.1.1): send the ETag as a GET answers it now ({current})",
+            sent()
+        ))),
+        Precondition::Malformed => Err(ApiError::PreconditionFailed(format!(
+            "If-Match {} holds no quoted ETag: send the ETag with its quotes, as a GET answers it ({current}), or *",
+            sent()
+        ))),
+        Precondition::Stale => Err(ApiError::PreconditionFailed(format!(
             "the event has changed since it was read (If-Match {}); its current ETag is {current}: read it again and merge",
-            v.chars().take(80).collect::<String>()
-        )))
+            sent()
+        ))),
     }
-}
-
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
 }
 
 fn etag_value(e: &Event) -> HeaderValue {

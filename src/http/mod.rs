@@ -5,6 +5,7 @@
 
 mod cached;
 mod error;
+mod etag;
 mod events;
 mod features;
 #[cfg(feature = "fuzzing")]
@@ -123,7 +124,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(axum::middleware::from_fn(cached::weak_etag_when_encoded))
+        .layer(axum::middleware::from_fn(etag::tag_per_coding))
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
         .layer(axum::middleware::from_fn_with_state(

@@ -2,6 +2,7 @@
 //! return 4xx bodies instead of errors, PNG decoding, and the truth computed from the files in
 //! `geodata/` and from the Web Mercator formula, independently of the library.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -78,15 +79,29 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
-    /// The body parsed as JSON.
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    /// The body as sent, decoded when the server compressed it (`Content-Encoding` gzip or br).
+    pub fn decoded(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self.header("content-encoding") {
+            "" => return self.body.clone(),
+            "gzip" => flate2::read::GzDecoder::new(self.body.as_slice()).read_to_end(&mut out),
+            "br" => brotli_decompressor::Decompressor::new(self.body.as_slice(), 4096).read_to_end(&mut out),
+            other => panic!("unexpected Content-Encoding {other}"),
+        }
+        .unwrap_or_else(|e| panic!("the {} body does not decode: {e}", self.header("content-encoding")));
+        out
     }
 
-    /// The body as text.
+    /// The body parsed as JSON (decoded first, if compressed).
+    pub fn json(&self) -> Value {
+        let body = self.decoded();
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&body)))
+    }
+
+    /// The body as text (decoded first, if compressed).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+        String::from_utf8_lossy(&self.decoded()).into_owned()
     }
 
     /// Asserts an error answer: the status, `application/json`, and a body with `code`, a

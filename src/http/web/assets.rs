@@ -72,14 +72,16 @@ pub fn asset_version() -> &'static str {
 
 /// One of the page's own assets, with an `ETag` and `If-None-Match`.
 pub fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
-    let etag = format!("\"{}\"", asset_version());
-    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag));
+    let plain = format!("\"{}\"", asset_version());
+    // A 304 carries the tag the client named (a compressed answer's is its own, see `etag`).
+    let named = crate::http::etag::none_match(headers, &plain);
+    let etag = named.as_deref().unwrap_or(&plain);
     let common = [
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        (header::ETAG, HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))),
+        (header::ETAG, HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))),
     ];
-    if fresh {
+    if named.is_some() {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     (common, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()

@@ -13,7 +13,7 @@ mod time;
 
 pub use cluster::{CELL_PX, Marker, cluster, fetch_rect};
 pub use import::{ImportError, ImportReport, read_events};
-pub use index::{EventFilter, EventIndex, event_point};
+pub use index::{EventExtent, EventFilter, EventIndex, event_point};
 pub use model::{
     DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,
     MAX_TITLE, valid_id,

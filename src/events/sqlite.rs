@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
+use super::{Event, EventExtent, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
 
 /// The database file inside the data directory.
@@ -292,6 +292,10 @@ impl EventStore for SqliteStore {
 
     fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>> {
         self.read().select(rect, filter)
+    }
+
+    fn extent(&self) -> Option<EventExtent> {
+        self.read().extent()
     }
 
     fn len(&self) -> usize {

@@ -15,8 +15,8 @@ pub struct Manifest {
     pub description: Option<String>,
     /// Colour behind every layer (the sea); transparent when absent.
     pub background: Option<Color>,
-    /// Default view: longitude, latitude (degrees) and zoom.
-    pub center: Option<[f64; 3]>,
+    /// Default view: `[longitude, latitude, zoom]`, degrees and a whole zoom level.
+    pub center: Option<super::Center>,
     /// Area of interest in degrees: west, south, east, north.
     pub bounds: Option<[f64; 4]>,
     /// GeoJSON file of events imported into the event store at first start (each id once).

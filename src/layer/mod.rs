@@ -11,7 +11,7 @@ mod feature;
 mod load;
 mod manifest;
 
-pub use catalog::{Catalog, SelectError};
+pub use catalog::{Catalog, Center, SelectError};
 pub use error::{FeatureProblem, LoadError};
 pub use feature::{Feature, Shape, id_text, validate_geometry};
 pub use load::{MANIFEST, load_dir, parse_geojson_bytes};

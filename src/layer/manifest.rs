@@ -132,6 +132,16 @@ mod tests {
     }
 
     #[test]
+    fn the_centre_zoom_is_a_whole_number() {
+        let m: Manifest =
+            toml::from_str("center = [36.7, 36.0, 8]\nlayers = []").unwrap_or_else(|e| unreachable!("{e}"));
+        let c = m.center.unwrap_or_else(|| unreachable!("center"));
+        assert_eq!((c.position.lon, c.position.lat, c.zoom), (36.7, 36.0, 8));
+        let e = toml::from_str::<Manifest>("center = [36.7, 36.0, 8.0]\nlayers = []").err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("u8") && e.contains("center")), "{e:?}");
+    }
+
+    #[test]
     fn label_keys_resolve_against_the_layer() {
         let spec = entry("label = \"name\"\nlabel_ar = \"names_ar\"\nlabel_rank = \"population\"")
             .label_spec(9, 20, 80)

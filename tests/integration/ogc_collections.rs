@@ -252,7 +252,11 @@ fn f_html_was_refused_on_collections_and_conformance() {
     assert!(page.contains(&format!("<h1>{title}</h1>")), "{page}");
     assert!(page.contains("/collections/report-places/items"), "the page links the items");
     let page = html(&get("/collections/events?f=html"), "/collections/events");
-    assert!(page.contains("2020-"), "the events page shows their time extent");
+    // Other tests write events to this server meanwhile, so the page shows an interval, whichever.
+    assert!(
+        page.contains("<tr><th>time</th><td>") && page.contains("Z to "),
+        "the events page shows their time extent"
+    );
 
     let browser = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")];
     for path in ["/collections", "/conformance", "/collections/roads", "/collections/events"] {

@@ -32,11 +32,23 @@ impl EventFilter {
     }
 }
 
-/// Every stored event, indexed three ways.
+/// Where and when the stored events are: the box of their positions and the span from the
+/// first start to the last end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventExtent {
+    /// The smallest box holding every event's position, degrees.
+    pub bbox: LonLatBBox,
+    /// From the earliest start to the latest end of the events' times.
+    pub time: TimeSpan,
+}
+
+/// Every stored event, indexed four ways.
 #[derive(Debug, Default)]
 pub struct EventIndex {
     by_id: HashMap<String, Arc<Event>>,
     by_time: BTreeSet<(i64, String)>,
+    /// By the end of their time, for the temporal extent.
+    by_end: BTreeSet<(i64, String)>,
     tree: RTree<Entry>,
 }
 
@@ -50,8 +62,9 @@ impl EventIndex {
     pub fn new(events: Vec<Event>) -> Self {
         let tree = RTree::bulk_load(events.iter().map(|e| GeomWithData::new(world(e), e.id.clone())).collect());
         let by_time = events.iter().map(|e| (e.input.span.start, e.id.clone())).collect();
+        let by_end = events.iter().map(|e| (e.input.span.end, e.id.clone())).collect();
         let by_id = events.into_iter().map(|e| (e.id.clone(), Arc::new(e))).collect();
-        Self { by_id, by_time, tree }
+        Self { by_id, by_time, by_end, tree }
     }
 
     /// Number of events.
@@ -74,6 +87,7 @@ impl EventIndex {
         self.remove(&e.id.clone());
         self.tree.insert(GeomWithData::new(world(&e), e.id.clone()));
         self.by_time.insert((e.input.span.start, e.id.clone()));
+        self.by_end.insert((e.input.span.end, e.id.clone()));
         self.by_id.insert(e.id.clone(), Arc::new(e));
     }
 
@@ -82,6 +96,7 @@ impl EventIndex {
         let old = self.by_id.remove(id)?;
         self.tree.remove(&GeomWithData::new(world(&old), old.id.clone()));
         self.by_time.remove(&(old.input.span.start, old.id.clone()));
+        self.by_end.remove(&(old.input.span.end, old.id.clone()));
         Some(old)
     }
 
@@ -118,6 +133,32 @@ impl EventIndex {
         (matched.len(), page)
     }
 
+    /// Where and when the events are; `None` when there are none.
+    ///
+    /// Costs a few tree descents, not a pass over the events: the R-tree's root envelope gives
+    /// the extreme unit-square coordinates, and the events lying on each edge of it give their
+    /// exact degrees (projecting the envelope back would carry rounding errors into the box).
+    /// The time comes from the first entries by start and by end.
+    pub fn extent(&self) -> Option<EventExtent> {
+        let (&(start, _), &(end, _)) = (self.by_time.first()?, self.by_end.last()?);
+        let env = self.tree.root().envelope();
+        let ([x0, y0], [x1, y1]) = (env.lower(), env.upper());
+        // The events on one edge of the envelope (a degenerate box); x grows with longitude and
+        // y shrinks with latitude, so each edge holds the extreme events of one side.
+        let edge = |lo: [f64; 2], hi: [f64; 2]| {
+            self.tree.locate_in_envelope(AABB::from_corners(lo, hi)).filter_map(|e| self.by_id.get(e.data.as_str()))
+        };
+        let lons = |lo, hi| edge(lo, hi).map(|e| e.input.position.lon);
+        let lats = |lo, hi| edge(lo, hi).map(|e| e.input.position.lat);
+        let bbox = LonLatBBox {
+            west: lons([x0, y0], [x0, y1]).fold(f64::INFINITY, f64::min),
+            east: lons([x1, y0], [x1, y1]).fold(f64::NEG_INFINITY, f64::max),
+            north: lats([x0, y0], [x1, y0]).fold(f64::NEG_INFINITY, f64::max),
+            south: lats([x0, y1], [x1, y1]).fold(f64::INFINITY, f64::min),
+        };
+        Some(EventExtent { bbox, time: TimeSpan { start, end } })
+    }
+
     /// Events whose position lies in a unit-square rectangle (no other test).
     pub fn in_world_rect<'a>(&'a self, r: &WorldRect) -> impl Iterator<Item = &'a Arc<Event>> + use<'a> {
         let env = AABB::from_corners([r.min.x, r.min.y], [r.max.x, r.max.y]);
@@ -133,4 +174,75 @@ impl EventIndex {
 /// The unit-square position of an event.
 pub fn event_point(e: &Event) -> WorldPoint {
     e.input.position.to_world()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::events::{EventInput, LocationPrecision};
+    use crate::tile::LonLat;
+
+    fn event(id: usize, rng: &mut ChaCha8Rng) -> Event {
+        let start = rng.random_range(1_500_000_000..1_600_000_000i64);
+        let input = EventInput {
+            id: Some(id.to_string()),
+            // The whole world, poles included (beyond Web Mercator's latitude cut-off).
+            position: LonLat::new(rng.random_range(-180.0..=180.0), rng.random_range(-90.0..=90.0)),
+            time: String::new(),
+            span: TimeSpan { start, end: start + rng.random_range(0..10_000_000) },
+            kind: EventKind::Other,
+            title: "t".into(),
+            title_ar: None,
+            description: None,
+            actors: Vec::new(),
+            killed: None,
+            injured: None,
+            displaced: None,
+            sources: Vec::new(),
+            location_precision: LocationPrecision::Exact,
+            date_precision: None,
+        };
+        Event { id: id.to_string(), input, created: 0, updated: 0, version: 1 }
+    }
+
+    /// Brute force: the box and span over every event.
+    fn oracle(events: &[Event]) -> Option<EventExtent> {
+        let first = events.first()?;
+        let mut out = EventExtent {
+            bbox: LonLatBBox {
+                west: first.input.position.lon,
+                south: first.input.position.lat,
+                east: first.input.position.lon,
+                north: first.input.position.lat,
+            },
+            time: first.input.span,
+        };
+        for e in events {
+            let p = e.input.position;
+            out.bbox = out.bbox.union(LonLatBBox { west: p.lon, south: p.lat, east: p.lon, north: p.lat });
+            out.time =
+                TimeSpan { start: out.time.start.min(e.input.span.start), end: out.time.end.max(e.input.span.end) };
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn the_extent_equals_a_brute_force_pass_over_the_events() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        for n in [0usize, 1, 2, 7, 300] {
+            let mut events: Vec<Event> = (0..n).map(|i| event(i, &mut rng)).collect();
+            let mut index = EventIndex::new(events.clone());
+            assert_eq!(index.extent(), oracle(&events), "{n} events");
+            // Removing the extreme events moves the extent with them.
+            for _ in 0..n.min(5) {
+                let i = rng.random_range(0..events.len());
+                let gone = events.swap_remove(i);
+                index.remove(&gone.id);
+                assert_eq!(index.extent(), oracle(&events), "{n} events, {} removed", gone.id);
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ mod time;
 
 pub use cluster::{CELL_PX, Marker, cluster, fetch_rect};
 pub use import::{ImportError, ImportReport, parse_events, read_events};
-pub use index::{EventFilter, EventIndex, event_point};
+pub use index::{EventExtent, EventFilter, EventIndex, event_point};
 pub use lock::{DirLock, HeldBy, Holder, LOCK_FILE, LockError, LockMode};
 pub use model::{
     DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::lock::{DirLock, LOCK_FILE, LockMode};
-use super::{Event, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
+use super::{Event, EventExtent, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
 
 /// The database file inside the data directory.
@@ -325,6 +325,10 @@ impl EventStore for SqliteStore {
 
     fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>> {
         self.read().select(rect, filter)
+    }
+
+    fn extent(&self) -> Option<EventExtent> {
+        self.read().extent()
     }
 
     fn len(&self) -> usize {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Event, EventFilter, EventInput};
+use super::{Event, EventExtent, EventFilter, EventInput};
 use crate::tile::WorldRect;
 
 /// What a write expects of the event it changes (from `If-Match`).
@@ -104,6 +104,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     fn query(&self, filter: &EventFilter, offset: usize, limit: usize) -> (usize, Vec<Arc<Event>>);
     /// Every event inside a unit-square rectangle that passes the filter's time and kind tests.
     fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>>;
+    /// Where and when the stored events are; `None` when there are none.
+    fn extent(&self) -> Option<EventExtent>;
     /// Number of stored events.
     fn len(&self) -> usize;
     /// Whether the store is empty.

@@ -6,7 +6,7 @@
 //! | 404 | `tile_out_of_range` | x or y not below 2^z, or z above the maximum zoom |
 //! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `{y}@2x.png` or `{y}.mvt` |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
-//! | 400 | `invalid_parameter` | a bad `bbox`, `limit`, `offset` or `f`, an unknown parameter on items, or a tile's `lang` other than `en`, `ar`, `both` or `none` |
+//! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, or a tile's `lang` other than `en`, `ar`, `both` or `none` |
 //! | 404 | `not_found` | an unknown collection, feature or route |
 //! | 405 | `method_not_allowed` | a method the route does not take |
 //! | 408 | `request_timeout` | the request was not received and answered within `request_timeout_secs` |

@@ -14,34 +14,66 @@ use subtle::ConstantTimeEq;
 use super::etag::{self, Precondition};
 use super::{ApiError, AppState, query_pairs};
 use crate::events::{
-    Event, EventFilter, EventInput, EventKind, Expect, FieldError, StorageFault, StoreError, TimeSpan,
+    Event, EventExtent, EventFilter, EventInput, EventKind, Expect, FieldError, StorageFault, StoreError, TimeSpan,
 };
 
 const GEOJSON: &str = "application/geo+json";
 /// Deepest nesting of arrays and objects accepted in a body.
 pub const MAX_DEPTH: usize = 32;
 
-/// The events collection as listed in `/collections`.
-pub fn describe(base: &str) -> Value {
+/// The events collection as listed in `/collections`, with the extent of the stored events
+/// (computed from the index at each request: the store changes).
+pub fn describe(base: &str, extent: Option<EventExtent>) -> Value {
+    let mut extent_json = json!({
+        "spatial": { "bbox": [], "crs": CRS84 },
+        "temporal": { "interval": [], "trs": GREGORIAN },
+    });
+    if let Some(x) = extent {
+        extent_json["spatial"]["bbox"] = json!([x.bbox.to_array()]);
+        extent_json["temporal"]["interval"] = json!([[rfc3339(x.time.start), rfc3339(x.time.end)]]);
+    }
     json!({
         "id": "events",
         "title": "Events",
         "description": "Event markers (air strikes, shelling, casualties, displacement, talks...) with their time, casualties and sources. Points with location_precision 'region' stand for 'somewhere in the region' and do not locate the event.",
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": [CRS84],
+        "extent": extent_json,
         "links": [
             { "href": format!("{base}/collections/events"), "rel": "self", "type": "application/json" },
+            { "href": format!("{base}/collections/events?f=html"), "rel": "alternate", "type": "text/html", "title": "this collection as HTML" },
             { "href": format!("{base}/collections/events/items"), "rel": "items", "type": GEOJSON },
+            { "href": format!("{base}/collections/events/queryables"), "rel": super::features::REL_QUERYABLES, "type": super::features::SCHEMA_JSON, "title": "the properties of an event (JSON Schema)" },
         ],
     })
 }
 
-/// `GET /collections/events`.
-pub async fn collection(State(state): State<AppState>, headers: HeaderMap) -> Json {
-    axum::Json(describe(&state.base_url(&headers)))
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// The temporal reference system of OGC API - Features extents.
+const GREGORIAN: &str = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian";
+
+/// Seconds since 1970 as an RFC 3339 UTC date-time, to the second.
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
 }
 
-type Json = axum::Json<Value>;
+/// `GET /collections/events`.
+pub async fn collection(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/collections/events")?;
+    let base = state.base_url(&headers);
+    let body = describe(&base, state.events.extent());
+    Ok(match super::pages::negotiate(&pairs, &headers)? {
+        super::pages::Format::Html => super::pages::collection(&body, &base),
+        super::pages::Format::Json => (super::features::vary(), axum::Json(body)).into_response(),
+    })
+}
 
 /// `GET /collections/events/items?bbox=&datetime=&kind=&limit=&offset=`.
 pub async fn items(
@@ -109,7 +141,11 @@ pub async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/collections/events/items/{id}")?;
+    super::features::json_only(&pairs)?;
     let e = find(&state, path)?;
     let cc = super::cached::cache_control(state.config.tiles.events_max_age);
     if let Some(named) = etag::none_match(&headers, &e.etag()) {

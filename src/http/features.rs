@@ -1,30 +1,58 @@
-//! OGC API - Features, read side (Part 1: Core, GeoJSON): conformance, collections, items.
+//! OGC API - Features, read side (Part 1: Core, GeoJSON, HTML pages; Part 3: queryables):
+//! conformance, collections, queryables, items.
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::cached::json_with_etag;
-use super::{ApiError, AppState, query_pairs};
+use super::pages::{self, Format};
+use super::{ApiError, AppState, query_pairs, schema};
 use crate::layer::{Feature, Layer};
 use crate::tile::LonLatBBox;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const GEOJSON: &str = "application/geo+json";
 
-/// The conformance classes this server implements.
-pub const CONFORMANCE: [&str; 2] = [
+/// The conformance classes this server implements: Part 1 Core and GeoJSON, HTML (the
+/// landing page, conformance, collections and each collection have pages; items are GeoJSON
+/// only, so HTML is not claimed), OpenAPI 3.0, and Part 3's Queryables (the resource and its
+/// link; not Filter, CQL2 or queryables as query parameters, which are not implemented).
+pub const CONFORMANCE: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 ];
 
+/// The link relation of a collection's queryables (OGC API - Features Part 3).
+pub const REL_QUERYABLES: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
+
+/// What `datetime` means on a collection whose features have no time.
+pub const NO_TIME: &str =
+    "Its features have no time: datetime is accepted on its items, checked, and matches every feature.";
+
 /// `GET /conformance`.
-pub async fn conformance(RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
-    json_only(q.as_deref())?;
-    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+pub async fn conformance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/conformance")?;
+    let body = json!({ "conformsTo": CONFORMANCE });
+    Ok(match pages::negotiate(&pairs, &headers)? {
+        Format::Html => pages::conformance(&body, &state.base_url(&headers)),
+        Format::Json => (vary(), Json(body)).into_response(),
+    })
+}
+
+/// `Vary: Accept`, for the routes whose answer depends on it.
+pub(super) fn vary() -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::VARY, HeaderValue::from_static("Accept"))]
 }
 
 /// `GET /collections`.
@@ -32,33 +60,77 @@ pub async fn collections(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    json_only(q.as_deref())?;
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/collections")?;
+    let format = pages::negotiate(&pairs, &headers)?;
     let base = state.base_url(&headers);
     let mut list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
-    list.push(super::events::describe(&base));
-    Ok(Json(json!({
+    list.push(super::events::describe(&base, state.events.extent()));
+    let body = json!({
         "links": [
             { "href": format!("{base}/collections"), "rel": "self", "type": "application/json", "title": "the collections" },
+            { "href": format!("{base}/collections?f=html"), "rel": "alternate", "type": "text/html", "title": "the collections as HTML" },
         ],
         "collections": list,
-    })))
+    });
+    Ok(match format {
+        Format::Html => pages::collections(&body, &base),
+        Format::Json => (vary(), Json(body)).into_response(),
+    })
 }
 
-/// `GET /collections/{id}`.
+/// `GET /collections/{id}` (the events collection has its own route).
 pub async fn collection(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    json_only(q.as_deref())?;
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/collections/{id}")?;
+    let format = pages::negotiate(&pairs, &headers)?;
     let layer = find_layer(&state, path)?;
-    let body = describe(layer, &state.base_url(&headers));
-    Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
+    let base = state.base_url(&headers);
+    let body = describe(layer, &base);
+    Ok(match format {
+        Format::Html => pages::collection(&body, &base),
+        Format::Json => {
+            let mut r = json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age);
+            r.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
+            r
+        }
+    })
 }
 
-/// `GET /collections/{id}/items?bbox=&limit=&offset=`.
+/// `GET /collections/{id}/queryables`: the properties of the collection's features as a JSON
+/// Schema (OGC API - Features Part 3), inferred from the data for layers, from the event model
+/// for `events`.
+pub async fn queryables(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/collections/{id}/queryables")?;
+    json_only(&pairs)?;
+    let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    let base = state.base_url(&headers);
+    // Part 3: `$id` is the URI of the resource without query parameters.
+    let uri = format!("{base}/collections/{id}/queryables");
+    let body = match state.catalog.layer(&id) {
+        Some(layer) => schema::layer_queryables(layer, &uri),
+        None if id == "events" => schema::event_queryables(&uri),
+        None => return Err(unknown_collection(&id)),
+    };
+    Ok(json_with_etag(&headers, &body, SCHEMA_JSON, state.config.tiles.tile_max_age))
+}
+
+/// The media type of JSON Schema documents.
+pub const SCHEMA_JSON: &str = "application/schema+json";
+
+/// `GET /collections/{id}/items?bbox=&datetime=&limit=&offset=`.
 pub async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -112,7 +184,9 @@ pub async fn item(
     path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    json_only(q.as_deref())?;
+    let pairs = query_pairs(q.as_deref())?;
+    super::refuse_unknown(&pairs, &["f"], "/collections/{id}/items/{fid}")?;
+    json_only(&pairs)?;
     let Path((id, fid)) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
     let layer = state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
     let feature = layer.feature_by_id(&fid).ok_or_else(|| {
@@ -136,9 +210,9 @@ fn unknown_collection(id: &str) -> ApiError {
     ApiError::NotFound(format!("no collection '{}'; see /collections", id.chars().take(64).collect::<String>()))
 }
 
-/// Refuses `f=` values other than `json`; every other parameter is ignored.
-fn json_only(q: Option<&str>) -> Result<(), ApiError> {
-    match query_pairs(q)?.into_iter().find(|(k, _)| k == "f") {
+/// Refuses `f=` values other than `json`.
+pub(super) fn json_only(pairs: &[(String, String)]) -> Result<(), ApiError> {
+    match pairs.iter().find(|(k, _)| k == "f") {
         Some((_, f)) if f != "json" => Err(ApiError::param("f", "only f=json is served here")),
         _ => Ok(()),
     }
@@ -146,10 +220,14 @@ fn json_only(q: Option<&str>) -> Result<(), ApiError> {
 
 fn describe(l: &Layer, base: &str) -> Value {
     let bbox = l.bounds().map(LonLatBBox::to_array);
+    let description = match l.meta.description.as_str() {
+        "" => NO_TIME.to_owned(),
+        d => format!("{d} {NO_TIME}"),
+    };
     json!({
         "id": l.meta.id,
         "title": l.meta.title,
-        "description": l.meta.description,
+        "description": description,
         "attribution": l.meta.attribution,
         "license": l.meta.license,
         "itemType": "feature",
@@ -159,7 +237,9 @@ fn describe(l: &Layer, base: &str) -> Value {
         "maxzoom": l.meta.maxzoom,
         "links": [
             { "href": format!("{base}/collections/{}", l.meta.id), "rel": "self", "type": "application/json" },
+            { "href": format!("{base}/collections/{}?f=html", l.meta.id), "rel": "alternate", "type": "text/html", "title": "this collection as HTML" },
             { "href": format!("{base}/collections/{}/items", l.meta.id), "rel": "items", "type": GEOJSON },
+            { "href": format!("{base}/collections/{}/queryables", l.meta.id), "rel": REL_QUERYABLES, "type": SCHEMA_JSON, "title": "the properties of its features (JSON Schema)" },
             { "href": format!("{base}/tiles.json?layers={}", l.meta.id), "rel": "tiles", "type": "application/json", "title": "raster tiles of this layer alone (TileJSON)" },
         ],
     })
@@ -183,25 +263,34 @@ struct ItemsQuery {
     /// One box, or two when the box crosses the antimeridian.
     bbox: Option<Vec<LonLatBBox>>,
     bbox_text: Option<String>,
+    /// Checked, and carried into the links; a layer's features have no time, so every one matches.
+    datetime: Option<String>,
     limit: usize,
     offset: usize,
 }
 
 impl ItemsQuery {
     fn parse(q: Option<&str>, default_limit: usize, max_limit: usize) -> Result<Self, ApiError> {
-        let mut out = Self { bbox: None, bbox_text: None, limit: default_limit, offset: 0 };
+        let mut out = Self { bbox: None, bbox_text: None, datetime: None, limit: default_limit, offset: 0 };
         for (k, v) in query_pairs(q)? {
             match k.as_str() {
                 "bbox" => {
                     out.bbox = Some(parse_bbox(&v)?);
                     out.bbox_text = Some(v);
                 }
+                "datetime" => {
+                    super::events::parse_datetime("datetime", &v)?;
+                    out.datetime = Some(v);
+                }
                 "limit" => out.limit = parse_limit(&v, max_limit)?,
                 "offset" => out.offset = parse_count("offset", &v)?,
                 "f" if v == "json" => {}
                 "f" => return Err(ApiError::param("f", "only f=json is served here")),
                 other => {
-                    return Err(ApiError::param(other, "unknown parameter; items take bbox, limit, offset and f"));
+                    return Err(ApiError::param(
+                        other,
+                        "unknown parameter; items take bbox, datetime, limit, offset and f",
+                    ));
                 }
             }
         }
@@ -212,6 +301,9 @@ impl ItemsQuery {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if let Some(b) = &self.bbox_text {
             pairs.push(("bbox", b.clone()));
+        }
+        if let Some(d) = &self.datetime {
+            pairs.push(("datetime", d.clone()));
         }
         pairs.push(("limit", self.limit.to_string()));
         pairs.push(("offset", offset.to_string()));

@@ -27,6 +27,9 @@ pub async fn landing(
     if wants_html {
         return Ok(super::web::viewer(&state, &pairs));
     }
+    // The JSON landing page takes the viewer's parameters too (the same URL serves both), and
+    // refuses any other.
+    super::refuse_unknown(&pairs, &LANDING_PARAMETERS, "/")?;
     let c = &state.catalog;
     let body = json!({
         "title": c.title,
@@ -35,6 +38,8 @@ pub async fn landing(
         "links": [
             { "href": format!("{base}/?f=json"), "rel": "self", "type": "application/json", "title": "this document" },
             { "href": format!("{base}/?f=html"), "rel": "alternate", "type": "text/html", "title": "this page as HTML" },
+            { "href": format!("{base}/openapi.json"), "rel": "service-desc", "type": super::openapi::OPENAPI_JSON, "title": "the API definition (OpenAPI 3.0)" },
+            { "href": format!("{base}/api?f=html"), "rel": "service-doc", "type": "text/html", "title": "the API documentation" },
             { "href": format!("{base}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes" },
             { "href": format!("{base}/collections"), "rel": "data", "type": "application/json", "title": "the layers as feature collections" },
             { "href": format!("{base}/tiles.json"), "rel": "describedby", "type": "application/json", "title": "TileJSON of the raster tiles" },
@@ -43,9 +48,13 @@ pub async fn landing(
     Ok((vary, Json(body)).into_response())
 }
 
+/// The parameters of `/`: `f`, and the view of the map page.
+const LANDING_PARAMETERS: [&str; 8] = ["f", "lat", "lon", "zoom", "from", "to", "kind", "layers"];
+
 /// `GET /health`.
-pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({
+pub async fn health(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Json<serde_json::Value>, ApiError> {
+    super::refuse_unknown(&query_pairs(q.as_deref())?, &[], "/health")?;
+    Ok(Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "layers": state.catalog.layers().len(),
@@ -56,5 +65,5 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "cached_bytes": state.cache.bytes(),
         "render_jobs": state.pool.load(),
         "tiles_rendered": state.pool.finished(),
-    }))
+    })))
 }

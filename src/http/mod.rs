@@ -13,7 +13,10 @@ mod features;
 pub mod fuzz_api;
 mod landing;
 mod limits;
+mod openapi;
+mod pages;
 mod pool;
+mod schema;
 mod server;
 mod tiles;
 mod vector;
@@ -26,7 +29,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -96,11 +99,27 @@ impl AppState {
     }
 }
 
-/// The router with every route.
-pub fn app(state: AppState) -> Router {
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
-    Router::new()
+/// The routes, recorded as they are added, so that the API definition can be checked against
+/// the router (see `openapi`): a route added here and not described there fails a test.
+struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn route(mut self, path: &'static str, handlers: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, handlers);
+        self.paths.push(path);
+        self
+    }
+}
+
+/// Every route: the path (in the router's syntax) and its handlers.
+fn routes() -> Routes {
+    Routes { router: Router::new(), paths: Vec::new() }
         .route("/", get(landing::landing))
+        .route("/api", get(openapi::api))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/health", get(landing::health))
         .route("/conformance", get(features::conformance))
         .route("/collections", get(features::collections))
@@ -112,6 +131,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/overlays/events/{z}/{x}/{file}", get(tiles::overlay))
         .route("/collections/{id}", get(features::collection))
+        .route("/collections/{id}/queryables", get(features::queryables))
         .route("/collections/{id}/items", get(features::items))
         .route("/collections/{id}/items/{fid}", get(features::item))
         .route("/tiles.json", get(tiles::tilejson))
@@ -119,7 +139,22 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/vector.json", get(vector::tilejson))
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
-        .merge(web::routes())
+        .route("/embed", get(web::embed))
+        .route("/web/viewer.js", get(web::viewer_js))
+        .route("/web/viewer.css", get(web::viewer_css))
+        .route("/web/leaflet/{*file}", get(web::leaflet_file))
+}
+
+/// The path of every route, in the router's syntax (`{name}`, `{*rest}`).
+pub fn route_paths() -> Vec<&'static str> {
+    routes().paths
+}
+
+/// The router with every route.
+pub fn app(state: AppState) -> Router {
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    routes()
+        .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
@@ -203,6 +238,17 @@ fn shutdown() -> impl std::future::Future<Output = ()> {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// Refuses the first parameter that a JSON route does not take, naming it and the ones it
+/// takes: a misspelt parameter (`layer=` for `layers=`) must not be silently ignored. Tile
+/// images do not call this, so that cache-busting parameters keep working there.
+pub(crate) fn refuse_unknown(pairs: &[(String, String)], takes: &[&str], route: &str) -> Result<(), ApiError> {
+    match pairs.iter().find(|(k, _)| !takes.contains(&k.as_str())) {
+        None => Ok(()),
+        Some((k, _)) if takes.is_empty() => Err(ApiError::param(k, format!("unknown parameter; {route} takes none"))),
+        Some((k, _)) => Err(ApiError::param(k, format!("unknown parameter; {route} takes {}", takes.join(", ")))),
     }
 }
 

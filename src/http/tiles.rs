@@ -117,12 +117,13 @@ pub(crate) fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<Str
 }
 
 /// `GET /tiles.json`: TileJSON 3.0.0 for the raster tiles (and `?layers=` and `?lang=` carried
-/// into them).
+/// into them). Any other parameter is refused: the tiles take no other.
 pub async fn tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    super::refuse_unknown(&query_pairs(query.as_deref())?, &["layers", "lang"], "/tiles.json")?;
     let list = layers_param(query.as_deref())?;
     let lang = lang_param(query.as_deref())?;
     let ids = select_ids(&state, list.as_deref())?;
@@ -135,11 +136,6 @@ pub async fn tilejson(
             .into_iter()
             .flatten()
             .collect();
-    let suffix = match carried.is_empty() {
-        false => format!("?{}", serde_urlencoded::to_string(&carried).unwrap_or_default()),
-        true => String::new(),
-    };
-    let [lon, lat, zoom] = c.center();
     let body = json!({
         "tilejson": "3.0.0",
         "name": c.title,
@@ -147,14 +143,28 @@ pub async fn tilejson(
         "version": env!("CARGO_PKG_VERSION"),
         "attribution": c.attribution(layers.iter().copied()),
         "scheme": "xyz",
-        "tiles": [format!("{}/tiles/{{z}}/{{x}}/{{y}}.png{suffix}", state.base_url(&headers))],
+        "tiles": [format!("{}/tiles/{{z}}/{{x}}/{{y}}.png{}", state.base_url(&headers), query_suffix(&carried))],
         "minzoom": min_zoom,
         "maxzoom": max_zoom,
         "bounds": c.bounds().to_array(),
-        "center": [lon, lat, zoom.clamp(f64::from(min_zoom), f64::from(max_zoom))],
+        "center": center(&state, min_zoom, max_zoom),
         "tileSize": 256,
     });
     Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
+}
+
+/// `?a=b&c=d` for the parameters carried into a tile URL; empty for none.
+pub(super) fn query_suffix(carried: &[(&str, &str)]) -> String {
+    match carried.is_empty() {
+        false => format!("?{}", serde_urlencoded::to_string(carried).unwrap_or_default()),
+        true => String::new(),
+    }
+}
+
+/// TileJSON's `center`: longitude, latitude and a whole zoom within the tileset's zooms.
+pub(super) fn center(state: &AppState, min_zoom: u8, max_zoom: u8) -> serde_json::Value {
+    let c = state.catalog.center();
+    json!([c.position.lon, c.position.lat, c.zoom.clamp(min_zoom, max_zoom)])
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,

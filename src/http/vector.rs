@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -86,21 +86,8 @@ pub async fn tile(
     query: Option<String>,
 ) -> Result<Response, ApiError> {
     let pairs = super::query_pairs(query.as_deref())?;
-    let list = pairs.iter().rev().find(|(k, _)| k == "layers").map(|(_, v)| v.clone());
     let filter: EventFilter = super::tiles::overlay_filter(query.as_deref())?;
-    // `events` may be named in the list beside the data layers.
-    let (with_events, data_list) = match &list {
-        None => (true, None),
-        Some(l) => {
-            let names: Vec<&str> = l.split(',').map(str::trim).collect();
-            let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
-            (names.contains(&"events"), (!rest.is_empty()).then(|| rest.join(",")))
-        }
-    };
-    let ids: Vec<String> = match (&list, &data_list) {
-        (Some(_), None) => Vec::new(),
-        _ => super::tiles::select_ids(&state, data_list.as_deref())?,
-    };
+    let Selection { ids, with_events } = select(&state, &pairs)?;
     let key = TileKey {
         kind: TileKind::Vector,
         tile,
@@ -124,17 +111,64 @@ pub async fn tile(
     Ok(tile_response(headers, cached, MVT, max_age))
 }
 
-/// `GET /tiles/vector.json`: TileJSON 3.0.0 with `vector_layers`.
-pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The layers a vector tile (or its TileJSON) asks for with `?layers=`: data layers, and
+/// `events` beside them. Without the parameter, every layer and the events.
+struct Selection {
+    /// Data layer ids, in draw order.
+    ids: Vec<String>,
+    /// Whether the `events` layer is in.
+    with_events: bool,
+}
+
+fn select(state: &AppState, pairs: &[(String, String)]) -> Result<Selection, ApiError> {
+    let Some((_, l)) = pairs.iter().rev().find(|(k, _)| k == "layers") else {
+        return Ok(Selection { ids: super::tiles::select_ids(state, None)?, with_events: true });
+    };
+    let names: Vec<&str> = l.split(',').map(str::trim).collect();
+    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
+    let with_events = names.contains(&"events");
+    let ids = match rest.is_empty() {
+        true => Vec::new(),
+        false => super::tiles::select_ids(state, Some(&rest.join(",")))?,
+    };
+    Ok(Selection { ids, with_events })
+}
+
+/// The parameters of a vector tile, which its TileJSON takes and carries into the tile URL.
+const TILE_PARAMETERS: [&str; 5] = ["layers", "datetime", "from", "to", "kind"];
+
+/// `GET /tiles/vector.json`: TileJSON 3.0.0 with `vector_layers`. It takes the parameters of
+/// the vector tiles (`layers`, `datetime`, `from`, `to`, `kind`): `layers` narrows
+/// `vector_layers`, the attribution and the zooms, and all of them are carried into the tile
+/// URL. Any other parameter is refused.
+pub async fn tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = super::query_pairs(query.as_deref())?;
+    super::refuse_unknown(&pairs, &TILE_PARAMETERS, "/tiles/vector.json")?;
+    // Checked as the tiles will check them, so that the template never leads to a 400.
+    super::tiles::overlay_filter(query.as_deref())?;
+    let sel = select(&state, &pairs)?;
     let c = &state.catalog;
-    let [lon, lat, zoom] = c.center();
     let base = state.base_url(&headers);
     let max_zoom = state.config.tiles.max_zoom;
+    let layers: Vec<&Layer> = sel.ids.iter().filter_map(|id| c.layer(id)).collect();
+    let min_zoom = match sel.with_events {
+        true => 0,
+        false => layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom),
+    };
     // TileJSON 3.0.0: a layer's maxzoom MUST NOT exceed the tileset's (the configured maximum).
     let vector_layers: Vec<Value> = state
         .vector
         .vector_layers
         .iter()
+        .filter(|l| match l["id"].as_str() {
+            Some("events") => sel.with_events,
+            Some(id) => sel.ids.iter().any(|i| i == id),
+            None => false,
+        })
         .map(|l| {
             let mut l = l.clone();
             if let Some(z) = l["maxzoom"].as_u64() {
@@ -143,26 +177,40 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Resp
             l
         })
         .collect();
-    let body = json!({
+    // The last of a repeated parameter counts, as in the tile route.
+    let carried: Vec<(&str, &str)> = TILE_PARAMETERS
+        .iter()
+        .filter_map(|&name| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| (name, v.as_str())))
+        .collect();
+    let mut body = json!({
         "tilejson": "3.0.0",
         "name": c.title,
         "description": c.description,
         "version": env!("CARGO_PKG_VERSION"),
-        "attribution": c.attribution(c.layers()),
         "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
-        "minzoom": 0,
+        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt{}", super::tiles::query_suffix(&carried))],
+        "minzoom": min_zoom,
         "maxzoom": max_zoom,
         "bounds": c.bounds().to_array(),
-        "center": [lon, lat, zoom],
+        "center": super::tiles::center(&state, min_zoom, max_zoom),
         "vector_layers": vector_layers,
     });
-    json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age)
+    // The events carry no credit of their own; an empty attribution is left out.
+    let attribution = c.attribution(layers.iter().copied());
+    if !attribution.is_empty() {
+        body["attribution"] = json!(attribution);
+    }
+    Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
 }
 
-/// `GET /style.json`: a MapLibre style for the vector tiles.
-pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> axum::Json<Value> {
-    axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers)))
+/// `GET /style.json`: a MapLibre style for the vector tiles. It takes no parameter.
+pub async fn style(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<axum::Json<Value>, ApiError> {
+    super::refuse_unknown(&super::query_pairs(query.as_deref())?, &[], "/style.json")?;
+    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers))))
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.

@@ -15,17 +15,16 @@
 //! full page, and `/embed` is the page made for frames.
 
 mod assets;
-mod html;
+pub(super) mod html;
 pub(super) mod params;
 
-use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Value, json};
 
-use self::assets::{LEAFLET_CDN, PAGE_HTML, VIEWER_CSS, VIEWER_JS, asset, asset_version, leaflet_file, leaflet_tags};
+pub use self::assets::leaflet_file;
+use self::assets::{LEAFLET_CDN, PAGE_HTML, VIEWER_CSS, VIEWER_JS, asset, asset_version, leaflet_tags};
 use self::html::{escape, fill, json_for_script};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
@@ -33,18 +32,16 @@ use crate::events::{CELL_PX, EventKind};
 use crate::layer::Layer;
 use crate::render::REGION_RADIUS_PX;
 use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
-use crate::tile::{LonLat, TileCoord};
+use crate::tile::TileCoord;
 
-/// The map pages and their assets.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/embed", get(embed))
-        .route(
-            "/web/viewer.js",
-            get(|h: HeaderMap| async move { asset(&h, VIEWER_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route("/web/viewer.css", get(|h: HeaderMap| async move { asset(&h, VIEWER_CSS, "text/css; charset=utf-8") }))
-        .route("/web/leaflet/{*file}", get(leaflet_file))
+/// `GET /web/viewer.js`.
+pub async fn viewer_js(headers: HeaderMap) -> Response {
+    asset(&headers, VIEWER_JS, "text/javascript; charset=utf-8")
+}
+
+/// `GET /web/viewer.css`.
+pub async fn viewer_css(headers: HeaderMap) -> Response {
+    asset(&headers, VIEWER_CSS, "text/css; charset=utf-8")
 }
 
 /// Which page: the full viewer or the page for iframes.
@@ -60,7 +57,7 @@ pub fn viewer(state: &AppState, pairs: &[(String, String)]) -> Response {
 }
 
 /// `GET /embed?layers=&lat=&lon=&zoom=&from=&to=&kind=`.
-async fn embed(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+pub async fn embed(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
     // A query that is not even URL encoding still gets the default map, not a JSON error
     // inside someone's article.
     page(&state, Page::Embed, &query_pairs(q.as_deref()).unwrap_or_default())
@@ -117,9 +114,10 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frames
 /// Everything the page script needs, as JSON.
 fn page_config(state: &AppState, which: Page, view: &View) -> Value {
     let c = &state.catalog;
-    let [lon, lat, zoom] = c.center();
+    let center = c.center();
+    let (lon, lat) = (center.position.lon, center.position.lat);
     let max_zoom = state.config.tiles.max_zoom;
-    let default_zoom = (zoom.round().max(0.0) as u8).min(max_zoom);
+    let default_zoom = center.zoom.min(max_zoom);
     let shown: Vec<&Layer> = match &view.data_layers {
         Some(ids) => c.layers().iter().filter(|l| ids.contains(&l.meta.id)).collect(),
         None => c.layers().iter().collect(),
@@ -215,9 +213,9 @@ fn hex(c: Color) -> String {
 /// For browsers without script: the 3x3 tiles around the default view.
 fn noscript_tiles(state: &AppState) -> String {
     let c = &state.catalog;
-    let [lon, lat, zoom] = c.center();
-    let z = (zoom.round().max(0.0) as u8).min(state.config.tiles.max_zoom);
-    let Ok(centre) = TileCoord::containing(LonLat::new(lon, lat).to_world(), z) else {
+    let center = c.center();
+    let z = center.zoom.min(state.config.tiles.max_zoom);
+    let Ok(centre) = TileCoord::containing(center.position.to_world(), z) else {
         return String::new();
     };
     let n = 1i64 << z;

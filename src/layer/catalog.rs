@@ -2,9 +2,31 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
+
 use super::Layer;
 use crate::style::Color;
-use crate::tile::LonLatBBox;
+use crate::tile::{LonLat, LonLatBBox};
+
+/// The default view of the map: a WGS84 position and a whole zoom level.
+///
+/// Written `[lon, lat, zoom]` in the manifest. The zoom is a `u8`, not a float: TileJSON's
+/// `center` and the viewer need a whole zoom level, and a `[f64; 3]` once served `8.0`, which
+/// strict TileJSON readers (the Rust `tilejson` crate) refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(from = "(f64, f64, u8)")]
+pub struct Center {
+    /// Position in degrees.
+    pub position: LonLat,
+    /// Zoom level.
+    pub zoom: u8,
+}
+
+impl From<(f64, f64, u8)> for Center {
+    fn from((lon, lat, zoom): (f64, f64, u8)) -> Self {
+        Self { position: LonLat::new(lon, lat), zoom }
+    }
+}
 
 /// The events file a data set names (`events = ...` in its manifest), read at load.
 #[derive(Debug, Clone)]
@@ -31,7 +53,7 @@ pub struct Catalog {
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
     bounds: LonLatBBox,
-    center: [f64; 3],
+    center: Center,
 }
 
 impl Catalog {
@@ -40,14 +62,17 @@ impl Catalog {
         title: Option<String>,
         description: Option<String>,
         background: Option<Color>,
-        center: Option<[f64; 3]>,
+        center: Option<Center>,
         bounds: Option<LonLatBBox>,
         layers: Vec<Layer>,
     ) -> Self {
         let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
         let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);
-        let center = center.unwrap_or([(bounds.west + bounds.east) / 2.0, (bounds.south + bounds.north) / 2.0, 2.0]);
+        let center = center.unwrap_or(Center {
+            position: LonLat::new((bounds.west + bounds.east) / 2.0, (bounds.south + bounds.north) / 2.0),
+            zoom: 2,
+        });
         let by_id = layers.iter().enumerate().map(|(i, l)| (l.meta.id.clone(), i)).collect();
         Self {
             title: title.unwrap_or_else(|| "tessera".into()),
@@ -76,8 +101,8 @@ impl Catalog {
         self.bounds
     }
 
-    /// Default view: longitude, latitude, zoom.
-    pub fn center(&self) -> [f64; 3] {
+    /// Default view: position and zoom.
+    pub fn center(&self) -> Center {
         self.center
     }
 

@@ -15,8 +15,8 @@ pub struct Manifest {
     pub description: Option<String>,
     /// Colour behind every layer (the sea); transparent when absent.
     pub background: Option<Color>,
-    /// Default view: longitude, latitude (degrees) and zoom.
-    pub center: Option<[f64; 3]>,
+    /// Default view: `[longitude, latitude, zoom]`, degrees and a whole zoom level.
+    pub center: Option<super::Center>,
     /// Area of interest in degrees: west, south, east, north.
     pub bounds: Option<[f64; 4]>,
     /// GeoJSON file of events imported into the event store at first start (each id once).
@@ -129,6 +129,16 @@ mod tests {
 
     fn entry(extra: &str) -> LayerEntry {
         toml::from_str(&format!("id = \"t\"\nfile = \"t.geojson\"\n{extra}")).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn the_centre_zoom_is_a_whole_number() {
+        let m: Manifest =
+            toml::from_str("center = [36.7, 36.0, 8]\nlayers = []").unwrap_or_else(|e| unreachable!("{e}"));
+        let c = m.center.unwrap_or_else(|| unreachable!("center"));
+        assert_eq!((c.position.lon, c.position.lat, c.zoom), (36.7, 36.0, 8));
+        let e = toml::from_str::<Manifest>("center = [36.7, 36.0, 8.0]\nlayers = []").err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("u8") && e.contains("center")), "{e:?}");
     }
 
     #[test]

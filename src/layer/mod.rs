@@ -12,7 +12,7 @@ mod load;
 mod manifest;
 mod source;
 
-pub use catalog::{Catalog, SeedFile, SelectError};
+pub use catalog::{Catalog, Center, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
 pub use feature::{Feature, Shape, id_text, validate_geometry};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};

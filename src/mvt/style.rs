@@ -239,7 +239,7 @@ fn event_styles() -> Vec<Value> {
 
 /// The style, with the tile and sprite URLs under `base`.
 pub fn maplibre_style(catalog: &Catalog, base: &str) -> Value {
-    let [lon, lat, zoom] = catalog.center();
+    let center = catalog.center();
     let mut layers = vec![json!({
         "id": "background",
         "type": "background",
@@ -253,8 +253,8 @@ pub fn maplibre_style(catalog: &Catalog, base: &str) -> Value {
         "version": 8,
         "name": catalog.title,
         "metadata": { "tessera:description": catalog.description },
-        "center": [lon, lat],
-        "zoom": zoom,
+        "center": [center.position.lon, center.position.lat],
+        "zoom": center.zoom,
         "sources": {
             "tessera": {
                 "type": "vector",

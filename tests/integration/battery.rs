@@ -365,7 +365,8 @@ fn parameters(c: &mut Cases) {
         c.get(&format!("/collections/events/items?{query}"), 400, p, names);
     }
     c.get("/?f=xml", 400, p, "f");
-    c.get("/conformance?f=html", 400, p, "f");
+    c.get("/conformance?f=xml", 400, p, "f");
+    c.get("/collections/roads/queryables?f=html", 400, p, "f");
     c.get("/collections?f=yaml", 400, p, "f");
 }
 

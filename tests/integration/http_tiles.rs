@@ -122,7 +122,7 @@ fn tilejson_describes_the_tiles_and_its_template_serves_them() {
     assert_eq!(tj["minzoom"], 0);
     assert_eq!(tj["maxzoom"], 20);
     assert_eq!(tj["bounds"], serde_json::json!([34.5, 32.0, 39.5, 38.0]));
-    assert_eq!(tj["center"], serde_json::json!([36.7, 36.0, 8.0]));
+    assert_eq!(tj["center"], serde_json::json!([36.7, 36.0, 8]));
     let attribution = tj["attribution"].as_str().unwrap_or("");
     assert!(attribution.contains("GeoNames"), "{attribution}");
     assert!(attribution.contains("Natural Earth"), "{attribution}");

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
+mod api_definition;
 mod battery;
 mod caching;
 mod caching_load;
@@ -25,7 +26,9 @@ mod labels;
 mod limits;
 mod mvt;
 mod mvt_seams;
+mod ogc_collections;
 mod raw;
 mod readme;
 mod seams;
 mod storage_faults;
+mod tilejson;

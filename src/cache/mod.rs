@@ -76,6 +76,8 @@ impl CachedTile {
 pub struct TileCache {
     tiles: Option<moka::future::Cache<TileKey, CachedTile>>,
     versions: RwLock<HashMap<TileCoord, u64>>,
+    /// Added to every area's version: moved when the events may have changed anywhere.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 impl TileCache {
@@ -91,7 +93,7 @@ impl TileCache {
                 .support_invalidation_closures()
                 .build()
         });
-        Self { tiles, versions: RwLock::new(HashMap::new()) }
+        Self { tiles, versions: RwLock::new(HashMap::new()), epoch: Default::default() }
     }
 
     /// Whether tiles are kept at all.
@@ -102,7 +104,8 @@ impl TileCache {
     /// The current version of the area a tile belongs to.
     pub fn version(&self, tile: TileCoord) -> u64 {
         let area = version_tile(tile);
-        self.versions.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&area).copied().unwrap_or(0)
+        let own = self.versions.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&area).copied();
+        own.unwrap_or(0) + self.epoch.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The cached tile for `key`, or the one `make` produces; concurrent calls for the same key
@@ -137,6 +140,15 @@ impl TileCache {
             // ones that may be stale. The versioned keys already keep them from being served.
             let _ = c
                 .invalidate_entries_if(move |k, _| k.kind != TileKind::Raster && areas.contains(&version_tile(k.tile)));
+        }
+    }
+
+    /// Records that events may have changed anywhere: every tile showing events gets a new
+    /// version, and those held are dropped.
+    pub fn touch_everywhere(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(c) = &self.tiles {
+            let _ = c.invalidate_entries_if(|k, _| k.kind != TileKind::Raster);
         }
     }
 

@@ -7,6 +7,7 @@ mod cluster;
 mod import;
 mod index;
 mod lock;
+mod mirror;
 mod model;
 mod sqlite;
 mod store;
@@ -16,6 +17,7 @@ pub use cluster::{CELL_PX, Marker, cluster, fetch_rect};
 pub use import::{ImportError, ImportReport, parse_events, read_events};
 pub use index::{EventExtent, EventFilter, EventIndex, event_point};
 pub use lock::{DirLock, HeldBy, Holder, LOCK_FILE, LockError, LockMode};
+pub use mirror::{Change, ChangeListener, Mirror};
 pub use model::{
     DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,
     MAX_TITLE, valid_id,

@@ -14,13 +14,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::lock::{DirLock, LOCK_FILE, LockMode};
-use super::{Event, EventExtent, EventFilter, EventIndex, EventInput, EventStore, Expect, StorageFault, StoreError};
+use super::mirror::{ChangeListener, Mirror};
+use super::{Event, EventExtent, EventFilter, EventInput, EventStore, Expect, StorageFault, StoreError};
 use crate::tile::WorldRect;
 
 /// The database file inside the data directory.
@@ -45,8 +45,7 @@ const MIGRATIONS: &[&str] = &["
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    index: RwLock<EventIndex>,
-    version: AtomicU64,
+    mirror: Mirror,
     /// The data directory, probed when a write fails; `None` in memory.
     dir: Option<PathBuf>,
     /// Opened without write access: every write is refused before it reaches SQLite.
@@ -146,14 +145,7 @@ impl SqliteStore {
     }
 
     fn new(conn: Connection, events: Vec<Event>) -> Self {
-        Self {
-            conn: Mutex::new(conn),
-            index: RwLock::new(EventIndex::new(events)),
-            version: AtomicU64::new(1),
-            dir: None,
-            read_only: false,
-            lock: None,
-        }
+        Self { conn: Mutex::new(conn), mirror: Mirror::new(events), dir: None, read_only: false, lock: None }
     }
 
     /// Runs a write: refused at once when read-only; a failure of the database becomes
@@ -183,18 +175,6 @@ impl SqliteStore {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, EventIndex> {
-        self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, EventIndex> {
-        self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn bump(&self) {
-        self.version.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -316,27 +296,31 @@ impl EventStore for SqliteStore {
     }
 
     fn get(&self, id: &str) -> Option<Arc<Event>> {
-        self.read().get(id).cloned()
+        self.mirror.read().get(id).cloned()
     }
 
     fn query(&self, filter: &EventFilter, offset: usize, limit: usize) -> (usize, Vec<Arc<Event>>) {
-        self.read().query(filter, offset, limit)
+        self.mirror.read().query(filter, offset, limit)
     }
 
     fn select(&self, rect: &WorldRect, filter: &EventFilter) -> Vec<Arc<Event>> {
-        self.read().select(rect, filter)
+        self.mirror.read().select(rect, filter)
     }
 
     fn extent(&self) -> Option<EventExtent> {
-        self.read().extent()
+        self.mirror.read().extent()
     }
 
     fn len(&self) -> usize {
-        self.read().len()
+        self.mirror.read().len()
     }
 
     fn data_version(&self) -> u64 {
-        self.version.load(Ordering::SeqCst)
+        self.mirror.version()
+    }
+
+    fn on_change(&self, listener: ChangeListener) {
+        self.mirror.listen(listener);
     }
 }
 
@@ -373,12 +357,7 @@ impl SqliteStore {
             })?;
         }
         tx.commit()?;
-        let mut index = self.write();
-        for e in &events {
-            index.put(e.clone());
-        }
-        self.bump();
-        Ok(events.iter().filter_map(|e| index.get(&e.id).cloned()).collect())
+        Ok(self.mirror.put(events))
     }
 
     fn replace_now(&self, id: &str, input: EventInput, expect: Expect) -> Result<Arc<Event>, StoreError> {
@@ -397,10 +376,7 @@ impl SqliteStore {
             params![e.id, row_feature(&e), e.input.span.start, e.input.span.end, e.updated, e.version as i64],
         )?;
         tx.commit()?;
-        let mut index = self.write();
-        index.put(e);
-        self.bump();
-        index.get(id).cloned().ok_or_else(|| StoreError::NotFound(id.to_owned()))
+        self.mirror.put(vec![e]).pop().ok_or_else(|| StoreError::NotFound(id.to_owned()))
     }
 
     fn delete_now(&self, id: &str, expect: Expect) -> Result<Arc<Event>, StoreError> {
@@ -409,8 +385,7 @@ impl SqliteStore {
         let cur = self.check(&tx, id, expect)?;
         tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
         tx.commit()?;
-        self.write().remove(id);
-        self.bump();
+        self.mirror.remove(id);
         Ok(Arc::new(cur))
     }
 
@@ -423,9 +398,7 @@ impl SqliteStore {
     /// the client told to read again reads what it must merge with.
     fn check(&self, tx: &rusqlite::Transaction<'_>, id: &str, expect: Expect) -> Result<Event, StoreError> {
         let Some(cur) = stored(tx, id)? else {
-            if self.write().remove(id).is_some() {
-                self.bump();
-            }
+            self.mirror.remove(id);
             return Err(StoreError::NotFound(id.to_owned()));
         };
         if self.get(id).is_none_or(|known| known.version != cur.version) {
@@ -434,8 +407,7 @@ impl SqliteStore {
                 version = cur.version,
                 "the event database holds a version of this event that the server did not write: serving it"
             );
-            self.write().put(cur.clone());
-            self.bump();
+            self.mirror.put(vec![cur.clone()]);
         }
         match expect {
             Expect::Version(v) if v != cur.version => Err(StoreError::Stale { id: id.to_owned(), current: cur.etag() }),
@@ -461,11 +433,7 @@ impl SqliteStore {
         }
         tx.commit()?;
         let n = added.len();
-        if n > 0 {
-            let mut index = self.write();
-            added.into_iter().for_each(|e| index.put(e));
-            self.bump();
-        }
+        self.mirror.put(added);
         Ok(n)
     }
 }

@@ -114,6 +114,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     }
     /// A number that changes at every write (for caches and ETags of lists).
     fn data_version(&self) -> u64;
+    /// Tells `listener` of every change of the events from now on, this server's writes (after
+    /// they are durable and before the write returns) and, for a shared database, other
+    /// servers' writes as this one learns of them. Tile caches drop what a change touches here.
+    fn on_change(&self, listener: super::ChangeListener);
     /// Whether the store was opened without write access (its writes all fail).
     fn read_only(&self) -> bool {
         false

@@ -194,7 +194,6 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Req
     };
     let store = Arc::clone(&state.events);
     let created = blocking(move || store.insert(inputs)).await?;
-    touch(&state, created.iter().map(|e| e.input.position));
     let base = format!("{}/collections/events/items", state.base_url(&headers));
     if batch {
         let body = json!({
@@ -258,7 +257,6 @@ async fn store_replacement(
     }
     let (store, id) = (Arc::clone(&state.events), cur.id.clone());
     let e = blocking(move || store.replace(&id, input, expect)).await?;
-    touch(state, [cur.input.position, e.input.position]);
     Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
 }
 
@@ -273,15 +271,7 @@ pub async fn delete(
     let expect = if_match(&headers, &cur)?;
     let (store, id) = (Arc::clone(&state.events), cur.id.clone());
     blocking(move || store.delete(&id, expect)).await?;
-    touch(&state, [cur.input.position]);
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// Drops the cached tiles that show these positions, before the write is acknowledged, so that
-/// the very next request sees the change.
-fn touch(state: &AppState, positions: impl IntoIterator<Item = crate::tile::LonLat>) {
-    let positions: Vec<_> = positions.into_iter().collect();
-    state.cache.touch(&positions, crate::render::OVERLAY_REACH_PX + 1.0);
 }
 
 fn find(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<Arc<Event>, ApiError> {

@@ -67,6 +67,13 @@ impl AppState {
         let clear = [solid_png(None, Scale::X1.pixels())?, solid_png(None, Scale::X2.pixels())?];
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
         let cache = Arc::new(TileCache::new(config.tiles.cache_mb.saturating_mul(1024 * 1024)));
+        // Every change of the events, this server's own writes (before they are acknowledged)
+        // and any other's, drops the cached tiles it touches.
+        let touched = Arc::clone(&cache);
+        events.on_change(Box::new(move |change| match change {
+            crate::events::Change::At(positions) => touched.touch(positions, crate::render::OVERLAY_REACH_PX + 1.0),
+            crate::events::Change::Everywhere => touched.touch_everywhere(),
+        }));
         let pool = Arc::new(pool::RenderPool::new(config.tiles.render_workers, config.tiles.render_queue));
         Ok(Self {
             catalog: Arc::new(catalog),

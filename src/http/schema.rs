@@ -6,12 +6,12 @@
 //! kind or a changed limit reaches the API definition without an edit here. Layer schemas are
 //! inferred from the data at start-up, since a GeoJSON file declares no types.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
 use crate::events::{DatePrecision, EventKind, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT, MAX_TITLE};
-use crate::layer::Layer;
+use crate::layer::{JsonType, Layer};
 
 /// The JSON Schema dialect of the queryables (OGC API - Features Part 3 allows 2019-09 or 2020-12).
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -81,27 +81,20 @@ pub fn event_queryables(id: &str) -> Value {
 /// The queryables of a data layer: each property with the JSON types its values have in the
 /// file (`null` included when some feature has it null), and the geometry's types.
 pub fn layer_queryables(layer: &Layer, id: &str) -> Value {
-    let mut types: BTreeMap<&str, BTreeSet<&'static str>> = BTreeMap::new();
-    let mut geometries: BTreeSet<&'static str> = BTreeSet::new();
-    for f in layer.features() {
-        geometries.insert(geometry_format(&f.geometry));
-        for (k, v) in &f.properties {
-            types.entry(k.as_str()).or_default().insert(json_type(v));
-        }
-    }
-    let mut properties: Map<String, Value> = types
+    let geometries: BTreeSet<&'static str> = layer.features().iter().map(|f| geometry_format(&f.geometry)).collect();
+    let mut properties: Map<String, Value> = layer
+        .property_types()
         .into_iter()
-        .map(|(k, mut t)| {
+        .map(|(k, t)| {
             // An integer among numbers is a number.
-            if t.contains("number") {
-                t.remove("integer");
-            }
-            let t: Vec<&str> = t.into_iter().collect();
+            let whole_only = !t.contains(&JsonType::Number);
+            let t: Vec<&str> =
+                t.into_iter().filter(|t| whole_only || *t != JsonType::Integer).map(JsonType::as_str).collect();
             let ty = match t.as_slice() {
                 [one] => json!(one),
                 many => json!(many),
             };
-            (k.to_owned(), json!({ "type": ty }))
+            (k, json!({ "type": ty }))
         })
         .collect();
     let format = match geometries.len() {
@@ -122,19 +115,6 @@ fn queryables(id: &str, title: &str, properties: Map<String, Value>) -> Value {
         // Only these properties exist.
         "additionalProperties": false,
     })
-}
-
-/// The JSON Schema type of a value (`integer` for whole numbers).
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// The Part 3 `format` of a geometry type.

@@ -49,25 +49,8 @@ impl VectorAssets {
 }
 
 fn describe_layer(l: &Layer) -> Value {
-    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
-    for f in l.features() {
-        for (k, v) in &f.properties {
-            let t = match v {
-                Value::Bool(_) => "Boolean",
-                Value::Number(_) => "Number",
-                Value::Null => continue,
-                _ => "String",
-            };
-            fields
-                .entry(k.as_str())
-                .and_modify(|old| {
-                    if *old != t {
-                        *old = "String"
-                    }
-                })
-                .or_insert(t);
-        }
-    }
+    let fields: BTreeMap<String, &str> =
+        l.property_types().into_iter().filter_map(|(k, t)| Some((k, crate::layer::mvt_field_type(&t)?))).collect();
     json!({
         "id": l.meta.id,
         "description": l.meta.description,

@@ -8,6 +8,7 @@
 mod catalog;
 mod error;
 mod feature;
+mod fields;
 mod load;
 mod manifest;
 mod source;
@@ -15,6 +16,7 @@ mod source;
 pub use catalog::{Catalog, Center, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
 pub use feature::{Feature, Shape, id_text, validate_geometry};
+pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
 pub use source::Geodata;

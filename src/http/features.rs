@@ -357,12 +357,7 @@ pub(crate) fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
     if south > north {
         return Err(bad("has its south edge north of its north edge"));
     }
-    Ok(if west <= east {
-        vec![LonLatBBox { west, south, east, north }]
-    } else {
-        // Crosses the antimeridian: two boxes.
-        vec![LonLatBBox { west, south, east: 180.0, north }, LonLatBBox { west: -180.0, south, east, north }]
-    })
+    Ok(LonLatBBox::crossing(west, south, east, north))
 }
 
 #[cfg(test)]

@@ -28,6 +28,24 @@ impl LonLatBBox {
         WorldRect::from_corners(nw, se)
     }
 
+    /// The box between these edges as one box, or as two when `west` is east of `east`: a box
+    /// that crosses the antimeridian, cut there.
+    ///
+    /// # Examples
+    /// ```
+    /// use tessera::tile::LonLatBBox;
+    /// assert_eq!(LonLatBBox::crossing(36.0, 35.0, 37.0, 36.0).len(), 1);
+    /// let pacific = LonLatBBox::crossing(170.0, -10.0, -170.0, 10.0);
+    /// assert_eq!((pacific[0].east, pacific[1].west), (180.0, -180.0));
+    /// ```
+    pub fn crossing(west: f64, south: f64, east: f64, north: f64) -> Vec<Self> {
+        if west <= east {
+            vec![Self { west, south, east, north }]
+        } else {
+            vec![Self { west, south, east: 180.0, north }, Self { west: -180.0, south, east, north }]
+        }
+    }
+
     /// The smallest box that holds both.
     pub fn union(self, o: Self) -> Self {
         Self {

@@ -41,6 +41,10 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
         }
         let order = entry.order.unwrap_or(i as i32);
         let labels = entry.label_spec(minzoom, maxzoom, order).map_err(bad)?;
+        let (clipped_to, not_within) = entry.boxes().map_err(bad)?;
+        if entry.place_merge_km.is_some_and(|km| !(0.0..=100.0).contains(&km)) {
+            return Err(bad("place_merge_km must be between 0 and 100".into()));
+        }
         let path = dir.join(&entry.file);
         let features = read_features(&path, entry.id_property.as_deref())?;
         let meta = LayerMeta {
@@ -53,9 +57,9 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
             maxzoom,
             order,
         };
-        let layer = Layer::new(meta, features, &entry.style, &entry.rules);
+        let layer = Layer::new(meta, features, &entry.style, &entry.rules).with_boxes(clipped_to, not_within);
         layers.push(match labels {
-            Some(spec) => layer.with_labels(spec),
+            Some(spec) => layer.with_labels(spec).with_place_keys(entry.place_id.clone(), entry.place_merge_km),
             None => layer,
         });
     }
@@ -83,31 +87,7 @@ fn manifest_from_files(dir: &Path) -> Result<Manifest, LoadError> {
         .filter_map(|p| {
             let stem = p.file_stem()?.to_string_lossy().to_string();
             let file = p.file_name()?.to_string_lossy().to_string();
-            Some(LayerEntry {
-                id: id_from_stem(&stem),
-                id_property: None,
-                title: Some(stem),
-                file,
-                description: None,
-                attribution: None,
-                license: None,
-                minzoom: None,
-                maxzoom: None,
-                order: None,
-                style: Default::default(),
-                rules: Vec::new(),
-                label: None,
-                label_ar: None,
-                label_minzoom: None,
-                label_maxzoom: None,
-                label_priority: None,
-                label_rank: None,
-                label_size: None,
-                label_bold: None,
-                label_color: None,
-                label_upper: None,
-                label_after: None,
-            })
+            Some(LayerEntry { id: id_from_stem(&stem), title: Some(stem), file, ..LayerEntry::default() })
         })
         .collect();
     Ok(Manifest { title: None, description: None, background: None, center: None, bounds: None, events: None, layers })

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 mod battery;
+mod box_edge;
 mod caching;
 mod caching_load;
 mod cli;

@@ -191,3 +191,50 @@ impl Groups {
         self.layers[a].extend(moved);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layer::{Catalog, load_dir};
+
+    fn catalog() -> Catalog {
+        load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata"))
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// The place of the feature with this id in a layer, as (layer, feature id) pairs.
+    fn place_of(c: &Catalog, layer: &str, id: &str) -> Vec<(String, String)> {
+        let l = c.layer(layer).unwrap_or_else(|| unreachable!("{layer}"));
+        let i = l.features().iter().position(|f| f.id_text() == id).unwrap_or_else(|| unreachable!("{id}"));
+        l.place(i)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                let other = c.layer(&p.layer).unwrap_or_else(|| unreachable!("{}", p.layer));
+                (p.layer.clone(), other.features()[p.feature].id_text())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn features_of_one_place_are_linked_and_two_places_on_one_point_are_not() {
+        let c = catalog();
+        // Darat Izza: the report's town and the GeoNames town on its point; the Kenana hospital,
+        // on the same point in the report's layer, stays a place of its own.
+        let darat_izza = place_of(&c, "report-places", "darat-izza");
+        assert_eq!(darat_izza, [("report-places".into(), "darat-izza".into()), ("towns".into(), "170857".into())]);
+        assert!(place_of(&c, "report-places", "kenana-hospital-darat-izza").is_empty());
+        // Aleppo: the report's place first, then the Natural Earth city (3.5 km away, same name)
+        // and the GeoNames town (same geonameid as the city, on the report's point).
+        let aleppo = place_of(&c, "report-places", "aleppo");
+        assert_eq!(aleppo.len(), 3, "{aleppo:?}");
+        assert_eq!(aleppo[0], ("report-places".into(), "aleppo".into()));
+        // Antakya: Natural Earth's Hatay and Antioch (0.45 km apart) and GeoNames' Antakya.
+        let antakya = place_of(&c, "towns", "323779");
+        let ids: Vec<&str> = antakya.iter().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(antakya.len(), 3, "{antakya:?}");
+        assert!(ids.contains(&"323779"), "{ids:?}");
+        // Beirut and B'abda, 5 km apart, stay two cities.
+        let beirut = place_of(&c, "cities", "276781");
+        assert!(beirut.iter().all(|(l, id)| l != "cities" || id == "276781"), "{beirut:?}");
+    }
+}

@@ -58,7 +58,7 @@ use tiny_skia::{FillRule, PathBuilder, Pixmap, PixmapPaint, Transform};
 use super::symbol::paint;
 use super::text::{ShapedLine, shape};
 use crate::layer::Layer;
-use crate::style::{Color, Lang};
+use crate::style::{Color, Lang, Names};
 
 /// Edge of a placement block, CSS px.
 pub const BLOCK_PX: f64 = 1024.0;
@@ -160,6 +160,9 @@ struct Candidate<'a> {
     /// of the same place named at this zoom. `None`: a place drawn at this zoom but not named
     /// (its layers' `label_minzoom` is deeper): only its symbol counts.
     namer: Option<(&'a Layer, usize)>,
+    /// The namer's names; a script it lacks is taken from the next feature of the place that
+    /// has it (Natural Earth's Hatay has no Arabic name, its Antioch has).
+    names: Names,
 }
 
 impl Candidate<'_> {
@@ -175,8 +178,7 @@ impl Candidate<'_> {
 
     /// The lines of its name in a language.
     fn text(&self, lang: Lang) -> Vec<String> {
-        let label = self.namer.and_then(|(l, i)| l.label(i));
-        label.map(|l| l.names.lines(lang).into_iter().map(str::to_owned).collect()).unwrap_or_default()
+        self.names.lines(lang).into_iter().map(str::to_owned).collect()
     }
 
     /// The square its symbol covers, one pixel short of the symbol's reach on every side, so
@@ -250,6 +252,23 @@ fn namer<'a>(layers: &[&'a Layer], layer: &'a Layer, i: usize, z: u8) -> Option<
         let l = layers.iter().find(|l| l.meta.id == p.layer)?;
         named(l, p.feature).then_some((*l, p.feature))
     })
+}
+
+/// The names of feature `i` of `layer`, a script it lacks taken from the other features of its
+/// place among `layers`, most important first.
+fn place_names(layers: &[&Layer], layer: &Layer, i: usize) -> Names {
+    let mut names = layer.label(i).map(|l| l.names.clone()).unwrap_or_default();
+    for p in layer.place(i).unwrap_or_default() {
+        if names.latin.is_some() && names.arabic.is_some() {
+            break;
+        }
+        let Some(other) = layers.iter().find(|l| l.meta.id == p.layer).and_then(|l| l.label(p.feature)) else {
+            continue;
+        };
+        names.latin = names.latin.or_else(|| other.names.latin.clone());
+        names.arabic = names.arabic.or_else(|| other.names.arabic.clone());
+    }
+    names
 }
 
 /// The labels of one block, placed in priority order, and the places it leaves out.
@@ -363,6 +382,7 @@ fn candidates<'a>(layers: &[&'a Layer], z: u8, block: PxRect) -> Vec<Candidate<'
                 continue;
             }
             let namer = namer(layers, layer, i, z);
+            let names = namer.map(|(l, f)| place_names(layers, l, f)).unwrap_or_default();
             // A place is ranked as the feature that names it.
             let (priority, class, rank) = match namer {
                 Some((l, f)) => {
@@ -385,6 +405,7 @@ fn candidates<'a>(layers: &[&'a Layer], z: u8, block: PxRect) -> Vec<Candidate<'
                 symbol_px: f64::from(label.symbol_px),
                 area_px: label.area_width.map(|w| w * world),
                 namer,
+                names,
             });
         }
     }

@@ -223,7 +223,8 @@ mod tests {
     #[test]
     fn a_write_touches_few_areas_and_only_near_it() {
         let termanin = LonLat::new(36.817, 36.233);
-        let areas = affected_areas(&[termanin], 44.0);
+        // The margin the server touches with: the overlay's reach, and a pixel.
+        let areas = affected_areas(&[termanin], crate::render::OVERLAY_REACH_PX + 1.0);
         assert!(areas.len() <= 4 * (usize::from(VERSION_ZOOM) + 1), "{}", areas.len());
         let t12 = TileCoord::containing(termanin.to_world(), 12).unwrap();
         assert!(areas.contains(&t12));
@@ -240,7 +241,7 @@ mod tests {
         let termanin = LonLat::new(36.817, 36.233);
         let near = TileCoord::containing(termanin.to_world(), 14).unwrap();
         let far = TileCoord::containing(LonLat::new(2.35, 48.85).to_world(), 14).unwrap();
-        cache.touch(&[termanin], 44.0);
+        cache.touch(&[termanin], crate::render::OVERLAY_REACH_PX + 1.0);
         assert_eq!(cache.version(near), 1);
         assert_eq!(cache.version(far), 0);
     }

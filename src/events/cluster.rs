@@ -33,7 +33,7 @@ pub enum Marker {
     Single(Arc<Event>),
     /// A cell with several events: located ones, or (`region`) region-precision ones.
     Cluster {
-        /// Mean position of the members, unit square.
+        /// Mean position of the members (their one point, when they share it), unit square.
         at: WorldPoint,
         /// How many events.
         count: usize,
@@ -43,6 +43,9 @@ pub enum Marker {
         ids: Vec<String>,
         /// Whether the members are region-precision events (a vague area, not a place).
         region: bool,
+        /// Whether every member lies on one point (several events at one town): the cluster
+        /// then marks that point as a single event would.
+        one_spot: bool,
     },
     /// An event that only stands for "somewhere in the region".
     Region(Arc<Event>),
@@ -100,12 +103,14 @@ pub fn cluster(events: &[Arc<Event>], z: u8) -> Vec<Marker> {
             members.sort_by(|a, b| a.id.cmp(&b.id));
             let n = members.len() as f64;
             let (sx, sy) = members.iter().map(|e| event_point(e)).fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
+            let one_spot = members.windows(2).all(|w| event_point(w[0]) == event_point(w[1]));
             Marker::Cluster {
-                at: WorldPoint::new(sx / n, sy / n),
+                at: if one_spot { event_point(members[0]) } else { WorldPoint::new(sx / n, sy / n) },
                 count: members.len(),
                 casualties: members.iter().map(|e| e.input.casualties()).fold(0u64, u64::saturating_add),
                 ids: members.iter().map(|e| e.id.clone()).collect(),
                 region,
+                one_spot,
             }
         })
         .collect()

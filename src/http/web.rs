@@ -30,7 +30,7 @@ use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
 use crate::events::{CELL_PX, EventKind};
 use crate::layer::Layer;
-use crate::render::REGION_RADIUS_PX;
+use crate::render::{LEADER_CLEAR_PX, LEADER_STEM_PX, REGION_RADIUS_PX};
 use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
 use crate::tile::TileCoord;
 
@@ -144,6 +144,7 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
         "events": {
             "cellPx": CELL_PX,
             "regionRadiusPx": REGION_RADIUS_PX,
+            "leaderPx": LEADER_CLEAR_PX + LEADER_STEM_PX,
             "kinds": EventKind::ALL.iter().map(|&k| {
                 let (symbol, color) = kind_style(k);
                 json!({ "id": k.as_str(), "label": kind_label(k), "symbol": symbol_name(symbol), "color": hex(color) })

@@ -57,15 +57,17 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Gathers layers; bounds and centre default to the extent of the data.
+    /// Gathers layers (in draw order) and links the features that stand for one place; bounds
+    /// and centre default to the extent of the data.
     pub fn new(
         title: Option<String>,
         description: Option<String>,
         background: Option<Color>,
         center: Option<Center>,
         bounds: Option<LonLatBBox>,
-        layers: Vec<Layer>,
+        mut layers: Vec<Layer>,
     ) -> Self {
+        super::place::link(&mut layers);
         let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
         let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);

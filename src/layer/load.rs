@@ -55,6 +55,10 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
         }
         let order = entry.order.unwrap_or(i as i32);
         let labels = entry.label_spec(minzoom, maxzoom, order).map_err(bad)?;
+        let (clipped_to, not_within) = entry.boxes().map_err(bad)?;
+        if entry.place_merge_km.is_some_and(|km| !(0.0..=100.0).contains(&km)) {
+            return Err(bad("place_merge_km must be between 0 and 100".into()));
+        }
         let bytes = source.read(&entry.file)?;
         let features = parse_geojson_bytes(&bytes, &source.path_of(&entry.file), entry.id_property.as_deref())?;
         let meta = LayerMeta {
@@ -67,9 +71,9 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
             maxzoom,
             order,
         };
-        let layer = Layer::new(meta, features, &entry.style, &entry.rules);
+        let layer = Layer::new(meta, features, &entry.style, &entry.rules).with_boxes(clipped_to, not_within);
         layers.push(match labels {
-            Some(spec) => layer.with_labels(spec),
+            Some(spec) => layer.with_labels(spec).with_place_keys(entry.place_id.clone(), entry.place_merge_km),
             None => layer,
         });
     }
@@ -93,31 +97,7 @@ fn manifest_from_files(source: &Geodata) -> Result<Manifest, LoadError> {
         .into_iter()
         .filter_map(|file| {
             let stem = Path::new(&file).file_stem()?.to_string_lossy().to_string();
-            Some(LayerEntry {
-                id: id_from_stem(&stem),
-                id_property: None,
-                title: Some(stem),
-                file,
-                description: None,
-                attribution: None,
-                license: None,
-                minzoom: None,
-                maxzoom: None,
-                order: None,
-                style: Default::default(),
-                rules: Vec::new(),
-                label: None,
-                label_ar: None,
-                label_minzoom: None,
-                label_maxzoom: None,
-                label_priority: None,
-                label_rank: None,
-                label_size: None,
-                label_bold: None,
-                label_color: None,
-                label_upper: None,
-                label_after: None,
-            })
+            Some(LayerEntry { id: id_from_stem(&stem), title: Some(stem), file, ..LayerEntry::default() })
         })
         .collect();
     Ok(Manifest { title: None, description: None, background: None, center: None, bounds: None, events: None, layers })

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::style::{Color, LabelSpec, Rule, StyleSpec};
+use crate::tile::LonLatBBox;
 
 /// The whole manifest as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -26,7 +27,7 @@ pub struct Manifest {
 }
 
 /// One `[[layers]]` table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerEntry {
     /// Identifier used in URLs (`?layers=`, `/collections/{id}`): `[a-z0-9_-]+`.
@@ -79,9 +80,48 @@ pub struct LayerEntry {
     pub label_upper: Option<bool>,
     /// Keep only the text after the first occurrence of this separator (e.g. `" - "`).
     pub label_after: Option<String>,
+    /// Property whose values rank the layer's names by class before `label_rank`
+    /// (`featurecla`: capitals before other places).
+    pub label_class: Option<String>,
+    /// The values of `label_class`, most important first; other values come after them.
+    #[serde(default)]
+    pub label_class_order: Vec<String>,
+    /// Property naming the place a point stands for across layers (`geonameid`): points of two
+    /// layers with the same value are one place, drawn and named once.
+    pub place_id: Option<String>,
+    /// Points of this layer closer than this many km to each other are one place (a source
+    /// that lists a city twice).
+    pub place_merge_km: Option<f64>,
+    /// West, south, east and north (degrees) of the box the layer's source was cut to: polygon
+    /// edges along it are the cut, not a coast or a border, and are not stroked.
+    pub clipped_to: Option<[f64; 4]>,
+    /// West, south, east and north (degrees) of a box inside which the layer is not drawn,
+    /// because more detailed layers cover it.
+    pub not_within: Option<[f64; 4]>,
 }
 
 impl LayerEntry {
+    /// `clipped_to` and `not_within` as boxes; the error names a key whose box is not one.
+    pub fn boxes(&self) -> Result<(Option<LonLatBBox>, Option<LonLatBBox>), String> {
+        let check = |key: &str, b: Option<[f64; 4]>| match b {
+            None => Ok(None),
+            Some([west, south, east, north]) => {
+                let ok = (-180.0..=180.0).contains(&west)
+                    && (-180.0..=180.0).contains(&east)
+                    && (-90.0..=90.0).contains(&south)
+                    && (-90.0..=90.0).contains(&north)
+                    && west < east
+                    && south < north;
+                if ok {
+                    Ok(Some(LonLatBBox { west, south, east, north }))
+                } else {
+                    Err(format!("{key} must be [west, south, east, north] in degrees, west < east, south < north"))
+                }
+            }
+        };
+        Ok((check("clipped_to", self.clipped_to)?, check("not_within", self.not_within)?))
+    }
+
     /// The layer's label settings, resolved against its zoom range and draw order; `None`
     /// when it has no `label` key. The error says which key is wrong.
     pub fn label_spec(&self, minzoom: u8, maxzoom: u8, order: i32) -> Result<Option<LabelSpec>, String> {
@@ -108,6 +148,11 @@ impl LayerEntry {
         spec.color = self.label_color.unwrap_or(LabelSpec::COLOR);
         spec.upper = self.label_upper.unwrap_or(false);
         spec.after = self.label_after.clone();
+        if self.label_class.is_none() && !self.label_class_order.is_empty() {
+            return Err("label_class_order needs label_class (the property it orders)".into());
+        }
+        spec.class = self.label_class.clone();
+        spec.class_order = self.label_class_order.clone();
         Ok(Some(spec))
     }
 }

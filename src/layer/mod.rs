@@ -12,6 +12,7 @@ mod fields;
 mod load;
 mod manifest;
 mod source;
+mod place;
 
 pub use catalog::{Catalog, Center, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
@@ -20,9 +21,10 @@ pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
 pub use source::Geodata;
+pub use place::{PlaceRef, SAME_NAME_KM};
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
@@ -72,6 +74,16 @@ pub struct Layer {
     prepared: Vec<OnceLock<Vec<Option<Shape>>>>,
     /// How features are labelled, and each feature's label (`None`: no name, or a line).
     labels: Option<(LabelSpec, Vec<Option<FeatureLabel>>)>,
+    /// `clipped_to` in the unit square: ring edges along it are not stroked.
+    clipped_to: Option<WorldRect>,
+    /// `not_within` in the unit square: nothing of the layer is drawn inside it.
+    not_within: Option<WorldRect>,
+    /// Property naming a point's place across layers (`place_id`), and the distance within which
+    /// two of the layer's own points are one place (`place_merge_km`).
+    place_keys: (Option<String>, Option<f64>),
+    /// For each feature held by other features too (a city in two layers): every feature of
+    /// that place, most important first. Set by the catalog, which sees every layer.
+    places: Vec<Option<Arc<[PlaceRef]>>>,
 }
 
 /// A feature's label as read at load: where it is anchored and its names.
@@ -89,6 +101,8 @@ pub struct FeatureLabel {
     /// Width of a polygon's bounding box in the unit square: a label wider than its polygon
     /// is not drawn. `None` for points.
     pub area_width: Option<f64>,
+    /// Class within the layer (`label_class`), lower first; ranks before `rank`.
+    pub class: u32,
 }
 
 /// Deepest zoom with simplified shapes; deeper tiles use the shapes as loaded.
@@ -136,7 +150,43 @@ impl Layer {
             reach_px,
             prepared: (0..=PREPARED_MAX_ZOOM).map(|_| OnceLock::new()).collect(),
             labels: None,
+            clipped_to: None,
+            not_within: None,
+            place_keys: (None, None),
+            places: Vec::new(),
         }
+    }
+
+    /// This layer with the boxes of `clipped_to` (ring edges along it are not stroked) and
+    /// `not_within` (nothing is drawn inside it).
+    pub fn with_boxes(mut self, clipped_to: Option<LonLatBBox>, not_within: Option<LonLatBBox>) -> Self {
+        self.clipped_to = clipped_to.map(|b| b.to_world());
+        self.not_within = not_within.map(|b| b.to_world());
+        self
+    }
+
+    /// This layer with the keys that tell which of its points are places held by other layers
+    /// too: the property naming a point's place (`place_id`) and the distance within which two
+    /// of its own points are one place (`place_merge_km`). The catalog links the places.
+    pub fn with_place_keys(mut self, place_id: Option<String>, merge_km: Option<f64>) -> Self {
+        self.place_keys = (place_id, merge_km);
+        self
+    }
+
+    /// The box its source was cut to, in the unit square.
+    pub fn clipped_to(&self) -> Option<WorldRect> {
+        self.clipped_to
+    }
+
+    /// The box inside which it is not drawn, in the unit square.
+    pub fn not_within(&self) -> Option<WorldRect> {
+        self.not_within
+    }
+
+    /// Every feature of the place that feature `i` stands for, most important first, when
+    /// another feature (of this layer or another) stands for it too.
+    pub fn place(&self, i: usize) -> Option<&[PlaceRef]> {
+        self.places.get(i).and_then(Option::as_deref)
     }
 
     /// This layer with labels: reads every feature's names and anchor once. Points are
@@ -160,7 +210,14 @@ impl Layer {
                     }
                     Shape::Lines(_) => return None,
                 };
-                Some(FeatureLabel { anchor, names, rank: spec.rank_of(&f.properties), symbol_px, area_width })
+                Some(FeatureLabel {
+                    anchor,
+                    names,
+                    rank: spec.rank_of(&f.properties),
+                    symbol_px,
+                    area_width,
+                    class: spec.class_of(&f.properties),
+                })
             })
             .collect();
         self.labels = Some((spec, items));

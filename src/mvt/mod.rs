@@ -120,14 +120,19 @@ fn feature_id(id: &Json, index: usize) -> u64 {
 }
 
 /// Slices the data layers visible at the tile's zoom. Layers with no feature in the tile are
-/// left out.
+/// left out, and so is a layer kept out of a box (`not_within`) that holds the whole tile with
+/// its buffer: a vector style cannot cut a layer by a box, so the world's 3 km coasts would show
+/// under the detailed ones there. (Tiles across the box's edge still carry it whole.)
 pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<proto::Layer> {
     let frame = Frame::new(tile);
     let margin = f64::from(BUFFER) / (tile.world_tiles() * f64::from(EXTENT));
     let rect = tile.bounds().expand(margin);
+    let holds = |b: crate::tile::WorldRect| {
+        b.min.x <= rect.min.x && b.min.y <= rect.min.y && b.max.x >= rect.max.x && b.max.y >= rect.max.y
+    };
     layers
         .iter()
-        .filter(|l| l.visible_at(tile.z()))
+        .filter(|l| l.visible_at(tile.z()) && !l.not_within().is_some_and(holds))
         .filter_map(|l| {
             let mut b = LayerBuilder::new(&l.meta.id);
             for i in l.query(&rect) {

@@ -20,9 +20,17 @@
 //!
 //! What a name keeps clear of: every other name; the symbol of every place labelled at this zoom
 //! (placed or not), and of unlabelled places at least as important (the places of the report
-//! at zoom 6, under a city's name). A place that two layers hold (a Natural Earth city and a
-//! place of the report with the same name within 48 px, or two layers' points on one spot) is
-//! named once, by the more important layer.
+//! at zoom 6, under a city's name). When every position of a name is blocked so, the name may
+//! still cover the symbols of places less important than itself (later in the order), taking
+//! the position whose most important covered place is the least important; a place whose
+//! symbol lies under a name placed before it is left out at that zoom, symbol and name (the
+//! renderer does not draw it). So a capital is not left unnamed because small towns crowd it.
+//!
+//! A place that several features hold (a Natural Earth city, a GeoNames town and a place of the
+//! report; see [`crate::layer::PlaceRef`]) is one candidate: its most important feature drawn
+//! at this zoom gives the symbol and position, and its most important feature named at this
+//! zoom gives the name (the place of the report, drawn from zoom 6, is named by the Natural
+//! Earth city until its own names start at zoom 7). The other features are not drawn.
 //!
 //! The price, and the alternatives: labels of neighbouring blocks never collide because none
 //! crosses a block edge, but a name whose box fits on no side of its symbol within the block is
@@ -50,7 +58,7 @@ use tiny_skia::{FillRule, PathBuilder, Pixmap, PixmapPaint, Transform};
 use super::symbol::paint;
 use super::text::{ShapedLine, shape};
 use crate::layer::Layer;
-use crate::style::{Color, Lang};
+use crate::style::{Color, Lang, Names};
 
 /// Edge of a placement block, CSS px.
 pub const BLOCK_PX: f64 = 1024.0;
@@ -60,10 +68,6 @@ const HALO_PX: f32 = 1.75;
 
 /// Space around the text inside a label's box (the halo and one pixel), CSS px.
 const PAD_PX: f64 = 3.0;
-
-/// A name is not repeated within this distance (CSS px) of the same name: layers that hold
-/// the same place twice (a city of Natural Earth and a place of the report) label it once.
-const REPEAT_PX: f64 = 48.0;
 
 /// A line wider than this many text sizes is wrapped at spaces.
 const WRAP_EMS: f32 = 10.0;
@@ -132,25 +136,49 @@ pub struct PlacedLabel {
     color: Color,
 }
 
+/// What placement decided for an area: the names drawn, and the places left out.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    /// The placed names that meet the area.
+    pub labels: Vec<PlacedLabel>,
+    /// Places whose symbol lies under a more important name, as (index in the layers given,
+    /// feature index): neither drawn nor named at this zoom.
+    pub hidden: Vec<(usize, usize)>,
+}
+
 struct Candidate<'a> {
     priority: i32,
+    class: u32,
     rank: f64,
+    /// Index of the layer whose symbol this is, in the layers given.
     layer: usize,
     feature: usize,
     anchor: (f64, f64),
     symbol_px: f64,
     area_px: Option<f64>,
-    layer_ref: &'a Layer,
-    /// A place drawn at this zoom whose name is not (its layer's `label_minzoom` is deeper):
-    /// only its symbol counts.
-    symbol_only: bool,
+    /// The feature whose name is drawn: the place's own, or that of a more important feature
+    /// of the same place named at this zoom. `None`: a place drawn at this zoom but not named
+    /// (its layers' `label_minzoom` is deeper): only its symbol counts.
+    namer: Option<(&'a Layer, usize)>,
+    /// The namer's names; a script it lacks is taken from the next feature of the place that
+    /// has it (Natural Earth's Hatay has no Arabic name, its Antioch has).
+    names: Names,
 }
 
 impl Candidate<'_> {
+    fn symbol_only(&self) -> bool {
+        self.namer.is_none()
+    }
+
+    /// Whether it is more important than `o` by priority, class or rank (not by a tie-break).
+    fn outranks(&self, o: &Candidate<'_>) -> bool {
+        (self.priority, std::cmp::Reverse(self.class)) > (o.priority, std::cmp::Reverse(o.class))
+            || (self.priority == o.priority && self.class == o.class && self.rank > o.rank)
+    }
+
     /// The lines of its name in a language.
     fn text(&self, lang: Lang) -> Vec<String> {
-        let label = self.layer_ref.label(self.feature);
-        label.map(|l| l.names.lines(lang).into_iter().map(str::to_owned).collect()).unwrap_or_default()
+        self.names.lines(lang).into_iter().map(str::to_owned).collect()
     }
 
     /// The square its symbol covers, one pixel short of the symbol's reach on every side, so
@@ -173,26 +201,83 @@ fn block_px(z: u8) -> f64 {
 
 /// The placed labels that meet `area` (world CSS px at zoom `z`), from every block it touches.
 pub fn labels_in(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Vec<PlacedLabel> {
+    place(layers, z, area, lang).labels
+}
+
+/// The placement of every block that `area` (world CSS px at zoom `z`) touches: its names that
+/// meet the area, and the places it leaves out.
+pub fn place(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Placement {
     let b = block_px(z);
     let last = (world_px(z) / b - 1.0).max(0.0);
     let (bx0, bx1) = ((area.x0 / b).floor().clamp(0.0, last), ((area.x1 / b).ceil() - 1.0).clamp(0.0, last));
     let (by0, by1) = ((area.y0 / b).floor().clamp(0.0, last), ((area.y1 / b).ceil() - 1.0).clamp(0.0, last));
-    let mut out = Vec::new();
+    let mut out = Placement::default();
     for by in by0 as u32..=by1 as u32 {
         for bx in bx0 as u32..=bx1 as u32 {
             let block = PxRect::new(f64::from(bx) * b, f64::from(by) * b, b, b);
-            out.extend(place_block(layers, z, block, lang).into_iter().filter(|l| l.rect.overlaps(&area)));
+            let (labels, hidden) = place_block(layers, z, block, lang);
+            out.labels.extend(labels.into_iter().filter(|l| l.rect.overlaps(&area)));
+            out.hidden.extend(hidden);
         }
     }
     out
 }
 
-/// The labels of one block, placed in priority order.
-fn place_block(layers: &[&Layer], z: u8, block: PxRect, lang: Lang) -> Vec<PlacedLabel> {
+/// Whether feature `i` of `layer` is left to a more important feature of its place among
+/// `layers` drawn at zoom `z` (the Natural Earth point of a city that is a place of the
+/// report): then it is neither drawn nor named.
+pub fn held_by_another(layers: &[&Layer], layer: &Layer, i: usize, z: u8) -> bool {
+    let Some(place) = layer.place(i) else { return false };
+    for p in place {
+        if p.layer == layer.meta.id && p.feature == i {
+            return false;
+        }
+        if layers.iter().any(|l| l.meta.id == p.layer && l.visible_at(z)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The feature that names feature `i` of `layer` at zoom `z`: itself when its layer is named
+/// at `z`, else the most important feature of its place among `layers` that is.
+fn namer<'a>(layers: &[&'a Layer], layer: &'a Layer, i: usize, z: u8) -> Option<(&'a Layer, usize)> {
+    let named = |l: &Layer, f: usize| {
+        l.visible_at(z) && l.label_spec().is_some_and(|s| s.visible_at(z)) && l.label(f).is_some()
+    };
+    if named(layer, i) {
+        return Some((layer, i));
+    }
+    layer.place(i)?.iter().find_map(|p| {
+        let l = layers.iter().find(|l| l.meta.id == p.layer)?;
+        named(l, p.feature).then_some((*l, p.feature))
+    })
+}
+
+/// The names of feature `i` of `layer`, a script it lacks taken from the other features of its
+/// place among `layers`, most important first.
+fn place_names(layers: &[&Layer], layer: &Layer, i: usize) -> Names {
+    let mut names = layer.label(i).map(|l| l.names.clone()).unwrap_or_default();
+    for p in layer.place(i).unwrap_or_default() {
+        if names.latin.is_some() && names.arabic.is_some() {
+            break;
+        }
+        let Some(other) = layers.iter().find(|l| l.meta.id == p.layer).and_then(|l| l.label(p.feature)) else {
+            continue;
+        };
+        names.latin = names.latin.or_else(|| other.names.latin.clone());
+        names.arabic = names.arabic.or_else(|| other.names.arabic.clone());
+    }
+    names
+}
+
+/// The labels of one block, placed in priority order, and the places it leaves out.
+fn place_block(layers: &[&Layer], z: u8, block: PxRect, lang: Lang) -> (Vec<PlacedLabel>, Vec<(usize, usize)>) {
     let mut cands = candidates(layers, z, block);
     cands.sort_by(|a, b| {
         b.priority
             .cmp(&a.priority)
+            .then(a.class.cmp(&b.class))
             .then(b.rank.total_cmp(&a.rank))
             .then(a.layer.cmp(&b.layer))
             .then(a.feature.cmp(&b.feature))
@@ -210,62 +295,74 @@ fn place_block(layers: &[&Layer], z: u8, block: PxRect, lang: Lang) -> Vec<Place
     }
     let texts: Vec<Vec<String>> = cands.iter().map(|c| c.text(lang)).collect();
     let symbols: Vec<Option<PxRect>> = cands.iter().map(|c| (c.symbol_px > 0.0).then(|| c.symbol_rect())).collect();
-    // The same place in two layers (a Natural Earth city and a place of the report, the
-    // GeoNames town under a place of the report): named once, and the other layer's symbol does
-    // not push the name away.
-    let same_place = |a: usize, b: usize| {
-        let ((ax, ay), (bx, by)) = (cands[a].anchor, cands[b].anchor);
-        texts[a] == texts[b] && (ax - bx).hypot(ay - by) < REPEAT_PX
-            || cands[a].layer != cands[b].layer && coincident(&cands[a], &cands[b])
-    };
     // A name keeps clear of the symbol of every place that is labelled at this zoom, and of the
     // symbols of places at least as important that are not labelled yet (the places of the
     // report at zoom 6 under a city's name).
     let blocks = |si: usize, ci: usize| {
         si != ci
             && !coincident(&cands[si], &cands[ci])
-            && !same_place(si, ci)
-            && (!cands[si].symbol_only || cands[si].priority >= cands[ci].priority)
+            && (!cands[si].symbol_only() || cands[si].priority >= cands[ci].priority)
     };
     let mut taken: Vec<PxRect> = Vec::new();
     let mut placed: Vec<PlacedLabel> = Vec::new();
-    let mut done: Vec<usize> = Vec::new();
+    let mut left_out = vec![false; cands.len()];
     for (ci, c) in cands.iter().enumerate() {
-        let Some(spec) = c.layer_ref.label_spec().filter(|_| !c.symbol_only) else { continue };
-        if done.iter().any(|&d| same_place(d, ci)) {
+        // A place whose symbol lies under a more important name is left out.
+        if symbols[ci].is_some_and(|s| taken.iter().any(|t| t.overlaps(&s))) {
+            left_out[ci] = true;
             continue;
         }
+        let Some((named_layer, named_feature)) = c.namer else { continue };
+        let Some(spec) = named_layer.label_spec() else { continue };
         let lines: Vec<Arc<ShapedLine>> = texts[ci].iter().flat_map(|t| wrap(t, spec.size, spec.bold)).collect();
         let inner_w = lines.iter().map(|l| l.width).fold(0.0, f32::max);
         if lines.is_empty() || c.area_px.is_some_and(|a| f64::from(inner_w) > a) {
             continue;
         }
         let (w, h) = box_size(&lines);
-        let free = |r: &PxRect| {
-            !taken.iter().any(|t| t.overlaps(r))
-                && !symbols.iter().enumerate().any(|(si, s)| s.is_some_and(|s| s.overlaps(r)) && blocks(si, ci))
+        // For each position that no name takes: the places whose symbols it would cover.
+        let covered = |r: &PxRect| -> Option<Vec<usize>> {
+            if taken.iter().any(|t| t.overlaps(r)) {
+                return None;
+            }
+            let gone = |si: usize| left_out[si] || symbols[si].is_some_and(|s| taken.iter().any(|t| t.overlaps(&s)));
+            Some(
+                (0..cands.len())
+                    .filter(|&si| symbols[si].is_some_and(|s| s.overlaps(r)) && blocks(si, ci) && !gone(si))
+                    .collect(),
+            )
         };
-        let Some((rect, align)) = positions(c, w, h, block).into_iter().find(|(r, _)| free(r)) else {
-            continue;
-        };
-        taken.push(rect);
-        done.push(ci);
+        let options: Vec<(PxRect, Align, Vec<usize>)> =
+            positions(c, w, h, block).into_iter().filter_map(|(r, a)| covered(&r).map(|cov| (r, a, cov))).collect();
+        // The first position that covers no symbol; else, for a place's name (an area's name
+        // never hides a place), the one whose most important covered place is the least
+        // important, if this place outranks every place it covers (a tie in the order of the
+        // file is no reason to hide a place).
+        let choice = options.iter().find(|o| o.2.is_empty()).or_else(|| {
+            options
+                .iter()
+                .filter(|o| c.area_px.is_none() && o.2.iter().all(|&si| c.outranks(&cands[si])))
+                .min_by_key(|o| std::cmp::Reverse(o.2.iter().copied().min().unwrap_or(usize::MAX)))
+        });
+        let Some((rect, align, _)) = choice else { continue };
+        taken.push(*rect);
         placed.push(PlacedLabel {
-            layer: c.layer_ref.meta.id.clone(),
-            feature: c.feature,
+            layer: named_layer.meta.id.clone(),
+            feature: named_feature,
             text: texts[ci].clone(),
-            rect,
+            rect: *rect,
             lines,
-            align,
+            align: *align,
             color: spec.color,
         });
     }
-    placed
+    let hidden = cands.iter().zip(left_out).filter(|(_, out)| *out).map(|(c, _)| (c.layer, c.feature)).collect();
+    (placed, hidden)
 }
 
 /// Every labelled feature anchored in the block (half-open: a point on the east or south edge
-/// belongs to the next block), with the layers' order as given; and the symbols of labelled
-/// layers drawn at this zoom whose names are not.
+/// belongs to the next block), with the layers' order as given, one per place; and the symbols
+/// of labelled layers drawn at this zoom whose names are not.
 fn candidates<'a>(layers: &[&'a Layer], z: u8, block: PxRect) -> Vec<Candidate<'a>> {
     let world = world_px(z);
     let rect = crate::tile::WorldRect {
@@ -278,23 +375,37 @@ fn candidates<'a>(layers: &[&'a Layer], z: u8, block: PxRect) -> Vec<Candidate<'
         if !layer.visible_at(z) {
             continue;
         }
-        let symbol_only = !spec.visible_at(z);
         for i in layer.query(&rect) {
             let Some(label) = layer.label(i) else { continue };
             let (x, y) = (label.anchor.x * world, label.anchor.y * world);
-            if x < block.x0 || x >= block.x1 || y < block.y0 || y >= block.y1 {
+            if x < block.x0 || x >= block.x1 || y < block.y0 || y >= block.y1 || held_by_another(layers, layer, i, z) {
                 continue;
             }
+            let namer = namer(layers, layer, i, z);
+            let names = namer.map(|(l, f)| place_names(layers, l, f)).unwrap_or_default();
+            // A place is ranked as the feature that names it.
+            let (priority, class, rank) = match namer {
+                Some((l, f)) => {
+                    let named = l.label(f);
+                    (
+                        l.label_spec().map_or(spec.priority, |s| s.priority),
+                        named.map_or(label.class, |n| n.class),
+                        named.map_or(label.rank, |n| n.rank),
+                    )
+                }
+                None => (spec.priority, label.class, label.rank),
+            };
             out.push(Candidate {
-                priority: spec.priority,
-                rank: label.rank,
+                priority,
+                class,
+                rank,
                 layer: li,
                 feature: i,
                 anchor: (x, y),
                 symbol_px: f64::from(label.symbol_px),
                 area_px: label.area_width.map(|w| w * world),
-                layer_ref: layer,
-                symbol_only,
+                namer,
+                names,
             });
         }
     }

@@ -17,18 +17,20 @@ mod symbol;
 mod text;
 
 pub use encode::{EncodeError, encode_png, solid_png};
-pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, render_overlay};
+pub use overlay::{
+    LEADER_CLEAR_PX, LEADER_STEM_PX, OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_lift, render_overlay,
+};
 pub use sprite::{Sprite, sprite};
 
 use std::collections::{HashMap, HashSet};
 
-use tiny_skia::{FillRule, PathBuilder, Pixmap, Transform};
+use tiny_skia::{FillRule, Mask, PathBuilder, Pixmap, Transform};
 
 use crate::geom::{ClipRect, Px};
 use crate::layer::{Catalog, Layer, Shape};
 use crate::style::{Color, Lang, Style};
 use crate::tile::{TileCoord, WorldPoint, WorldRect};
-use label::{PxRect, draw_labels, labels_in, world_px};
+use label::{Placement, PxRect, draw_labels, held_by_another, place, world_px};
 
 /// Tile edge in CSS pixels; `@2x` tiles have twice as many device pixels.
 pub const TILE_SIZE: u32 = 256;
@@ -97,19 +99,33 @@ pub fn render_area(
         min: WorldPoint::new(area.x0 / world, area.y0 / world),
         max: WorldPoint::new(area.x1 / world, area.y1 / world),
     };
-    let work: Vec<(&Layer, Vec<usize>)> = layers
+    let work: Vec<(usize, &Layer, Vec<usize>)> = layers
         .iter()
-        .filter(|l| l.visible_at(z))
-        .filter_map(|l| {
+        .enumerate()
+        .filter(|(_, l)| l.visible_at(z) && !l.not_within().is_some_and(|b| covers(&b, &bounds, k)))
+        .filter_map(|(li, l)| {
             let margin = f64::from(l.reach_px() * scale.factor() as f32 + 2.0);
             let hits = l.query(&bounds.expand(margin / k));
-            (!hits.is_empty()).then_some((*l, hits))
+            (!hits.is_empty()).then_some((li, *l, hits))
         })
         .collect();
-    let names = labels.map(|lang| labels_in(layers, z, area, lang)).unwrap_or_default();
-    if work.is_empty() && names.is_empty() {
+    // Names are placed for the blocks that the area and the symbols reaching into it touch, so
+    // that a place left out for a name is left out on every tile.
+    let placement = match labels {
+        Some(lang) => {
+            let reach = layers.iter().filter(|l| l.label_spec().is_some()).map(|l| l.reach_px()).fold(0.0, f32::max);
+            let m = f64::from(reach) + 1.0;
+            let mut p =
+                place(layers, z, PxRect { x0: area.x0 - m, y0: area.y0 - m, x1: area.x1 + m, y1: area.y1 + m }, lang);
+            p.labels.retain(|l| l.rect.overlaps(&area));
+            p
+        }
+        None => Placement::default(),
+    };
+    if work.is_empty() && placement.labels.is_empty() {
         return TileImage::Empty;
     }
+    let hidden: HashSet<(usize, usize)> = placement.hidden.iter().copied().collect();
     let size = ((area.x1 - area.x0) * factor).round() as u32;
     let Some(mut pixmap) = Pixmap::new(size, size) else {
         return TileImage::Empty;
@@ -124,18 +140,36 @@ pub fn render_area(
         scale: scale.factor() as f32,
         stamps: HashMap::new(),
         stamped: HashSet::new(),
+        mask: None,
+        uncut: None,
     };
-    for (layer, hits) in work {
+    for (li, layer, hits) in work {
         let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
         let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
+        canvas.mask = layer.not_within().and_then(|b| canvas.outside(&b, size));
+        canvas.uncut = layer.clipped_to();
+        let places = layer.label_spec().is_some();
         for i in hits {
+            if places && (hidden.contains(&(li, i)) || held_by_another(layers, layer, i, z)) {
+                continue;
+            }
             let f = &layer.features()[i];
             canvas.draw(layer.shape_at(i, z), layer.style_of(f), clip);
         }
     }
     let origin = ((area.x0 * factor).round() as i64, (area.y0 * factor).round() as i64);
-    draw_labels(&mut pixmap, &names, origin, scale.factor());
+    draw_labels(&mut pixmap, &placement.labels, origin, scale.factor());
     TileImage::Drawn(pixmap)
+}
+
+/// Whether `inner`, shrunk by one device pixel (`k` device px per unit), still holds `area`:
+/// then a layer kept out of `inner` draws nothing there.
+fn covers(inner: &WorldRect, area: &WorldRect, k: f64) -> bool {
+    let d = 1.0 / k;
+    inner.min.x + d <= area.min.x
+        && inner.min.y + d <= area.min.y
+        && inner.max.x - d >= area.max.x
+        && inner.max.y - d >= area.max.y
 }
 
 /// Renders and encodes a tile; an empty tile is encoded as the background alone.
@@ -164,6 +198,10 @@ struct Canvas<'a> {
     stamps: HashMap<*const Style, Option<(Pixmap, i32)>>,
     /// Pixels where a point of a style was already stamped: points on one pixel are drawn once.
     stamped: HashSet<(*const Style, i32, i32)>,
+    /// Where the layer being drawn may paint (`None`: everywhere).
+    mask: Option<Mask>,
+    /// The box the layer being drawn was cut to: ring edges along it are not stroked.
+    uncut: Option<WorldRect>,
 }
 
 impl Canvas<'_> {
@@ -173,6 +211,59 @@ impl Canvas<'_> {
 
     fn project(&self, pts: &[WorldPoint]) -> Vec<Px> {
         pts.iter().map(|&p| self.px(p)).collect()
+    }
+
+    /// A mask of the canvas outside `inner` shrunk by one device pixel; `None` when `inner`
+    /// misses the canvas. The layer beneath the detailed ones reaches one pixel into their box,
+    /// so that no pixel along its edge is left half covered (a seam of background); hard-edged,
+    /// so that the pixels either side of the edge show one fill.
+    fn outside(&self, inner: &WorldRect, size: u32) -> Option<Mask> {
+        let (a, b) = (self.px(inner.min), self.px(inner.max));
+        let s = f64::from(size);
+        if b.x <= 0.0 || b.y <= 0.0 || a.x >= s || a.y >= s {
+            return None;
+        }
+        let mut pb = PathBuilder::new();
+        let big = s + 4.0;
+        pb.push_rect(tiny_skia::Rect::from_ltrb(-4.0, -4.0, big as f32, big as f32)?);
+        let (x0, y0) = ((a.x + 1.0).max(-2.0), (a.y + 1.0).max(-2.0));
+        let (x1, y1) = ((b.x - 1.0).min(s + 2.0), (b.y - 1.0).min(s + 2.0));
+        if let Some(r) = tiny_skia::Rect::from_ltrb(x0 as f32, y0 as f32, x1 as f32, y1 as f32) {
+            pb.push_rect(r);
+        }
+        let path = pb.finish()?;
+        let mut mask = Mask::new(size, size)?;
+        mask.fill_path(&path, FillRule::EvenOdd, false, Transform::identity());
+        Some(mask)
+    }
+
+    /// The ring's runs of edges that are not along the box it was cut to.
+    fn uncut_runs(&self, ring: &[WorldPoint]) -> Vec<Vec<WorldPoint>> {
+        let Some(b) = self.uncut else { return vec![ring.to_vec()] };
+        let eq = |u: f64, v: f64| (u - v).abs() < 1e-12;
+        let on_cut = |p: WorldPoint, q: WorldPoint| {
+            (eq(p.x, q.x) && (eq(p.x, b.min.x) || eq(p.x, b.max.x)))
+                || (eq(p.y, q.y) && (eq(p.y, b.min.y) || eq(p.y, b.max.y)))
+        };
+        let mut runs: Vec<Vec<WorldPoint>> = Vec::new();
+        let mut run: Vec<WorldPoint> = Vec::new();
+        for w in ring.windows(2) {
+            if on_cut(w[0], w[1]) {
+                if run.len() >= 2 {
+                    runs.push(std::mem::take(&mut run));
+                }
+                run.clear();
+            } else {
+                if run.is_empty() {
+                    run.push(w[0]);
+                }
+                run.push(w[1]);
+            }
+        }
+        if run.len() >= 2 {
+            runs.push(run);
+        }
+        runs
     }
 
     fn draw(&mut self, shape: &Shape, style: &Style, clip: ClipRect) {
@@ -192,10 +283,12 @@ impl Canvas<'_> {
             }
             Shape::Polygons(polys) => {
                 for rings in polys {
-                    let rings: Vec<Vec<Px>> = rings.iter().map(|r| self.project(r)).collect();
-                    self.fill_polygon(&rings, style.fill, clip);
-                    for r in &rings {
-                        self.stroke_line(r, style, clip);
+                    let projected: Vec<Vec<Px>> = rings.iter().map(|r| self.project(r)).collect();
+                    self.fill_polygon(&projected, style.fill, clip);
+                    for r in rings {
+                        for run in self.uncut_runs(r) {
+                            self.stroke_line(&self.project(&run), style, clip);
+                        }
                     }
                 }
             }
@@ -221,7 +314,14 @@ impl Canvas<'_> {
         });
         if let Some((img, half)) = stamp {
             let paint = tiny_skia::PixmapPaint::default();
-            self.pixmap.draw_pixmap(x - *half, y - *half, img.as_ref(), &paint, Transform::identity(), None);
+            self.pixmap.draw_pixmap(
+                x - *half,
+                y - *half,
+                img.as_ref(),
+                &paint,
+                Transform::identity(),
+                self.mask.as_ref(),
+            );
         }
     }
 
@@ -241,7 +341,13 @@ impl Canvas<'_> {
             }
         }
         if let Some(path) = b.finish() {
-            self.pixmap.fill_path(&path, &symbol::paint(c), FillRule::EvenOdd, Transform::identity(), None);
+            self.pixmap.fill_path(
+                &path,
+                &symbol::paint(c),
+                FillRule::EvenOdd,
+                Transform::identity(),
+                self.mask.as_ref(),
+            );
         }
     }
 
@@ -263,7 +369,7 @@ impl Canvas<'_> {
             let dash = (pattern.len() >= 2 && period > 0.0)
                 .then(|| tiny_skia::StrokeDash::new(pattern.clone(), (piece.start % period) as f32))
                 .flatten();
-            symbol::stroke(self.pixmap, &path, color, width, dash);
+            symbol::stroke_masked(self.pixmap, &path, color, width, dash, self.mask.as_ref());
         }
     }
 }

@@ -1,5 +1,15 @@
 //! The event overlay: transparent tiles with a symbol per event kind, clusters with their
 //! count, and region-precision events drawn as vague areas rather than pins.
+//!
+//! A located marker (one event, or a cluster of events on one point) hangs above its point on a
+//! short leader, which stops [`LEADER_CLEAR_PX`] short of the point: the events of a town sit on
+//! the town's point, and a symbol drawn there covered the town's own symbol on the base map.
+//! The place stays readable, and so does its name, which the base map puts beside its symbol
+//! (right or left first; a name placed above it may be covered). Rejected: a hollow symbol
+//! around the place, which must be at least 25 px wide to leave a readable band around an 8 px
+//! town symbol, so that a symbol's size could no longer tell the casualties; and drawing the
+//! marker beside the point, which puts it where the name goes. A cluster of scattered events
+//! stays centred on their mean position, which is no place.
 
 use tiny_skia::{FillRule, GradientStop, Paint, PathBuilder, Pixmap, Point, RadialGradient, SpreadMode, Transform};
 
@@ -13,8 +23,20 @@ use crate::tile::TileCoord;
 pub const REGION_RADIUS_PX: f32 = 40.0;
 /// The area and count of several region-precision events in one cell (their kinds may differ).
 const REGION_CLUSTER_COLOR: Color = Color::rgba(0x5b, 0x1a, 0x1a, 0xff);
-/// How far (CSS px) any overlay marker reaches from its position.
-pub const OVERLAY_REACH_PX: f64 = 44.0;
+/// A leader stops this far (CSS px) from its point, leaving the symbol of a place there
+/// uncovered (the largest, the hospital sign, reaches 7 px; a town's dot 5).
+pub const LEADER_CLEAR_PX: f32 = 8.0;
+/// Length (CSS px) of the leader seen between that clearance and the marker's edge.
+pub const LEADER_STEM_PX: f32 = 5.0;
+/// Casing and line width of a leader, CSS px.
+const LEADER_WIDTH_PX: (f32, f32) = (3.5, 1.5);
+/// The most a cluster's casualty halo adds to its radius, CSS px.
+const CASUALTY_HALO_MAX_PX: f32 = 8.0;
+/// How far (CSS px) any overlay marker reaches from its position. The farthest is a lifted
+/// cluster of the largest size with the widest casualty halo: the clearance, the stem, then
+/// twice its reach of 31 px (anti-aliasing included), 75 px in all; a region's disc reaches 41,
+/// a lifted hospital sign 62. `markers_stay_within_the_reach_and_off_their_point` checks it.
+pub const OVERLAY_REACH_PX: f64 = 75.0;
 
 /// Cluster diameter (CSS px) for this many events.
 pub fn cluster_size(count: usize) -> f32 {
@@ -56,9 +78,19 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
     }
     for (m, x, y) in &visible {
         match m {
-            Marker::Single(e) => single(&mut pixmap, e, *x, *y, s),
-            Marker::Cluster { region: false, count, casualties, .. } => {
-                cluster(&mut pixmap, *count, *casualties, *x, *y, s);
+            Marker::Single(e) => {
+                let style = single_style(e);
+                let lift = hang(&mut pixmap, style.reach_px(), style.fill, *x, *y, s);
+                symbol::draw(&mut pixmap, &style, *x, *y - lift, s);
+            }
+            Marker::Cluster { region: false, count, casualties, one_spot, .. } => {
+                let lift = if *one_spot {
+                    let color = Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xff));
+                    hang(&mut pixmap, cluster_reach(*count, *casualties), color, *x, *y, s)
+                } else {
+                    0.0
+                };
+                cluster(&mut pixmap, *count, *casualties, *x, *y - lift, s);
             }
             _ => {}
         }
@@ -66,9 +98,41 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
     TileImage::Drawn(pixmap)
 }
 
-fn single(pixmap: &mut Pixmap, e: &Event, x: f32, y: f32, s: f32) {
+/// How far (CSS px) a located marker is lifted above its point: the clearance, the stem, then
+/// the marker's reach below its centre.
+pub fn marker_lift(reach_px: f32) -> f32 {
+    LEADER_CLEAR_PX + LEADER_STEM_PX + reach_px
+}
+
+/// Draws the leader of a located marker reaching `reach` CSS px from its centre, from just
+/// above the point (x, y) (device px) up to where the marker's centre goes; returns how far up
+/// that is, device px.
+fn hang(pixmap: &mut Pixmap, reach: f32, color: Option<Color>, x: f32, y: f32, s: f32) -> f32 {
+    let lift = marker_lift(reach) * s;
+    let mut pb = PathBuilder::new();
+    pb.move_to(x, y - LEADER_CLEAR_PX * s);
+    pb.line_to(x, y - lift);
+    if let Some(path) = pb.finish() {
+        symbol::stroke(pixmap, &path, Color::rgba(255, 255, 255, 0xe6), LEADER_WIDTH_PX.0 * s, None);
+        let c = color.unwrap_or(Color::rgba(0x3b, 0x0a, 0x0a, 0xff));
+        symbol::stroke(pixmap, &path, c, LEADER_WIDTH_PX.1 * s, None);
+    }
+    lift
+}
+
+/// How far (CSS px) a cluster of `count` events reaches from its centre, with its halo.
+fn cluster_reach(count: usize, casualties: u64) -> f32 {
+    cluster_size(count) / 2.0 + halo(casualties).max(0.75) + 1.0
+}
+
+/// Width (CSS px) of the casualty halo around a cluster; 0 without casualties.
+fn halo(casualties: u64) -> f32 {
+    if casualties == 0 { 0.0 } else { (2.0 + (casualties as f32 + 1.0).log2()).min(CASUALTY_HALO_MAX_PX) }
+}
+
+fn single_style(e: &Event) -> Style {
     let (sym, color) = kind_style(e.input.kind);
-    let style = Style {
+    Style {
         fill: Some(color),
         stroke: Some(Color::rgba(255, 255, 255, 255)),
         stroke_width: 1.5,
@@ -76,14 +140,13 @@ fn single(pixmap: &mut Pixmap, e: &Event, x: f32, y: f32, s: f32) {
         symbol: sym,
         size: event_size(e.input.casualties()),
         ring: (e.input.kind == EventKind::HospitalHit).then_some(color),
-    };
-    symbol::draw(pixmap, &style, x, y, s);
+    }
 }
 
 fn cluster(pixmap: &mut Pixmap, count: usize, casualties: u64, x: f32, y: f32, s: f32) {
     let r = cluster_size(count) * s / 2.0;
     if casualties > 0 {
-        let ring = r + (2.0 + (casualties as f32 + 1.0).log2()).min(8.0) * s;
+        let ring = r + halo(casualties) * s;
         if let Some(p) = PathBuilder::from_circle(x, y, ring) {
             symbol::fill_and_stroke(pixmap, &p, Some(Color::rgba(0xd7, 0x30, 0x1f, 0x90)), None, 0.0);
         }
@@ -192,5 +255,88 @@ mod digits {
             };
             pixmap.stroke_path(&path, &super::symbol::paint(color), &stroke, Transform::identity(), None);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::events::EventInput;
+    use crate::tile::WorldPoint;
+
+    /// A tile, and its centre.
+    fn tile() -> (TileCoord, WorldPoint) {
+        let t = TileCoord::new(14, 10_059, 6_418).unwrap_or_else(|e| unreachable!("{e}"));
+        let b = t.bounds();
+        (t, WorldPoint::new((b.min.x + b.max.x) / 2.0, (b.min.y + b.max.y) / 2.0))
+    }
+
+    fn event(kind: &str, killed: u64, precision: &str) -> Arc<Event> {
+        let c = tile().1;
+        let lon = c.x * 360.0 - 180.0;
+        let lat = (std::f64::consts::PI * (1.0 - 2.0 * c.y)).sinh().atan().to_degrees();
+        let feature = serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"time": "2020-02-18", "kind": kind, "title": "t", "killed": killed,
+                           "location_precision": precision},
+        });
+        let input = EventInput::from_feature(&feature, "").unwrap_or_else(|e| unreachable!("{e:?}"));
+        Arc::new(Event { id: "e".into(), input, created: 0, updated: 0, version: 1 })
+    }
+
+    #[test]
+    fn markers_stay_within_the_reach_and_off_their_point() {
+        // The largest of each marker at the centre of a tile: every pixel it paints lies within
+        // OVERLAY_REACH_PX of its point, and a located one leaves the point's surroundings
+        // (LEADER_CLEAR_PX less a pixel) clear, at both scales.
+        let (t, at) = tile();
+        let cluster = |one_spot| Marker::Cluster {
+            at,
+            count: 5000,
+            casualties: u64::MAX / 4,
+            ids: Vec::new(),
+            region: false,
+            one_spot,
+        };
+        let markers = [
+            (Marker::Single(event("hospital-hit", 1_000_000, "town")), true),
+            (Marker::Single(event("airstrike", 1_000_000, "exact")), true),
+            (cluster(true), true),
+            (cluster(false), false),
+            (Marker::Region(event("casualties", 5, "region")), false),
+        ];
+        let mut farthest = 0.0f64;
+        for scale in [Scale::X1, Scale::X2] {
+            let s = f64::from(scale.factor());
+            let centre = 128.0 * s;
+            for (m, located) in &markers {
+                let TileImage::Drawn(p) = render_overlay(std::slice::from_ref(m), t, scale) else {
+                    unreachable!("a marker on the tile is drawn")
+                };
+                let mut far = 0.0f64;
+                let mut on_point = 0;
+                for y in 0..p.height() {
+                    for x in 0..p.width() {
+                        if p.pixel(x, y).is_some_and(|c| c.alpha() > 0) {
+                            let d = (f64::from(x) + 0.5 - centre).hypot(f64::from(y) + 0.5 - centre) / s;
+                            far = far.max(d);
+                            if d < f64::from(LEADER_CLEAR_PX) - 1.0 {
+                                on_point += 1;
+                            }
+                        }
+                    }
+                }
+                assert!(far <= OVERLAY_REACH_PX, "{m:?} at {scale:?}: painted {far:.1} px from its point");
+                farthest = farthest.max(far);
+                if *located {
+                    assert_eq!(on_point, 0, "{m:?} at {scale:?}: painted over its point");
+                }
+            }
+        }
+        // The reach is no larger than the largest marker needs.
+        assert!(farthest > OVERLAY_REACH_PX - 2.0, "the largest marker reaches {farthest:.1} px");
     }
 }

@@ -126,6 +126,18 @@ pub fn fill_and_stroke(pixmap: &mut Pixmap, path: &Path, fill: Option<Color>, ed
 
 /// Strokes a path, dashed when `dash` is given (pattern and phase in device px).
 pub fn stroke(pixmap: &mut Pixmap, path: &Path, color: Color, width: f32, dash: Option<tiny_skia::StrokeDash>) {
+    stroke_masked(pixmap, path, color, width, dash, None);
+}
+
+/// [`stroke`], painting only where `mask` allows.
+pub fn stroke_masked(
+    pixmap: &mut Pixmap,
+    path: &Path,
+    color: Color,
+    width: f32,
+    dash: Option<tiny_skia::StrokeDash>,
+    mask: Option<&tiny_skia::Mask>,
+) {
     if color.a == 0 || width <= 0.0 {
         return;
     }
@@ -136,5 +148,5 @@ pub fn stroke(pixmap: &mut Pixmap, path: &Path, color: Color, width: f32, dash: 
         dash,
         ..Stroke::default()
     };
-    pixmap.stroke_path(path, &paint(color), &s, Transform::identity(), None);
+    pixmap.stroke_path(path, &paint(color), &s, Transform::identity(), mask);
 }

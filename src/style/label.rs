@@ -100,6 +100,10 @@ pub struct LabelSpec {
     /// Keep only what follows the first occurrence of this text, when it occurs
     /// (`" - "` turns "Turkish observation point No. 4 - Jabal Anadan" into "Jabal Anadan").
     pub after: Option<String>,
+    /// Property whose value ranks a feature before `rank` does (Natural Earth's `featurecla`).
+    pub class: Option<String>,
+    /// Values of `class`, most important first; any other value comes after them.
+    pub class_order: Vec<String>,
 }
 
 impl LabelSpec {
@@ -123,6 +127,8 @@ impl LabelSpec {
             color: Self::COLOR,
             upper: false,
             after: None,
+            class: None,
+            class_order: Vec::new(),
         }
     }
 
@@ -144,6 +150,14 @@ impl LabelSpec {
         let latin = if self.upper { latin.map(|s| s.to_uppercase()) } else { latin };
         let arabic = self.text_ar.as_ref().and_then(|k| props.get(k)).and_then(pick_arabic).map(trim);
         Names { latin, arabic }
+    }
+
+    /// The class of a feature: the position of its `class` value in `class_order`, lower first;
+    /// a value not listed, or none, comes after every listed one.
+    pub fn class_of(&self, props: &serde_json::Map<String, Value>) -> u32 {
+        let value = self.class.as_ref().and_then(|k| props.get(k)).and_then(Value::as_str);
+        let listed = value.and_then(|v| self.class_order.iter().position(|c| c == v));
+        listed.unwrap_or(self.class_order.len()) as u32
     }
 
     /// The rank of a feature (its `rank` property as a number; `-inf` when absent).

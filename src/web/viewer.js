@@ -87,6 +87,7 @@
       layers: layers,
       cellPx: cfg.events && isNum(cfg.events.cellPx, 8, 512) ? cfg.events.cellPx : 48,
       regionPx: cfg.events && isNum(cfg.events.regionRadiusPx, 4, 200) ? cfg.events.regionRadiusPx : 40,
+      leaderPx: cfg.events && isNum(cfg.events.leaderPx, 0, 100) ? cfg.events.leaderPx : 13,
       kinds: kinds,
       defaults: defaults,
       notes: (Array.isArray(cfg.notes) ? cfg.notes : []).filter(function (n) { return typeof n === 'string'; }),
@@ -355,6 +356,21 @@
     return (typeof p.killed === 'number' ? p.killed : 0) + (typeof p.injured === 'number' ? p.injured : 0);
   }
 
+  // How far (CSS px) the overlay's symbol for a located group reaches from its centre, as
+  // crate::render::overlay draws it: a cluster's disc and casualty halo, or one event's symbol
+  // with its outline (and a hospital hit's ring).
+  function hangingReach(g) {
+    if (g.events.length > 1) {
+      var cas = g.events.reduce(function (s, f) { return s + casualties(f); }, 0);
+      var halo = cas > 0 ? Math.min(8, 2 + Math.log2(cas + 1)) : 0;
+      return Math.min(44, 20 + 5 * Math.log2(g.events.length)) / 2 + Math.max(halo, 0.75) + 1;
+    }
+    var f = g.events[0];
+    var size = Math.min(30, 12 + 3 * Math.log2(casualties(f) + 1));
+    var ring = f.properties.kind === 'hospital-hit' ? 0.15 * size + 2.5 : 0;
+    return size / 2 + ring + 1.5 + 1;
+  }
+
   // Groups events as the overlay tiles do (crate::events::cluster): by cells of cellPx pixels at
   // the current zoom, region-precision events apart from located ones, each group at the mean
   // position of its members.
@@ -372,7 +388,12 @@
       var g = cells[k];
       var sx = 0, sy = 0;
       g.points.forEach(function (p) { sx += p.x; sy += p.y; });
-      g.latlng = map.unproject(L.point(sx / g.points.length, sy / g.points.length), z);
+      var c0 = g.events[0].geometry.coordinates;
+      g.oneSpot = g.events.every(function (f) {
+        return f.geometry.coordinates[0] === c0[0] && f.geometry.coordinates[1] === c0[1];
+      });
+      g.latlng = g.oneSpot ? L.latLng(c0[1], c0[0])
+        : map.unproject(L.point(sx / g.points.length, sy / g.points.length), z);
       g.events.sort(function (a, b) { return a.id < b.id ? -1 : a.id > b.id ? 1 : 0; });
       out.push(g);
     });
@@ -472,7 +493,15 @@
           opts = { pane: 'eventMarkers', radius: Math.max(size / 2 + 2, 11), weight: 1.5, color: '#ffffff', fillColor: kind.color,
             fillOpacity: visible ? 0.9 : 0, opacity: visible ? 1 : 0, className: 'tessera-hit tessera-event' };
         }
-        var m = L.circleMarker(g.latlng, opts);
+        // Over the overlay, a located marker's target is where the overlay hangs its symbol:
+        // above the point, a leader's length plus the symbol's reach below its centre
+        // (crate::render::overlay).
+        var at = g.latlng;
+        if (!visible && !g.region && (g.events.length === 1 || g.oneSpot)) {
+          var lift = cfg.leaderPx + hangingReach(g);
+          at = map.unproject(map.project(g.latlng, map.getZoom()).subtract(L.point(0, lift)), map.getZoom());
+        }
+        var m = L.circleMarker(at, opts);
         m.bindPopup(function () { return popupContent(g, kindsById); }, { maxWidth: 320, minWidth: 220, autoPanPadding: [16, 16] });
         var label = g.region ? 'Somewhere in the region: ' : '';
         label += g.events.length > 1 ? g.events.length + ' events' : first.properties.title;

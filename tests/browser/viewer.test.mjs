@@ -147,6 +147,39 @@ describe('the viewer', () => {
     await context.close();
   });
 
+  test('the clickable marker of a located event lies over the symbol the overlay hangs above the town', async () => {
+    // The overlay draws Termanin's air strike above the town's point, on a leader; the invisible
+    // marker that opens its popup must sit on that symbol: the overlay pixel under the marker's
+    // centre is the air-strike red (#d7301f).
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/?${TOWNS_VIEW}`);
+    for (const id of [TERMANIN, DARAT_IZZA]) {
+      const under = await page.evaluate((eventId) => {
+        const marker = document.querySelector(`[data-events~="${eventId}"]`);
+        const r = marker.getBoundingClientRect();
+        const [cx, cy] = [r.left + r.width / 2, r.top + r.height / 2];
+        const tile = Array.from(document.querySelectorAll('.tessera-overlay img')).find((img) => {
+          const b = img.getBoundingClientRect();
+          return img.complete && cx >= b.left && cx < b.right && cy >= b.top && cy < b.bottom;
+        });
+        if (!tile) return null;
+        const b = tile.getBoundingClientRect();
+        const canvas = document.createElement('canvas');
+        [canvas.width, canvas.height] = [tile.naturalWidth, tile.naturalHeight];
+        const g = canvas.getContext('2d');
+        g.drawImage(tile, 0, 0);
+        const k = tile.naturalWidth / b.width;
+        return Array.from(g.getImageData(Math.floor((cx - b.left) * k), Math.floor((cy - b.top) * k), 1, 1).data);
+      }, id);
+      assert.ok(under, `${id}: no overlay tile under its marker`);
+      const [r, gr, bl, a] = under;
+      assert.ok(a > 240 && Math.abs(r - 0xd7) < 8 && Math.abs(gr - 0x30) < 8 && Math.abs(bl - 0x1f) < 8,
+        `${id}: the overlay under the marker is ${under}, not the air-strike symbol`);
+    }
+    noProblems(problems);
+    await context.close();
+  });
+
   test('an event carrying markup and a javascript: source shows them as text', async () => {
     await postEvent(server.url, {
       type: 'Feature', id: 'browser-test-hostile',

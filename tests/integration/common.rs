@@ -235,6 +235,38 @@ pub fn mercator_px(lon: f64, lat: f64, z: u8) -> (f64, f64) {
     (x, y)
 }
 
+/// The pixels of one overlay tile in the column above a point (`x`, `y`), from the leader's
+/// clearance up to the overlay's reach or the tile's top (see [`hanging`]).
+pub fn column_above(image: &Image, (x, y): (u32, u32)) -> Vec<[u8; 4]> {
+    let from = tessera::render::LEADER_CLEAR_PX as u32;
+    let to = (tessera::render::OVERLAY_REACH_PX as u32).min(y);
+    (from..=to).map(|d| image.pixel(x, y - d)).collect()
+}
+
+/// The event overlay's pixels (256 px tiles of zoom `z`, served at `base`) in the column above a
+/// place, from the leader's clearance up to the overlay's reach, across tile edges: where a
+/// located event's symbol hangs (`tessera::render` draws it above its point, on a leader that
+/// leaves the point clear).
+pub fn hanging(base: &str, (lon, lat): (f64, f64), z: u8) -> Vec<[u8; 4]> {
+    let (gx, gy) = mercator_px(lon, lat, z);
+    let from = f64::from(tessera::render::LEADER_CLEAR_PX);
+    let mut tiles: std::collections::HashMap<u32, Image> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    let mut d = from;
+    while d <= tessera::render::OVERLAY_REACH_PX && gy - d >= 0.0 {
+        let (x, y) = (gx, gy - d);
+        let (tx, ty) = ((x / 256.0) as u32, (y / 256.0) as u32);
+        let image = tiles.entry(ty).or_insert_with(|| {
+            let reply = get_url(&format!("{base}/overlays/events/{z}/{tx}/{ty}.png"));
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            decode_png(&reply.body)
+        });
+        out.push(image.pixel((x - f64::from(tx) * 256.0) as u32, (y - f64::from(ty) * 256.0) as u32));
+        d += 1.0;
+    }
+    out
+}
+
 /// Parses `#rgb`, `#rrggbb` or `#rrggbbaa`.
 pub fn hex(text: &str) -> [u8; 4] {
     let h = text.trim_start_matches('#');

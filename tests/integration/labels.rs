@@ -12,7 +12,7 @@ use tessera::render::{Scale, TileImage, render_area, render_png, render_tile};
 use tessera::style::Lang;
 use tessera::tile::TileCoord;
 
-use crate::common::{decode_png, get, get_url, url};
+use crate::common::{decode_png, features, get, get_url, mercator_px, point, url};
 use crate::golden::{catalog, check_golden};
 
 #[test]
@@ -211,4 +211,138 @@ fn the_default_language_is_the_servers() {
     let en = get_url(&format!("{base}/tiles/9/308/201.png?lang=en"));
     assert_eq!(plain.body, ar.body);
     assert_ne!(plain.body, en.body);
+}
+
+/// The place-name layers' points, read from their files: (layer, name, lon, lat).
+fn named_points() -> Vec<(String, String, f64, f64)> {
+    let mut out = Vec::new();
+    for (layer, file) in
+        [("cities", "cities.geojson"), ("towns", "towns.geojson"), ("report-places", "report-places.geojson")]
+    {
+        for f in features(file) {
+            let (lon, lat) = point(&f);
+            out.push((layer.to_owned(), f["properties"]["name"].as_str().unwrap_or("").to_owned(), lon, lat));
+        }
+    }
+    out
+}
+
+/// The position of the one point named `name` in `layer`'s file.
+fn place(layer: &str, name: &str) -> (f64, f64) {
+    let found: Vec<_> = named_points().into_iter().filter(|p| p.0 == layer && p.1 == name).collect();
+    assert_eq!(found.len(), 1, "{layer} holds one {name}");
+    (found[0].2, found[0].3)
+}
+
+/// A square area of `half` CSS px either side of the middle of `points` at zoom `z`.
+fn area_around(points: &[(f64, f64)], z: u8, half: f64) -> PxRect {
+    let px: Vec<(f64, f64)> = points.iter().map(|&(lon, lat)| mercator_px(lon, lat, z)).collect();
+    let n = px.len() as f64;
+    let (cx, cy) = (px.iter().map(|p| p.0).sum::<f64>() / n, px.iter().map(|p| p.1).sum::<f64>() / n);
+    PxRect::new(cx - half, cy - half, 2.0 * half, 2.0 * half)
+}
+
+/// Texts of the labels placed in an area, in English.
+fn names_in(z: u8, area: PxRect) -> Vec<String> {
+    labels_in(&layers(), z, area, Lang::En).into_iter().map(|l| l.text.join(" ")).collect()
+}
+
+/// The served tile pixel (256 px tiles, `lang`) at a position.
+fn served_pixel((lon, lat): (f64, f64), z: u8, lang: &str) -> [u8; 4] {
+    let (x, y) = mercator_px(lon, lat, z);
+    let (tx, ty) = ((x / 256.0) as u32, (y / 256.0) as u32);
+    let image = crate::common::get_tile(&format!("/tiles/{z}/{tx}/{ty}.png?lang={lang}"), 256);
+    image.pixel((x - f64::from(tx) * 256.0) as u32, (y - f64::from(ty) * 256.0) as u32)
+}
+
+#[test]
+fn a_capital_is_named_before_the_towns_around_it() {
+    // Damascus (Natural Earth "Admin-0 capital") at zoom 6 sits among Douma, Zahle, B'abda,
+    // Saida, Nabatiye and Al Qunaytirah, whose symbols blocked every side of its name. It is
+    // named, and on the served @2x tile (issue: /tiles/6/38/25@2x.png) its box holds letters of
+    // the cities' label colour.
+    let damascus = place("cities", "Damascus");
+    let t = TileCoord::new(6, 38, 25).expect("tile");
+    let label = labels_in(&layers(), 6, tile_area(t), Lang::En)
+        .into_iter()
+        .find(|l| l.text == ["Damascus"])
+        .unwrap_or_else(|| panic!("Damascus is not named at z6: {:?}", names_in(6, tile_area(t))));
+    assert_eq!(label.layer, "cities");
+    let (dx, dy) = mercator_px(damascus.0, damascus.1, 6);
+    let near = |v: f64, lo: f64, hi: f64| v >= lo - 12.0 && v <= hi + 12.0;
+    assert!(near(dx, label.rect.x0, label.rect.x1) && near(dy, label.rect.y0, label.rect.y1), "beside its point");
+    let image = decode_png(&get("/tiles/6/38/25@2x.png").body);
+    // The cities layer sets no label_color: the default, #222222 (README, "Your own data").
+    assert!(crate::common::layer_entry("cities").get("label_color").is_none());
+    let ink = crate::common::hex("#222222");
+    let mut dark = 0;
+    for y in (label.rect.y0 as u32 - 25 * 256)..(label.rect.y1 as u32 - 25 * 256) {
+        for x in (label.rect.x0 as u32 - 38 * 256)..(label.rect.x1 as u32 - 38 * 256) {
+            for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                if crate::common::distance2(image.pixel(2 * x + i, 2 * y + j), ink) < 30 * 30 {
+                    dark += 1;
+                }
+            }
+        }
+    }
+    assert!(dark > 40, "only {dark} letter pixels in Damascus's box on the served tile");
+}
+
+#[test]
+fn countries_are_named_at_zooms_5_and_6() {
+    // SYRIA and TURKEY over the tiles around the map's region (4 x 4 tiles at z5, 6 x 6 at z6).
+    for (z, x0, y0, n) in [(5u8, 18u32, 11u32, 4u32), (6, 36, 23, 6)] {
+        let area =
+            PxRect::new(f64::from(x0) * 256.0, f64::from(y0) * 256.0, f64::from(n) * 256.0, f64::from(n) * 256.0);
+        let names = names_in(z, area);
+        for country in ["SYRIA", "TURKEY"] {
+            assert!(names.iter().any(|n| n == country), "z{z}: {country} is not named: {names:?}");
+        }
+    }
+}
+
+#[test]
+fn aleppo_is_named_once_and_drawn_once_at_every_zoom() {
+    // Aleppo is a Natural Earth city, a GeoNames town and a place of the report; the Natural
+    // Earth point is 3.5 km from the other two (the GeoNames centroid).
+    let ne = place("cities", "Aleppo");
+    let report = place("report-places", "Aleppo");
+    for z in 6..=14u8 {
+        let names = names_in(z, area_around(&[ne, report], z, 600.0));
+        assert_eq!(names.iter().filter(|n| *n == "Aleppo").count(), 1, "z{z}: {names:?}");
+    }
+    // One symbol: where the Natural Earth point lies, 55 px from the report's at zoom 11, the
+    // served tiles show no city dot (#3b3b3b) at zooms 11 and 12, with names and without.
+    let dot = crate::common::layer_color("cities", "fill");
+    for z in [11u8, 12] {
+        for lang in ["en", "none"] {
+            let p = served_pixel(ne, z, lang);
+            assert!(
+                crate::common::distance2(p, dot) > 40 * 40,
+                "z{z} {lang}: a city dot at the Natural Earth Aleppo: {p:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn antioch_and_hatay_are_one_place_with_one_name() {
+    // Natural Earth lists Antakya twice (Antioch and Hatay, 0.45 km apart), and GeoNames has it
+    // as Antakya (4.7 km from Antioch): one name for them at every zoom.
+    let points = [place("cities", "Antioch"), place("cities", "Hatay"), place("towns", "Antakya")];
+    for z in 6..=14u8 {
+        let names = names_in(z, area_around(&points, z, 700.0));
+        let city: Vec<&String> =
+            names.iter().filter(|n| ["Antioch", "Hatay", "Antakya"].contains(&n.as_str())).collect();
+        assert_eq!(city.len(), 1, "z{z}: {names:?}");
+    }
+    // One symbol: at zoom 12 the two Natural Earth points are 20 px apart; one of them shows a
+    // city dot on the served tile, the other none, and no town dot marks Antakya.
+    let dot = crate::common::layer_color("cities", "fill");
+    let is_dot = |p: [u8; 4]| crate::common::distance2(p, dot) < 30 * 30;
+    let drawn: Vec<bool> = points[..2].iter().map(|&p| is_dot(served_pixel(p, 12, "none"))).collect();
+    assert_eq!(drawn.iter().filter(|&&d| d).count(), 1, "Antioch, Hatay dots at z12: {drawn:?}");
+    let town = crate::common::layer_color("towns", "fill");
+    let p = served_pixel(points[2], 12, "none");
+    assert!(crate::common::distance2(p, town) > 30 * 30, "a town dot at Antakya: {p:?}");
 }

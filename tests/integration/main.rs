@@ -5,6 +5,7 @@
 
 mod api_definition;
 mod battery;
+mod box_edge;
 mod caching;
 mod caching_load;
 mod cli;

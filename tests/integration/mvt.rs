@@ -626,3 +626,18 @@ fn the_style_draws_only_served_layers_with_icons_the_sprite_has() {
         assert!(used.iter().any(|i| i.starts_with(&format!("{layer}-"))), "no icon for {layer}: {used:?}");
     }
 }
+
+#[test]
+fn the_world_layer_is_carried_beyond_the_detailed_box_and_not_inside_it() {
+    // world-countries is drawn at every zoom outside 34.5-39.5 E, 32-38 N (layers.toml,
+    // not_within): vector tiles carry it in Jordan south of the box and across the box's edge,
+    // and leave it out of a tile wholly inside the box, where its 3 km coasts would show under
+    // the detailed ones in a vector map.
+    for (place, z, carried) in
+        [((36.5, 31.0), 8u8, true), ((39.5, 36.5), 8, true), ((36.8, 35.0), 8, false), ((36.8, 35.0), 12, false)]
+    {
+        let tile = fetch(&tile_path(tile_of(place, z), ""));
+        assert_eq!(tile.contains_key("world-countries"), carried, "{place:?} z{z}: {:?}", tile.keys());
+        assert_eq!(tile.contains_key("countries"), !carried || place.0 == 39.5, "{place:?} z{z}");
+    }
+}

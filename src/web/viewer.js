@@ -526,6 +526,7 @@
           var text = n === 1 ? '1 event in view' : n + ' events in view';
           if (n > events.length) text += ' (' + events.length + ' clickable: zoom in for the rest)';
           $('event-count').textContent = text;
+          $('handle-count').textContent = n === 1 ? '1 event' : n + ' events';
           document.body.setAttribute('data-events-loaded', String(mine));
         })
         .catch(function () {
@@ -591,16 +592,27 @@
       moveTimer = setTimeout(function () { loadEvents(); syncUrl(); }, 120);
     });
 
-    // Panel (dates and legend) and the embed dialog.
-    var toggle = $('panel-toggle');
+    // Panel (dates and legend): a column on wide screens, opened from the bar; a sheet on
+    // phones, opened from its handle. Escape closes it and gives focus back to what opened it.
+    var toggles = [$('panel-toggle'), $('sheet-handle')];
     function setPanel(open) {
       document.body.classList.toggle('panel-open', open);
-      toggle.setAttribute('aria-expanded', String(open));
+      toggles.forEach(function (t) { t.setAttribute('aria-expanded', String(open)); });
       setTimeout(function () { map.invalidateSize(); }, 0);
     }
-    toggle.setAttribute('aria-expanded', String(panelOpen));
-    toggle.addEventListener('click', function () { setPanel(!document.body.classList.contains('panel-open')); });
-    $('panel-close').addEventListener('click', function () { setPanel(false); });
+    function shownToggle() { return toggles.filter(function (t) { return t.offsetParent !== null; })[0]; }
+    setPanel(panelOpen);
+    toggles.forEach(function (t) {
+      t.addEventListener('click', function () { setPanel(!document.body.classList.contains('panel-open')); });
+    });
+    $('panel-close').addEventListener('click', function () { setPanel(false); var t = shownToggle(); if (t) t.focus(); });
+    $('stage').addEventListener('keydown', function (e) {
+      if (e.key !== 'Escape' || !document.body.classList.contains('panel-open')) return;
+      if (!$('panel').contains(e.target) && toggles.indexOf(e.target) < 0) return;
+      setPanel(false);
+      var t = shownToggle();
+      if (t) t.focus();
+    });
 
     var dialog = $('embed-dialog'), code = $('embed-code'), open = $('embed-open');
     open.addEventListener('click', function () {

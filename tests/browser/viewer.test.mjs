@@ -220,7 +220,8 @@ describe('the viewer', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `nothing sticks out sideways (${overflow} px)`);
       if (name.includes('phone')) {
-        await page.tap('#panel-toggle');
+        // On a phone the dates and legend open from the handle of their sheet, below the map.
+        await page.tap('#sheet-handle');
         await page.waitForSelector('#panel', { state: 'visible' });
         await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-360x740-legend.png') });
         const panel = await page.locator('#panel').boundingBox();
@@ -232,6 +233,128 @@ describe('the viewer', () => {
       noProblems(problems);
       await context.close();
     }
+  });
+});
+
+/** A box's overlap with another, in CSS px². */
+function overlapArea(a, b) {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/** How much of the map (#map's box, as a share of its area) the legend sheet covers. */
+async function sheetCover(page) {
+  const map = await page.locator('#map').boundingBox();
+  let covered = 0;
+  for (const sel of ['#panel', '#sheet-handle']) {
+    const el = page.locator(sel);
+    if (await el.isVisible()) covered += overlapArea(map, await el.boundingBox());
+  }
+  return covered / (map.width * map.height);
+}
+
+/** Controls on screen smaller than `min` CSS px in either direction (a checkbox's label counts: a tap on it works). */
+function smallTargets(page, selector, min) {
+  return page.evaluate(([sel, m]) => Array.from(document.querySelectorAll(sel)).flatMap((e) => {
+    const box = e.type === 'checkbox' || e.type === 'radio';
+    const target = (box && (e.closest('label') || document.querySelector(`label[for="${e.id}"]`))) || e;
+    const r = target.getBoundingClientRect();
+    const shown = r.width > 0 && getComputedStyle(e).visibility !== 'hidden' && e.offsetParent !== null;
+    return shown && (r.width < m || r.height < m) ? [`${e.id || e.className || e.tagName} ${Math.round(r.width)}x${Math.round(r.height)}`] : [];
+  }), [selector, min]);
+}
+
+/** Elements that stick out of the viewport sideways. */
+function sideways(page) {
+  return page.evaluate(() => Array.from(document.querySelectorAll('body *')).flatMap((e) => {
+    const r = e.getBoundingClientRect();
+    const shown = r.width > 0 && r.height > 0 && e.offsetParent !== null && !e.closest('.leaflet-pane');
+    return shown && (r.left < -0.5 || r.right > window.innerWidth + 0.5) ? [`${e.id || e.className || e.tagName}: ${Math.round(r.left)}..${Math.round(r.right)}`] : [];
+  }));
+}
+
+describe('on a phone (issue 12 item 6)', () => {
+  const PHONE = { viewport: { width: 375, height: 700 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+  test('phone_title_cut_and_legend_sheet_covers_the_map: at 375x700 the whole title shows, the closed sheet leaves the map free, and the sheet opens and closes by tap and keyboard', async () => {
+    const { context, page, problems } = await newPage(browser, PHONE);
+    await openMap(page, `${server.url}/`);
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-375x700.png') });
+
+    // The title: all of it, neither cut sideways nor clipped below.
+    const full = JSON.parse(await page.textContent('#tessera-config')).title;
+    const title = await page.$eval('.bar .title', (h) => ({
+      text: h.textContent, sw: h.scrollWidth, cw: h.clientWidth, sh: h.scrollHeight, ch: h.clientHeight,
+      right: h.getBoundingClientRect().right,
+    }));
+    assert.equal(title.text, full);
+    assert.ok(title.sw <= title.cw, `the title is cut sideways: ${title.sw} px of text in ${title.cw} px`);
+    assert.ok(title.sh <= title.ch, `the title is cut below: ${title.sh} px of text in ${title.ch} px`);
+    assert.ok(title.right <= 375, `the title ends at ${title.right} px`);
+    assert.deepEqual(await sideways(page), [], 'nothing sticks out sideways');
+
+    // Closed, the sheet covers at most a sliver of the map, and the map has most of the screen.
+    const handle = page.locator('#sheet-handle');
+    assert.equal(await handle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.isVisible('#panel'), false, 'the sheet starts closed on a phone');
+    assert.ok(await sheetCover(page) <= 0.1, `the closed sheet covers ${(await sheetCover(page) * 100).toFixed(0)}% of the map`);
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(map.width * map.height >= 0.75 * 375 * 700, `the map has ${Math.round(map.width)}x${Math.round(map.height)} px of 375x700`);
+    assert.deepEqual(await smallTargets(page, '.bar .button, #sheet-handle, .leaflet-control-zoom a, .leaflet-control-layers-toggle', 40), [],
+      'every control in reach of a finger is at least 40 px');
+
+    // A tap opens it: the legend and the dates show, on at most half of the map.
+    await handle.tap();
+    await page.waitForSelector('#panel', { state: 'visible' });
+    assert.equal(await handle.getAttribute('aria-expanded'), 'true');
+    assert.ok(await page.isVisible('#legend-kinds'));
+    assert.ok(await page.locator('#from').isVisible());
+    const open = await sheetCover(page);
+    assert.ok(open <= 0.5, `the open sheet covers ${(open * 100).toFixed(0)}% of the map`);
+    assert.deepEqual(await sideways(page), [], 'nothing sticks out sideways with the sheet open');
+    assert.deepEqual(await smallTargets(page, '#panel input, #panel button', 40), [], 'the sheet\'s controls are at least 40 px');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-375x700-sheet.png') });
+    // Tapping a kind in the sheet still filters.
+    const byKind = page.waitForRequest((r) => r.url().includes('/overlays/events/') && r.url().includes('kind='));
+    await page.locator('label[for="kind-talks"]').tap();
+    assert.doesNotMatch((await byKind).url(), /talks/);
+    await handle.tap();
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    assert.equal(await handle.getAttribute('aria-expanded'), 'false');
+
+    // The keyboard: Enter opens, Tab goes into the sheet, Escape closes and gives focus back.
+    await handle.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#panel', { state: 'visible' });
+    await page.keyboard.press('Tab');
+    assert.ok(await page.evaluate(() => document.getElementById('panel').contains(document.activeElement)), 'Tab leads into the sheet');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'sheet-handle');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#panel', { state: 'visible' });
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('/embed at 320 px: nothing sticks out, and its dates and legend open and close by tap', async () => {
+    const { context, page, problems } = await newPage(browser, { ...PHONE, viewport: { width: 320, height: 480 } });
+    await openMap(page, `${server.url}/embed?${TOWNS_VIEW}`);
+    assert.deepEqual(await sideways(page), []);
+    await page.tap('#panel-toggle');
+    await page.waitForSelector('#panel', { state: 'visible' });
+    const panel = await page.locator('#panel').boundingBox();
+    assert.ok(panel.x >= 0 && panel.x + panel.width <= 320, `the panel fits: ${JSON.stringify(panel)}`);
+    assert.deepEqual(await sideways(page), []);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-320x480-panel.png') });
+    await page.tap('#panel-close');
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    noProblems(problems);
+    await context.close();
   });
 });
 

@@ -145,7 +145,7 @@ fn json_only(q: Option<&str>) -> Result<(), ApiError> {
 
 fn describe(l: &Layer, base: &str) -> Value {
     let bbox = l.bounds().map(LonLatBBox::to_array);
-    json!({
+    let mut body = json!({
         "id": l.meta.id,
         "title": l.meta.title,
         "description": l.meta.description,
@@ -161,7 +161,12 @@ fn describe(l: &Layer, base: &str) -> Value {
             { "href": format!("{base}/collections/{}/items", l.meta.id), "rel": "items", "type": GEOJSON },
             { "href": format!("{base}/tiles.json?layers={}", l.meta.id), "rel": "tiles", "type": "application/json", "title": "raster tiles of this layer alone (TileJSON)" },
         ],
-    })
+    });
+    // The legend's words for the layer's symbols, for clients that draw their own legend.
+    if let Some(note) = &l.meta.note {
+        body["note"] = json!(note);
+    }
+    body
 }
 
 fn feature_json(f: &Feature) -> Value {

@@ -177,7 +177,7 @@ fn legend_entry(l: &Layer) -> Value {
             })
         })
         .collect();
-    json!({ "id": l.meta.id, "title": l.meta.title, "minzoom": l.meta.minzoom, "styles": styles })
+    json!({ "id": l.meta.id, "title": l.meta.title, "note": l.meta.note, "minzoom": l.meta.minzoom, "styles": styles })
 }
 
 fn kind_label(k: EventKind) -> &'static str {

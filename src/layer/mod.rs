@@ -36,6 +36,8 @@ pub struct LayerMeta {
     pub title: String,
     /// What it shows and how far it can be trusted.
     pub description: String,
+    /// A short line for the legend, where the layer's symbols need words; `None` when they do not.
+    pub note: Option<String>,
     /// Credit required by the data's licence (may be empty).
     pub attribution: String,
     /// Licence of the data.
@@ -284,6 +286,7 @@ mod tests {
             id: "t".into(),
             title: "t".into(),
             description: String::new(),
+            note: None,
             attribution: String::new(),
             license: String::new(),
             minzoom: 0,

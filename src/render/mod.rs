@@ -291,6 +291,7 @@ mod tests {
             id: "p".into(),
             title: "p".into(),
             description: String::new(),
+            note: None,
             attribution: String::new(),
             license: String::new(),
             minzoom: 0,

@@ -16,14 +16,6 @@
     city: 'The point is the centre of the city named: the event happened there, not necessarily at this spot.',
     region: 'Somewhere in the region: the point only stands for the region and does not say where it happened.'
   };
-  // Notes for the default data's layers, where the map's symbols need words.
-  var LAYER_NOTES = {
-    'observation-points': 'Ringed: encircled by Syrian government forces by February 2020.',
-    'de-escalation-zone': 'Dashed: schematic, errors of 5-15 km; not the February 2020 front line.',
-    'roads': 'Dashed: schematic, straight segments between towns, several km off in places.',
-    'borders': 'Dashed: disputed (Golan Heights).',
-    'report-places': 'Termanin ±1-2 km; the Kenana hospital is drawn on the Darat Izza town point.'
-  };
 
   function $(id) { return document.getElementById(id); }
 
@@ -260,7 +252,7 @@
     cfg.layers.slice().reverse().forEach(function (l) {
       var styles = Array.isArray(l.styles) ? l.styles : [];
       if (!styles.length) return;
-      layers.appendChild(legendItem(styles.map(swatch), l.title, LAYER_NOTES[l.id] || null));
+      layers.appendChild(legendItem(styles.map(swatch), l.title, typeof l.note === 'string' ? l.note : null));
     });
   }
 

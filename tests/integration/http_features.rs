@@ -225,3 +225,36 @@ fn reads_allow_any_origin() {
         assert_eq!(reply.header("access-control-allow-origin"), "*", "{path}");
     }
 }
+
+/// The settings a map page carries in its `<script type="application/json">` element.
+fn page_config(html: &str) -> Value {
+    let start = html.find("id=\"tessera-config\">").expect("the config element") + "id=\"tessera-config\">".len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    serde_json::from_str(&html[start..end]).expect("the config is JSON")
+}
+
+#[test]
+fn layer_notes_travel_from_the_manifest_to_the_collection_and_the_page() {
+    let html = get_with("/", &[("Accept", "text/html")]).text();
+    let config = page_config(&html);
+    let on_page: BTreeMap<&str, &Value> = config["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| (l["id"].as_str().expect("id"), &l["note"]))
+        .collect();
+    let mut noted = 0;
+    for entry in manifest()["layers"].as_array().expect("layers") {
+        let id = entry["id"].as_str().expect("id");
+        let note = entry.get("note").and_then(|n| n.as_str());
+        let collection = get(&format!("/collections/{id}")).json();
+        assert_eq!(collection.get("note").and_then(Value::as_str), note, "{id}: /collections/{id}");
+        assert_eq!(on_page[id].as_str(), note, "{id}: the page's config");
+        noted += usize::from(note.is_some());
+    }
+    assert_eq!(noted, 5, "the default data has five notes (observation points, zone, roads, borders, places)");
+    assert_eq!(
+        on_page["observation-points"].as_str(),
+        Some("Ringed: encircled by Syrian government forces by February 2020.")
+    );
+}

@@ -31,8 +31,9 @@ use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
 use crate::events::{CELL_PX, EventKind};
 use crate::layer::Layer;
+use crate::mvt::{self, EventLegend};
 use crate::render::REGION_RADIUS_PX;
-use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
+use crate::style::{Color, Icon, kind_style};
 use crate::tile::{LonLat, TileCoord};
 
 /// The map pages and their assets.
@@ -147,37 +148,41 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
             "cellPx": CELL_PX,
             "regionRadiusPx": REGION_RADIUS_PX,
             "kinds": EventKind::ALL.iter().map(|&k| {
-                let (symbol, color) = kind_style(k);
-                json!({ "id": k.as_str(), "label": kind_label(k), "symbol": symbol_name(symbol), "color": hex(color) })
+                json!({ "id": k.as_str(), "label": kind_label(k), "icon": mvt::event_icon(k), "color": hex(kind_style(k).1) })
+            }).collect::<Vec<_>>(),
+            "legend": EventLegend::ALL.iter().map(|&e| {
+                let (label, note) = event_legend_text(e);
+                json!({ "label": label, "note": note, "icons": names(e.icons()) })
             }).collect::<Vec<_>>(),
         },
         "notes": view.notes,
     })
 }
 
-/// One layer of the legend: its id, title, and its distinct styles (at most four).
+/// One layer of the legend: its id, title, note, and the names of its swatches in the sprite
+/// (`/sprites/tessera.json`), one per style in use.
 fn legend_entry(l: &Layer) -> Value {
-    let mut styles: Vec<(GeometryKind, &Style)> = Vec::new();
-    for f in l.features() {
-        let s = (f.shape.kind(), l.style_of(f));
-        if !styles.contains(&s) {
-            styles.push(s);
-            if styles.len() == 4 {
-                break;
-            }
-        }
+    let icons = names(mvt::layer_legend(l));
+    json!({ "id": l.meta.id, "title": l.meta.title, "note": l.meta.note, "minzoom": l.meta.minzoom, "icons": icons })
+}
+
+fn names(icons: Vec<(String, Icon)>) -> Vec<String> {
+    icons.into_iter().map(|(name, _)| name).collect()
+}
+
+/// The words of an item of the events' legend: its label and what it means.
+fn event_legend_text(e: EventLegend) -> (&'static str, &'static str) {
+    match e {
+        EventLegend::Size => ("Size", "Bigger symbols: more people killed and injured."),
+        EventLegend::Cluster => (
+            "Cluster",
+            "Several events close together, with their count; a red halo when people were killed or injured. Tap or click for the list.",
+        ),
+        EventLegend::Region => (
+            "Somewhere in the region",
+            "A soft disc with a dashed rim: the event is only known to have happened in the region; its point does not locate it. Several in one place show their count.",
+        ),
     }
-    let styles: Vec<Value> = styles
-        .into_iter()
-        .map(|(g, s)| {
-            json!({
-                "geometry": match g { GeometryKind::Point => "point", GeometryKind::Line => "line", GeometryKind::Polygon => "polygon" },
-                "fill": s.fill.map(hex), "stroke": s.stroke.map(hex), "width": s.stroke_width, "dash": s.dash,
-                "symbol": symbol_name(s.symbol), "size": s.size, "ring": s.ring.map(hex),
-            })
-        })
-        .collect();
-    json!({ "id": l.meta.id, "title": l.meta.title, "note": l.meta.note, "minzoom": l.meta.minzoom, "styles": styles })
 }
 
 fn kind_label(k: EventKind) -> &'static str {
@@ -192,18 +197,6 @@ fn kind_label(k: EventKind) -> &'static str {
         EventKind::Statement => "Statement",
         EventKind::Agreement => "Agreement",
         EventKind::Other => "Other",
-    }
-}
-
-fn symbol_name(s: Symbol) -> &'static str {
-    match s {
-        Symbol::Circle => "circle",
-        Symbol::Square => "square",
-        Symbol::Triangle => "triangle",
-        Symbol::Diamond => "diamond",
-        Symbol::Star => "star",
-        Symbol::Hospital => "hospital",
-        Symbol::ObservationPoint => "observation-point",
     }
 }
 

@@ -205,6 +205,11 @@ impl Layer {
         &self.styles[i.min(self.styles.len() - 1)]
     }
 
+    /// The rule a feature matched (first match wins); `None` when it matched none.
+    pub fn rule_of(&self, f: &Feature) -> Option<usize> {
+        (f.style % (self.rules.len() + 1)).checked_sub(1)
+    }
+
     /// The resolved style of a feature.
     pub fn style_of(&self, f: &Feature) -> &Style {
         &self.styles[f.style.min(self.styles.len() - 1)]

@@ -5,8 +5,8 @@ use tiny_skia::{FillRule, GradientStop, Paint, PathBuilder, Pixmap, Point, Radia
 
 use super::symbol;
 use super::{Scale, TileImage};
-use crate::events::{Event, EventKind, Marker};
-use crate::style::{Color, Style, event_size, kind_style};
+use crate::events::{Event, Marker};
+use crate::style::{Color, Icon, event_style, kind_style};
 use crate::tile::TileCoord;
 
 /// Radius of the soft disc drawn for a region-precision event, CSS px.
@@ -19,6 +19,45 @@ pub const OVERLAY_REACH_PX: f64 = 44.0;
 /// Cluster diameter (CSS px) for this many events.
 pub fn cluster_size(count: usize) -> f32 {
     (20.0 + 5.0 * (count as f32).log2()).min(44.0)
+}
+
+/// Radius (CSS px) of a cluster's red halo, drawn when its events killed or injured anyone.
+fn halo_radius(count: usize, casualties: u64) -> f32 {
+    cluster_size(count) / 2.0 + (2.0 + (casualties as f32 + 1.0).log2()).min(8.0)
+}
+
+/// How far (CSS px) a marker's drawing reaches from its position: what a click on it should
+/// cover.
+pub fn marker_reach_px(m: &Marker) -> f32 {
+    match m {
+        Marker::Single(e) => event_style(e.input.kind, e.input.casualties()).reach_px(),
+        Marker::Region(_) | Marker::Cluster { region: true, .. } => REGION_RADIUS_PX,
+        Marker::Cluster { count, casualties: 0, .. } => cluster_size(*count) / 2.0 + 1.5,
+        Marker::Cluster { count, casualties, .. } => halo_radius(*count, *casualties),
+    }
+}
+
+/// How far (CSS px) an overlay icon (a cluster or an area) reaches from its centre; `None` for
+/// the icons the overlay does not draw itself.
+pub(super) fn icon_reach_px(icon: &Icon) -> Option<f32> {
+    match icon {
+        Icon::Cluster { count, casualties } => {
+            Some(halo_radius(*count, *casualties).max(cluster_size(*count) / 2.0 + 1.5))
+        }
+        Icon::Region { radius, .. } | Icon::RegionCluster { radius, .. } => Some(radius + 1.0),
+        Icon::Symbol(_) | Icon::Line(_) | Icon::Area(_) => None,
+    }
+}
+
+/// Draws an overlay icon centred at (`x`, `y`) device px, exactly as the overlay draws such a
+/// marker.
+pub(super) fn draw_icon(pixmap: &mut Pixmap, icon: &Icon, x: f32, y: f32, s: f32) {
+    match icon {
+        Icon::Cluster { count, casualties } => cluster(pixmap, *count, *casualties, x, y, s),
+        Icon::Region { kind, radius } => region(pixmap, kind_style(*kind).1, x, y, *radius * s, s),
+        Icon::RegionCluster { count, radius } => region_cluster(pixmap, *count, x, y, *radius * s, s),
+        Icon::Symbol(_) | Icon::Line(_) | Icon::Area(_) => {}
+    }
 }
 
 /// Draws the markers that reach into `tile`.
@@ -45,11 +84,9 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
     // Vague areas first, so that located markers stay readable on top of them.
     for (m, x, y) in &visible {
         match m {
-            Marker::Region(e) => region(&mut pixmap, kind_style(e.input.kind).1, *x, *y, s),
+            Marker::Region(e) => region(&mut pixmap, kind_style(e.input.kind).1, *x, *y, REGION_RADIUS_PX * s, s),
             Marker::Cluster { region: true, count, .. } => {
-                region(&mut pixmap, REGION_CLUSTER_COLOR, *x, *y, s);
-                let label = if *count > 999 { "999+".to_owned() } else { count.to_string() };
-                digits::draw(&mut pixmap, &label, *x, *y, 9.0 * s, REGION_CLUSTER_COLOR);
+                region_cluster(&mut pixmap, *count, *x, *y, REGION_RADIUS_PX * s, s);
             }
             _ => {}
         }
@@ -67,26 +104,21 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
 }
 
 fn single(pixmap: &mut Pixmap, e: &Event, x: f32, y: f32, s: f32) {
-    let (sym, color) = kind_style(e.input.kind);
-    let style = Style {
-        fill: Some(color),
-        stroke: Some(Color::rgba(255, 255, 255, 255)),
-        stroke_width: 1.5,
-        dash: Vec::new(),
-        symbol: sym,
-        size: event_size(e.input.casualties()),
-        ring: (e.input.kind == EventKind::HospitalHit).then_some(color),
-    };
-    symbol::draw(pixmap, &style, x, y, s);
+    symbol::draw(pixmap, &event_style(e.input.kind, e.input.casualties()), x, y, s);
+}
+
+fn region_cluster(pixmap: &mut Pixmap, count: usize, x: f32, y: f32, r: f32, s: f32) {
+    region(pixmap, REGION_CLUSTER_COLOR, x, y, r, s);
+    let label = if count > 999 { "999+".to_owned() } else { count.to_string() };
+    digits::draw(pixmap, &label, x, y, 9.0 * s, REGION_CLUSTER_COLOR);
 }
 
 fn cluster(pixmap: &mut Pixmap, count: usize, casualties: u64, x: f32, y: f32, s: f32) {
     let r = cluster_size(count) * s / 2.0;
-    if casualties > 0 {
-        let ring = r + (2.0 + (casualties as f32 + 1.0).log2()).min(8.0) * s;
-        if let Some(p) = PathBuilder::from_circle(x, y, ring) {
-            symbol::fill_and_stroke(pixmap, &p, Some(Color::rgba(0xd7, 0x30, 0x1f, 0x90)), None, 0.0);
-        }
+    if casualties > 0
+        && let Some(p) = PathBuilder::from_circle(x, y, halo_radius(count, casualties) * s)
+    {
+        symbol::fill_and_stroke(pixmap, &p, Some(Color::rgba(0xd7, 0x30, 0x1f, 0x90)), None, 0.0);
     }
     if let Some(p) = PathBuilder::from_circle(x, y, r) {
         symbol::fill_and_stroke(
@@ -101,9 +133,9 @@ fn cluster(pixmap: &mut Pixmap, count: usize, casualties: u64, x: f32, y: f32, s
     digits::draw(pixmap, &label, x, y, r * 0.75, Color::rgba(255, 255, 255, 255));
 }
 
-/// A soft disc fading outwards, with a dashed rim and no centre pin: "somewhere around here".
-fn region(pixmap: &mut Pixmap, c: Color, x: f32, y: f32, s: f32) {
-    let r = REGION_RADIUS_PX * s;
+/// A soft disc of radius `r` device px fading outwards, with a dashed rim and no centre pin:
+/// "somewhere around here".
+fn region(pixmap: &mut Pixmap, c: Color, x: f32, y: f32, r: f32, s: f32) {
     let stops = vec![
         GradientStop::new(0.0, tiny_skia::Color::from_rgba8(c.r, c.g, c.b, 0x50)),
         GradientStop::new(1.0, tiny_skia::Color::from_rgba8(c.r, c.g, c.b, 0x08)),

@@ -47,7 +47,8 @@
     var cfg = JSON.parse(node ? node.textContent : '{}');
     var maxZoom = isNum(cfg.maxZoom, 0, 30) ? Math.round(cfg.maxZoom) : 18;
     var kinds = (cfg.events && Array.isArray(cfg.events.kinds) ? cfg.events.kinds : []).filter(function (k) {
-      return k && typeof k.id === 'string' && /^[a-z-]+$/.test(k.id) && /^#[0-9a-f]{8}$/.test(k.color);
+      return k && typeof k.id === 'string' && /^[a-z-]+$/.test(k.id) && /^#[0-9a-f]{8}$/.test(k.color) &&
+        typeof k.icon === 'string' && typeof k.label === 'string';
     });
     var kindIds = kinds.map(function (k) { return k.id; });
     var layers = (Array.isArray(cfg.layers) ? cfg.layers : []).filter(function (l) {
@@ -80,6 +81,9 @@
       cellPx: cfg.events && isNum(cfg.events.cellPx, 8, 512) ? cfg.events.cellPx : 48,
       regionPx: cfg.events && isNum(cfg.events.regionRadiusPx, 4, 200) ? cfg.events.regionRadiusPx : 40,
       kinds: kinds,
+      eventLegend: (cfg.events && Array.isArray(cfg.events.legend) ? cfg.events.legend : []).filter(function (i) {
+        return i && typeof i.label === 'string' && typeof i.note === 'string';
+      }),
       defaults: defaults,
       notes: (Array.isArray(cfg.notes) ? cfg.notes : []).filter(function (n) { return typeof n === 'string'; }),
       view: {
@@ -135,70 +139,44 @@
 
   // ---- legend -------------------------------------------------------------------------------
 
-  var SVG = 'http://www.w3.org/2000/svg';
+  // The legend's swatches are cells of the server's sprite (/sprites/tessera{,@2x}.{json,png}),
+  // drawn by the code that draws the tiles: canvases named by data-icon, painted once the sheet
+  // has loaded. A swatch is never taller than this, CSS px (region areas are scaled down).
+  var SWATCH_MAX_PX = 32;
 
-  function svgEl(tag, attrs) {
-    var e = document.createElementNS(SVG, tag);
-    Object.keys(attrs).forEach(function (k) {
-      if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, String(attrs[k]));
+  function loadSprite() {
+    var ratio = window.devicePixelRatio >= 1.5 ? 2 : 1;
+    var base = '/sprites/tessera' + (ratio === 2 ? '@2x' : '');
+    var index = fetch(base + '.json').then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); });
+    var image = new Promise(function (resolve, reject) {
+      var img = new Image();
+      img.onload = function () { resolve(img); };
+      img.onerror = reject;
+      img.src = base + '.png';
     });
-    return e;
+    return Promise.all([index, image]).then(function (both) { return { index: both[0], image: both[1] }; });
   }
 
-  function polygon(points) { return points.map(function (p) { return p[0].toFixed(2) + ',' + p[1].toFixed(2); }).join(' '); }
-
-  function symbolShape(symbol, cx, cy, size, fill, stroke, width) {
-    var r = size / 2;
-    var paint = { fill: fill || 'none', stroke: stroke || 'none', 'stroke-width': width || 0 };
-    function withPaint(tag, attrs) { return svgEl(tag, Object.assign(attrs, paint)); }
-    switch (symbol) {
-      case 'square': return [withPaint('rect', { x: cx - r, y: cy - r, width: size, height: size })];
-      case 'triangle': return [withPaint('polygon', { points: polygon([[cx, cy - r], [cx + r, cy + r * 0.8], [cx - r, cy + r * 0.8]]) })];
-      case 'diamond': return [withPaint('polygon', { points: polygon([[cx, cy - r], [cx + r, cy], [cx, cy + r], [cx - r, cy]]) })];
-      case 'star': {
-        var pts = [];
-        for (var i = 0; i < 10; i++) {
-          var a = -Math.PI / 2 + i * Math.PI / 5, rr = i % 2 ? r * 0.45 : r;
-          pts.push([cx + rr * Math.cos(a), cy + rr * Math.sin(a)]);
-        }
-        return [withPaint('polygon', { points: polygon(pts) })];
-      }
-      case 'hospital': {
-        var t = size * 0.18;
-        return [
-          svgEl('rect', { x: cx - r, y: cy - r, width: size, height: size, fill: '#ffffff', stroke: fill || '#c01c28', 'stroke-width': 1 }),
-          svgEl('rect', { x: cx - t, y: cy - r * 0.7, width: 2 * t, height: r * 1.4, fill: fill || '#c01c28' }),
-          svgEl('rect', { x: cx - r * 0.7, y: cy - t, width: r * 1.4, height: 2 * t, fill: fill || '#c01c28' })
-        ];
-      }
-      case 'observation-point':
-        return [
-          withPaint('polygon', { points: polygon([[cx - r * 0.8, cy - r], [cx + r * 0.8, cy - r], [cx + r * 0.8, cy + r * 0.2], [cx, cy + r], [cx - r * 0.8, cy + r * 0.2]]) }),
-          svgEl('circle', { cx: cx, cy: cy - r * 0.15, r: r * 0.25, fill: '#ffffff' })
-        ];
-      default: return [withPaint('circle', { cx: cx, cy: cy, r: r })];
-    }
+  function paintSwatch(canvas, sprite) {
+    var cell = sprite.index[canvas.getAttribute('data-icon')];
+    if (!cell || !isNum(cell.width, 1, 4096) || !isNum(cell.height, 1, 4096)) return;
+    var ratio = isNum(cell.pixelRatio, 1, 4) ? cell.pixelRatio : 1;
+    var fit = Math.min(1, SWATCH_MAX_PX * ratio / cell.height);
+    canvas.width = cell.width;
+    canvas.height = cell.height;
+    canvas.style.width = (cell.width * fit / ratio) + 'px';
+    canvas.style.height = (cell.height * fit / ratio) + 'px';
+    canvas.getContext('2d').drawImage(sprite.image, cell.x, cell.y, cell.width, cell.height, 0, 0, cell.width, cell.height);
   }
 
-  function swatch(style) {
-    var svg = svgEl('svg', { width: 28, height: 20, viewBox: '0 0 28 20', 'aria-hidden': 'true', class: 'swatch' });
-    var dash = Array.isArray(style.dash) && style.dash.length ? style.dash.join(' ') : null;
-    if (style.geometry === 'line') {
-      svg.appendChild(svgEl('line', { x1: 2, y1: 10, x2: 26, y2: 10, stroke: style.stroke || '#333333', 'stroke-width': Math.max(1, style.width || 1), 'stroke-dasharray': dash }));
-    } else if (style.geometry === 'polygon') {
-      svg.appendChild(svgEl('rect', { x: 3, y: 3, width: 22, height: 14, fill: style.fill || 'none', stroke: style.stroke || 'none', 'stroke-width': style.width || 0, 'stroke-dasharray': dash }));
-    } else {
-      var size = Math.min(16, Math.max(6, style.size || 8));
-      if (style.ring) svg.appendChild(svgEl('circle', { cx: 14, cy: 10, r: size / 2 + 2, fill: 'none', stroke: style.ring, 'stroke-width': 2 }));
-      symbolShape(style.symbol, 14, 10, size, style.fill, style.stroke, style.width).forEach(function (s) { svg.appendChild(s); });
-    }
-    return svg;
+  function swatch(name) {
+    return el('canvas', { class: 'swatch', 'data-icon': name, 'aria-hidden': 'true', width: '1', height: '1' });
   }
 
-  function legendItem(svgs, label, note) {
+  function legendItem(icons, label, note) {
     var li = el('li');
     var sw = el('span', { class: 'swatches' });
-    svgs.forEach(function (s) { sw.appendChild(s); });
+    icons.forEach(function (name) { sw.appendChild(swatch(name)); });
     li.appendChild(sw);
     var text = el('span', { class: 'label' }, label);
     if (note) text.appendChild(el('small', null, note));
@@ -206,54 +184,43 @@
     return li;
   }
 
-  function customSwatch(draw) {
-    var svg = svgEl('svg', { width: 28, height: 20, viewBox: '0 0 28 20', 'aria-hidden': 'true', class: 'swatch' });
-    draw(svg);
-    return svg;
+  function names(list) {
+    return (Array.isArray(list) ? list : []).filter(function (n) { return typeof n === 'string'; });
+  }
+
+  function kindItem(k, state, onChange) {
+    var li = el('li');
+    var id = 'kind-' + k.id;
+    var box = el('input', { type: 'checkbox', id: id, value: k.id });
+    box.checked = !state.kinds || state.kinds.indexOf(k.id) >= 0;
+    box.addEventListener('change', onChange);
+    var label = el('label', { for: id });
+    label.appendChild(el('span', { class: 'swatches' })).appendChild(swatch(k.icon));
+    label.appendChild(el('span', { class: 'label' }, k.label));
+    li.appendChild(box);
+    li.appendChild(label);
+    return li;
   }
 
   function buildLegend(cfg, state, onKinds) {
     var kindsList = $('legend-kinds');
-    cfg.kinds.forEach(function (k) {
-      var li = el('li');
-      var id = 'kind-' + k.id;
-      var box = el('input', { type: 'checkbox', id: id, value: k.id });
-      box.checked = !state.kinds || state.kinds.indexOf(k.id) >= 0;
-      box.addEventListener('change', function () {
-        var on = Array.prototype.filter.call(kindsList.querySelectorAll('input'), function (b) { return b.checked; })
-          .map(function (b) { return b.value; });
-        onKinds(on.length === cfg.kinds.length ? null : on);
-      });
-      var label = el('label', { for: id });
-      label.appendChild(swatch({ geometry: 'point', symbol: k.symbol, fill: k.color, stroke: '#ffffff', width: 1, size: 14, ring: k.id === 'hospital-hit' ? k.color : null }));
-      label.appendChild(el('span', { class: 'label' }, k.label));
-      li.appendChild(box);
-      li.appendChild(label);
-      kindsList.appendChild(li);
+    function kindsChanged() {
+      var on = Array.prototype.filter.call(kindsList.querySelectorAll('input'), function (b) { return b.checked; })
+        .map(function (b) { return b.value; });
+      onKinds(on.length === cfg.kinds.length ? null : on);
+    }
+    cfg.kinds.forEach(function (k) { kindsList.appendChild(kindItem(k, state, kindsChanged)); });
+    cfg.eventLegend.forEach(function (item) {
+      $('legend-events').appendChild(legendItem(names(item.icons), item.label, item.note));
     });
-
-    var ev = $('legend-events');
-    ev.appendChild(legendItem([customSwatch(function (s) {
-      s.appendChild(svgEl('circle', { cx: 7, cy: 10, r: 4, fill: '#d7301f', stroke: '#ffffff', 'stroke-width': 1 }));
-      s.appendChild(svgEl('circle', { cx: 19, cy: 10, r: 8, fill: '#d7301f', stroke: '#ffffff', 'stroke-width': 1 }));
-    })], 'Size', 'Bigger symbols: more people killed and injured.'));
-    ev.appendChild(legendItem([customSwatch(function (s) {
-      s.appendChild(svgEl('circle', { cx: 14, cy: 10, r: 9.5, fill: '#d7301f90' }));
-      s.appendChild(svgEl('circle', { cx: 14, cy: 10, r: 7, fill: '#3b0a0ae6', stroke: '#ffffff', 'stroke-width': 1 }));
-      var t = svgEl('text', { x: 14, y: 13.5, 'text-anchor': 'middle', 'font-size': 9, fill: '#ffffff' });
-      t.textContent = '3';
-      s.appendChild(t);
-    })], 'Cluster', 'Several events close together, with their count; a red halo when people were killed or injured. Click for the list.'));
-    ev.appendChild(legendItem([customSwatch(function (s) {
-      s.appendChild(svgEl('circle', { cx: 14, cy: 10, r: 8.5, fill: '#67000d30', stroke: '#67000d90', 'stroke-width': 1.2, 'stroke-dasharray': '2.5 2' }));
-    })], 'Somewhere in the region', 'A soft disc with a dashed rim: the event is only known to have happened in the region; its point does not locate it.'));
-
-    var layers = $('legend-layers');
     cfg.layers.slice().reverse().forEach(function (l) {
-      var styles = Array.isArray(l.styles) ? l.styles : [];
-      if (!styles.length) return;
-      layers.appendChild(legendItem(styles.map(swatch), l.title, typeof l.note === 'string' ? l.note : null));
+      var icons = names(l.icons);
+      if (icons.length) $('legend-layers').appendChild(legendItem(icons, l.title, typeof l.note === 'string' ? l.note : null));
     });
+    loadSprite().then(function (sprite) {
+      document.querySelectorAll('#panel canvas[data-icon]').forEach(function (c) { paintSwatch(c, sprite); });
+      document.body.setAttribute('data-legend-painted', 'true');
+    }, function () { /* the legend keeps its words without the swatches */ });
   }
 
   // ---- popups -------------------------------------------------------------------------------

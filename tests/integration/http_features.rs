@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::common::{Reply, features, get, get_url, get_with, manifest, point};
+use crate::common::{Reply, features, get, get_url, get_with, manifest, page_config, point};
 
 fn link<'a>(body: &'a Value, rel: &str) -> Option<&'a str> {
     body["links"].as_array()?.iter().find(|l| l["rel"] == rel).and_then(|l| l["href"].as_str())
@@ -226,17 +226,9 @@ fn reads_allow_any_origin() {
     }
 }
 
-/// The settings a map page carries in its `<script type="application/json">` element.
-fn page_config(html: &str) -> Value {
-    let start = html.find("id=\"tessera-config\">").expect("the config element") + "id=\"tessera-config\">".len();
-    let end = start + html[start..].find("</script>").expect("its end");
-    serde_json::from_str(&html[start..end]).expect("the config is JSON")
-}
-
 #[test]
 fn layer_notes_travel_from_the_manifest_to_the_collection_and_the_page() {
-    let html = get_with("/", &[("Accept", "text/html")]).text();
-    let config = page_config(&html);
+    let config = page_config("/");
     let on_page: BTreeMap<&str, &Value> = config["layers"]
         .as_array()
         .expect("layers")

@@ -11,6 +11,7 @@ mod features;
 pub mod fuzz_api;
 mod landing;
 mod limits;
+mod markers;
 mod pool;
 mod server;
 mod tiles;

@@ -158,7 +158,8 @@ pub async fn tilejson(
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,
-/// with `datetime=` (or `from=`/`to=`) and `kind=` filters.
+/// with `datetime=` (or `from=`/`to=`) and `kind=` filters; `{y}.json` lists the same tile's
+/// markers (see [`super::markers`]).
 pub async fn overlay(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -166,6 +167,10 @@ pub async fn overlay(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    if let Some(y) = file.strip_suffix(".json") {
+        let tile = parse_tile(&z, &x, y, state.settings.max_zoom)?;
+        return super::markers::tile(state.clone(), &headers, tile, overlay_filter(query.as_deref())?).await;
+    }
     let (tile, scale) = png_tile(&z, &x, &file, state.settings.max_zoom)?;
     let filter = overlay_filter(query.as_deref())?;
     let key = TileKey {

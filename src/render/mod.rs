@@ -17,7 +17,7 @@ mod symbol;
 mod text;
 
 pub use encode::{EncodeError, encode_png, solid_png};
-pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_reach_px, render_overlay};
+pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_color, marker_reach_px, render_overlay};
 pub use sprite::{Sprite, sprite};
 
 use std::collections::{HashMap, HashSet};

@@ -13,6 +13,8 @@ use crate::tile::TileCoord;
 pub const REGION_RADIUS_PX: f32 = 40.0;
 /// The area and count of several region-precision events in one cell (their kinds may differ).
 const REGION_CLUSTER_COLOR: Color = Color::rgba(0x5b, 0x1a, 0x1a, 0xff);
+/// The disc of a cluster of located events.
+const CLUSTER_COLOR: Color = Color::rgba(0x3b, 0x0a, 0x0a, 0xe6);
 /// How far (CSS px) any overlay marker reaches from its position.
 pub const OVERLAY_REACH_PX: f64 = 44.0;
 
@@ -34,6 +36,15 @@ pub fn marker_reach_px(m: &Marker) -> f32 {
         Marker::Region(_) | Marker::Cluster { region: true, .. } => REGION_RADIUS_PX,
         Marker::Cluster { count, casualties: 0, .. } => cluster_size(*count) / 2.0 + 1.5,
         Marker::Cluster { count, casualties, .. } => halo_radius(*count, *casualties),
+    }
+}
+
+/// The main colour the overlay draws a marker in: its kind's, or a cluster's own.
+pub fn marker_color(m: &Marker) -> Color {
+    match m {
+        Marker::Single(e) | Marker::Region(e) => kind_style(e.input.kind).1,
+        Marker::Cluster { region: true, .. } => REGION_CLUSTER_COLOR,
+        Marker::Cluster { .. } => CLUSTER_COLOR,
     }
 }
 
@@ -121,13 +132,7 @@ fn cluster(pixmap: &mut Pixmap, count: usize, casualties: u64, x: f32, y: f32, s
         symbol::fill_and_stroke(pixmap, &p, Some(Color::rgba(0xd7, 0x30, 0x1f, 0x90)), None, 0.0);
     }
     if let Some(p) = PathBuilder::from_circle(x, y, r) {
-        symbol::fill_and_stroke(
-            pixmap,
-            &p,
-            Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xe6)),
-            Some(Color::rgba(255, 255, 255, 255)),
-            1.5 * s,
-        );
+        symbol::fill_and_stroke(pixmap, &p, Some(CLUSTER_COLOR), Some(Color::rgba(255, 255, 255, 255)), 1.5 * s);
     }
     let label = if count > 999 { "999+".to_owned() } else { count.to_string() };
     digits::draw(pixmap, &label, x, y, r * 0.75, Color::rgba(255, 255, 255, 255));

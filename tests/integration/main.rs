@@ -13,6 +13,7 @@ mod events_api;
 mod events_durability;
 mod events_import;
 mod events_items;
+mod events_markers;
 mod events_overlay;
 mod fuzz_replay;
 mod golden;

@@ -1,6 +1,7 @@
-//! The map pages: the viewer (`GET /` for browsers), `/embed` for iframes, their script and
-//! stylesheet (`/web/viewer.js`, `/web/viewer.css`, compiled into the binary from `src/web/`),
-//! and Leaflet itself when it is served from a local directory (`/web/leaflet/...`).
+//! The map pages: the viewer (`GET /` for browsers), `/embed` for iframes, their stylesheet and
+//! script modules (`/web/{version}/main.js` and the modules it imports, compiled into the
+//! binary from `src/web/`), and Leaflet itself when it is served from a local directory
+//! (`/web/leaflet/...`).
 //!
 //! Leaflet is a dependency, not part of the repository. By default a page loads Leaflet
 //! 1.9.4 from a pinned CDN URL with Subresource Integrity hashes, so a changed file
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use self::assets::{LEAFLET_CDN, PAGE_HTML, VIEWER_CSS, VIEWER_JS, asset, asset_version, leaflet_file, leaflet_tags};
+use self::assets::{LEAFLET_CDN, PAGE_HTML, asset, asset_version, leaflet_file, leaflet_tags};
 use self::html::{escape, fill, json_for_script};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
@@ -40,12 +41,8 @@ use crate::tile::{LonLat, TileCoord};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/embed", get(embed))
-        .route(
-            "/web/viewer.js",
-            get(|h: HeaderMap| async move { asset(&h, VIEWER_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route("/web/viewer.css", get(|h: HeaderMap| async move { asset(&h, VIEWER_CSS, "text/css; charset=utf-8") }))
         .route("/web/leaflet/{*file}", get(leaflet_file))
+        .route("/web/{version}/{file}", get(asset))
 }
 
 /// Which page: the full viewer or the page for iframes.
@@ -239,6 +236,28 @@ mod tests {
         assert!(viewer.contains("frame-ancestors 'none'") && !viewer.contains("unsafe"));
         let embed = csp(Page::Embed, true);
         assert!(embed.contains("script-src 'self';") && embed.contains("frame-ancestors *"), "{embed}");
+    }
+
+    #[test]
+    fn every_module_import_is_a_served_file_and_every_file_in_src_web_is_served() {
+        use std::collections::BTreeSet;
+        let served: BTreeSet<&str> = assets::ASSETS.iter().map(|(n, ..)| *n).collect();
+        let mut reached = BTreeSet::from(["main.js", "viewer.css"]);
+        for (name, _, body) in assets::ASSETS {
+            for import in body.lines().filter_map(|l| l.split(" from './").nth(1)) {
+                let file = import.split('\'').next().unwrap_or_default();
+                assert!(served.contains(file), "{name} imports {file}, which is not served");
+                reached.insert(file);
+            }
+        }
+        assert_eq!(reached, served, "a served file that nothing imports");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        let on_disk: BTreeSet<&str> = on_disk.iter().map(String::as_str).filter(|n| *n != "page.html").collect();
+        assert_eq!(on_disk, served, "src/web/ and the served files differ");
+        assert!(PAGE_HTML.contains("<script type=\"module\" src=\"/web/{{version}}/main.js\"></script>"));
     }
 
     #[test]

@@ -97,13 +97,22 @@ describe('the viewer', () => {
     assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
     assert.match(headers['content-security-policy'], /script-src 'self' https:\/\/unpkg\.com\/leaflet@1\.9\.4\/dist\/;/);
     assert.doesNotMatch(headers['content-security-policy'], /unsafe/);
-    for (const [asset, type] of [['/web/viewer.js', /^text\/javascript/], ['/web/viewer.css', /^text\/css/]]) {
+    // The page's own files: a stylesheet and ES modules under a path that names the build.
+    const own = await page.evaluate(() => ({
+      css: document.querySelector('link[rel=stylesheet][href^="/web/"]').getAttribute('href'),
+      main: document.querySelector('script[type=module]').getAttribute('src'),
+    }));
+    assert.match(own.main, /^\/web\/[0-9a-f]{12}\/main\.js$/);
+    const version = own.main.split('/')[2];
+    for (const [asset, type] of [[own.main, /^text\/javascript/], [own.css, /^text\/css/], [`/web/${version}/events.js`, /^text\/javascript/]]) {
       const r = await fetch(`${server.url}${asset}`);
       assert.match(r.headers.get('content-type'), type);
       assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(r.headers.get('cache-control'), /immutable/);
       const again = await fetch(`${server.url}${asset}`, { headers: { 'If-None-Match': r.headers.get('etag') } });
       assert.equal(again.status, 304, `${asset} answers If-None-Match`);
     }
+    assert.equal((await fetch(`${server.url}/web/000000000000/main.js`)).status, 404, 'another build\'s files are not served');
     await waitForTiles(page, ['/tiles/', '/overlays/events/']);
     await page.waitForSelector('body[data-events-loaded]');
     await page.waitForLoadState('networkidle');

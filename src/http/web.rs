@@ -30,10 +30,9 @@ use self::assets::{LEAFLET_CDN, PAGE_HTML, asset, asset_version, leaflet_file, l
 use self::html::{escape, fill, json_for_script};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
-use crate::events::{CELL_PX, EventKind};
+use crate::events::EventKind;
 use crate::layer::Layer;
 use crate::mvt::{self, EventLegend};
-use crate::render::REGION_RADIUS_PX;
 use crate::style::{Color, Icon, kind_style};
 use crate::tile::{LonLat, TileCoord};
 
@@ -142,8 +141,6 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
         "attribution": c.attribution(shown.iter().copied()),
         "layers": shown.iter().map(|l| legend_entry(l)).collect::<Vec<_>>(),
         "events": {
-            "cellPx": CELL_PX,
-            "regionRadiusPx": REGION_RADIUS_PX,
             "kinds": EventKind::ALL.iter().map(|&k| {
                 json!({ "id": k.as_str(), "label": kind_label(k), "icon": mvt::event_icon(k), "color": hex(kind_style(k).1) })
             }).collect::<Vec<_>>(),

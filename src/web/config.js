@@ -66,8 +66,6 @@ export function readConfig() {
     maxZoom,
     attribution: typeof cfg.attribution === 'string' ? cfg.attribution : '',
     layers: readLayers(cfg.layers),
-    cellPx: cfg.events && isNum(cfg.events.cellPx, 8, 512) ? cfg.events.cellPx : 48,
-    regionPx: cfg.events && isNum(cfg.events.regionRadiusPx, 4, 200) ? cfg.events.regionRadiusPx : 40,
     kinds,
     eventLegend: readLegend(cfg.events),
     notes: strings(cfg.notes),

@@ -1,71 +1,54 @@
-// The clickable event markers: invisible hit areas over the overlay's symbols (drawn as dots
-// when the overlay is off), each opening a popup with its events.
-import { $, el } from './dom.js';
-import { isNum } from './checks.js';
-import { datetime } from './state.js';
-import { eventSection, popupNote } from './popup.js';
+// The clickable event markers: the server's own markers of the overlay tiles in view
+// (/overlays/events/{z}/{x}/{y}.json, the clusters the overlay draws), as invisible hit areas
+// over the overlay's symbols, drawn as dots when the overlay is off. A marker's popup asks for
+// its events by id, a page at a time, so that it can list every event of a cluster.
+import { $ } from './dom.js';
+import { isNum, strings } from './checks.js';
+import { timeParams } from './urls.js';
+import { openPopup } from './popup.js';
 
-function validEvent(f, kindsById) {
-  if (!f || f.type !== 'Feature' || typeof f.id !== 'string' || !f.properties || typeof f.properties !== 'object') return false;
-  const g = f.geometry;
-  if (!g || g.type !== 'Point' || !Array.isArray(g.coordinates)) return false;
-  if (!isNum(g.coordinates[0], -180, 180) || !isNum(g.coordinates[1], -90, 90)) return false;
-  if (typeof f.properties.title !== 'string') return false;
-  if (!kindsById[f.properties.kind]) f.properties.kind = 'other';
-  return true;
-}
+/** Extra CSS px around the view whose markers are loaded too. */
+const MARGIN_PX = 64;
+/** Most tiles loaded for one view (a zoomed-out view can span several copies of the world). */
+const MAX_TILES = 96;
+/** Smallest hit radius of a located marker, CSS px, for fingers. */
+const MIN_HIT_PX = 11;
 
-function casualties(f) {
-  const p = f.properties;
-  return (typeof p.killed === 'number' ? p.killed : 0) + (typeof p.injured === 'number' ? p.injured : 0);
-}
-
-// Groups events as the overlay tiles do (crate::events::cluster): by cells of cellPx pixels at
-// the current zoom, region-precision events apart from located ones, each group at the mean
-// position of its members.
-function groupEvents(map, events, cellPx) {
-  const z = map.getZoom();
-  const cells = new Map();
-  for (const f of events) {
-    const p = map.project(L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]), z);
-    const region = f.properties.location_precision === 'region';
-    const key = `${region ? 'r' : 'l'}${Math.floor(p.x / cellPx)},${Math.floor(p.y / cellPx)}`;
-    if (!cells.has(key)) cells.set(key, { region, points: [], events: [] });
-    cells.get(key).events.push(f);
-    cells.get(key).points.push(p);
+/** The tiles that cover the view at its zoom: { key, z, x (wrapped), y, shift (degrees) }. */
+function tilesInView(map) {
+  const z = map.getZoom(), n = 2 ** z, b = map.getPixelBounds();
+  const tile = (v) => Math.floor(v / 256);
+  const [x0, x1] = [tile(b.min.x - MARGIN_PX), tile(b.max.x + MARGIN_PX)];
+  const [y0, y1] = [Math.max(0, tile(b.min.y - MARGIN_PX)), Math.min(n - 1, tile(b.max.y + MARGIN_PX))];
+  const out = [];
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1 && out.length < MAX_TILES; x++) {
+      const wx = ((x % n) + n) % n;
+      out.push({ key: `${z}/${x}/${y}`, z, x: wx, y, shift: ((x - wx) / n) * 360 });
+    }
   }
-  return [...cells.values()].map((g) => {
-    const sum = g.points.reduce((s, p) => [s[0] + p.x, s[1] + p.y], [0, 0]);
-    g.latlng = map.unproject(L.point(sum[0] / g.points.length, sum[1] / g.points.length), z);
-    g.events.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return g;
-  });
+  return out;
 }
 
-function markerOptions(g, kindsById, cfg, visible) {
-  const first = g.events[0];
-  const kind = kindsById[first.properties.kind] || { color: '#737373ff' };
-  const paint = { fillOpacity: visible ? 0.9 : 0, opacity: visible ? 1 : 0, weight: 1.5, color: '#ffffff' };
-  if (g.region) {
-    // Several region events in one cell may differ in kind: the overlay's neutral colour.
-    const c = g.events.length > 1 ? '#5b1a1a' : kind.color;
-    return { pane: 'eventRegions', radius: cfg.regionPx, weight: 1.2, color: c, dashArray: '4 4', fillColor: c,
+function validMarker(f) {
+  const c = f && f.geometry && Array.isArray(f.geometry.coordinates) ? f.geometry.coordinates : [];
+  const p = f && f.properties;
+  return isNum(c[0], -180, 180) && isNum(c[1], -90, 90) && p && strings(p.ids).length > 0 &&
+    isNum(p.reach_px, 0, 200) && typeof p.color === 'string' && /^#[0-9a-f]{8}$/.test(p.color);
+}
+
+function markerOptions(p, visible) {
+  if (p.region) {
+    return { pane: 'eventRegions', radius: p.reach_px, weight: 1.2, color: p.color, dashArray: '4 4', fillColor: p.color,
       fillOpacity: visible ? 0.15 : 0, opacity: visible ? 0.7 : 0, className: 'tessera-hit tessera-region' };
   }
-  if (g.events.length > 1) {
-    const r = Math.min(44, 20 + 5 * Math.log2(g.events.length)) / 2;
-    return { ...paint, pane: 'eventMarkers', radius: Math.max(r, 12), fillColor: '#3b0a0a', className: 'tessera-hit tessera-cluster' };
-  }
-  const size = Math.min(30, 12 + 3 * Math.log2(casualties(first) + 1));
-  return { ...paint, pane: 'eventMarkers', radius: Math.max(size / 2 + 2, 11), fillColor: kind.color, className: 'tessera-hit tessera-event' };
+  return { pane: 'eventMarkers', radius: Math.max(p.reach_px, MIN_HIT_PX), weight: 1.5, color: '#ffffff', fillColor: p.color,
+    fillOpacity: visible ? 0.9 : 0, opacity: visible ? 1 : 0, className: `tessera-hit ${p.cluster ? 'tessera-cluster' : 'tessera-event'}` };
 }
 
-function popupContent(g, kindsById) {
-  const div = el('div', { class: 'tessera-popup' });
-  const note = popupNote(g.region, g.events.length);
-  if (note) div.appendChild(note);
-  g.events.forEach((f) => div.appendChild(eventSection(f, kindsById)));
-  return div;
+function ariaLabel(p, ids) {
+  const what = ids.length > 1 ? `${ids.length} events` : (typeof p.title === 'string' ? p.title : 'an event');
+  return (p.region ? 'Somewhere in the region: ' : '') + what;
 }
 
 /** Labels the marker's path once it is on the map, for keyboards, screen readers and tests. */
@@ -83,75 +66,65 @@ function label(m, ids, text) {
   });
 }
 
-function makeMarker(g, kindsById, cfg, visible) {
-  const m = L.circleMarker(g.latlng, markerOptions(g, kindsById, cfg, visible));
-  m.bindPopup(() => popupContent(g, kindsById), { maxWidth: 320, minWidth: 220, autoPanPadding: [16, 16] });
-  const text = (g.region ? 'Somewhere in the region: ' : '') + (g.events.length > 1 ? `${g.events.length} events` : g.events[0].properties.title);
-  label(m, g.events.map((f) => f.id), text);
-  if (visible && g.events.length > 1) {
-    m.bindTooltip(String(g.events.length), { permanent: true, direction: 'center', className: 'tessera-count' });
-  }
+function makeMarker(f, shift, visible, kindsById) {
+  const p = f.properties, ids = strings(p.ids);
+  const [lon, lat] = f.geometry.coordinates;
+  const m = L.circleMarker([lat, lon + shift], markerOptions(p, visible));
+  m.bindPopup('', { maxWidth: 320, minWidth: 220, autoPanPadding: [16, 16] });
+  m.on('popupopen', (e) => openPopup(e.popup, { region: p.region === true, ids }, kindsById));
+  label(m, ids, ariaLabel(p, ids));
+  if (visible && ids.length > 1) m.bindTooltip(String(ids.length), { permanent: true, direction: 'center', className: 'tessera-count' });
+  m.eventCount = ids.length;
   return m;
 }
 
-function countText(n, shown) {
-  let text = n === 1 ? '1 event in view' : `${n} events in view`;
-  if (n > shown) text += ` (${shown} clickable: zoom in for the rest)`;
-  return text;
+async function fetchMarkers(t, query) {
+  const r = await fetch(`/overlays/events/${t.z}/${t.x}/${t.y}.json${query ? `?${query}` : ''}`);
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  const fc = await r.json();
+  return (Array.isArray(fc.features) ? fc.features : []).filter(validMarker);
 }
 
-function eventsQuery(map, state) {
-  const b = map.getBounds().pad(0.25);
-  let west = Math.max(-180, b.getWest()), east = Math.min(180, b.getEast());
-  if (east - west >= 360 || west >= east) { west = -180; east = 180; }
-  const p = new URLSearchParams();
-  p.set('bbox', [west, Math.max(-90, b.getSouth()), east, Math.min(90, b.getNorth())].map((x) => x.toFixed(5)).join(','));
-  const dt = datetime(state);
-  if (dt) p.set('datetime', dt);
-  if (state.kinds) p.set('kind', state.kinds.join(','));
-  p.set('limit', '1000');
-  return p;
+function countText(map, group) {
+  const view = map.getBounds();
+  const n = group.getLayers().filter((m) => view.contains(m.getLatLng())).reduce((s, m) => s + m.eventCount, 0);
+  return n === 1 ? ['1 event in view', '1 event'] : [`${n} events in view`, `${n} events`];
 }
 
-/** Loads the events of the view into the markers layer, and keeps them in step. */
+/** Shows the markers of the view in `group`, and keeps them in step with the map and filters. */
 export function showEvents(cfg, state, map, group) {
   const kindsById = Object.fromEntries(cfg.kinds.map((k) => [k.id, k]));
-  let events = [];
-  let seq = 0;
-  // Markers are kept while their group is unchanged, so that an open popup survives the
-  // reload of events that follows its own auto-pan.
-  let drawn = new Map();
-  function draw() {
-    const visible = !state.show.overlay;
-    const next = new Map();
-    for (const g of groupEvents(map, events, cfg.cellPx)) {
-      const sig = [visible, map.getZoom(), g.region, g.latlng.lat.toFixed(6), g.latlng.lng.toFixed(6),
-        ...g.events.map((f) => `${f.id}@${f.properties.updated}`)].join('|');
-      const m = drawn.get(sig) || makeMarker(g, kindsById, cfg, visible);
-      if (!drawn.has(sig)) group.addLayer(m);
-      drawn.delete(sig);
-      next.set(sig, m);
-    }
-    drawn.forEach((m) => group.removeLayer(m));
-    drawn = next;
+  // Per tile, its markers, while the zoom, the filters and the overlay stay as they are: an
+  // open popup thus survives the reload that follows its own auto-pan.
+  let tiles = new Map(), generation = '', seq = 0;
+  const drop = (key) => { (tiles.get(key) || []).forEach((m) => group.removeLayer(m)); tiles.delete(key); };
+  async function load(t, query, visible, gen) {
+    tiles.set(t.key, []);
+    let found;
+    try { found = await fetchMarkers(t, query); } catch (e) { if (gen === generation) tiles.delete(t.key); throw e; }
+    const markers = found.map((f) => makeMarker(f, t.shift, visible, kindsById));
+    if (gen !== generation || !tiles.has(t.key)) return;
+    markers.forEach((m) => group.addLayer(m));
+    tiles.set(t.key, markers);
   }
-  function load() {
-    const mine = ++seq;
-    fetch(`/collections/events/items?${eventsQuery(map, state)}`, { headers: { Accept: 'application/geo+json' } })
-      .then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); })
-      .then((fc) => {
-        if (mine !== seq) return;
-        events = (Array.isArray(fc.features) ? fc.features : []).filter((f) => validEvent(f, kindsById));
-        draw();
-        const n = typeof fc.numberMatched === 'number' ? fc.numberMatched : events.length;
-        $('event-count').textContent = countText(n, events.length);
-        $('handle-count').textContent = n === 1 ? '1 event' : `${n} events`;
-        document.body.setAttribute('data-events-loaded', String(mine));
-      })
-      .catch(() => { if (mine === seq) $('event-count').textContent = 'The events could not be loaded.'; });
+  async function refresh() {
+    const mine = ++seq, query = timeParams(state).toString(), visible = !state.show.overlay;
+    const gen = [map.getZoom(), query, visible].join('|');
+    if (gen !== generation) { [...tiles.keys()].forEach(drop); generation = gen; }
+    const wanted = tilesInView(map);
+    [...tiles.keys()].filter((k) => !wanted.some((t) => t.key === k)).forEach(drop);
+    try {
+      await Promise.all(wanted.filter((t) => !tiles.has(t.key)).map((t) => load(t, query, visible, gen)));
+    } catch {
+      if (mine === seq) $('event-count').textContent = 'The events could not be loaded.';
+      return;
+    }
+    if (mine !== seq) return;
+    [$('event-count').textContent, $('handle-count').textContent] = countText(map, group);
+    document.body.setAttribute('data-events-loaded', String(mine));
   }
   let timer = null;
-  map.on('moveend', () => { clearTimeout(timer); timer = setTimeout(load, 120); });
-  state.onChange((what) => (what === 'time' ? load() : draw()));
-  load();
+  map.on('moveend', () => { clearTimeout(timer); timer = setTimeout(refresh, 120); });
+  state.onChange(refresh);
+  refresh();
 }

@@ -149,6 +149,8 @@ describe('the viewer', () => {
 
     // Darat Izza's sources carry web addresses: they become links, and only they do.
     await page.click(`[data-events~="${DARAT_IZZA}"]`);
+    // The popup asks the server for the marker's events: wait for them.
+    await page.locator(`.leaflet-popup .tessera-popup [data-event="${DARAT_IZZA}"]`).waitFor();
     const links = await page.locator('.leaflet-popup .sources a').evaluateAll((as) => as.map((a) => a.href));
     assert.ok(links.includes('https://news.sn4hr.org/2020/02/17/russian-forces-bombed-hospital-darat-ezza-city-aleppo-feb-17/'), String(links));
     assert.ok(links.includes('https://syrianarchive.org/en/investigations/kinanaferdoushospitals/'), String(links));
@@ -362,6 +364,115 @@ describe('on a phone (issue 12 item 6)', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'embed-320x480-panel.png') });
     await page.tap('#panel-close');
     await page.waitForSelector('#panel', { state: 'hidden' });
+    noProblems(problems);
+    await context.close();
+  });
+});
+
+/** Global pixel position of a point at zoom z (Web Mercator, 256 px tiles). */
+function mercatorPx(lon, lat, z) {
+  const world = 256 * 2 ** z, sin = Math.sin((lat * Math.PI) / 180);
+  return [((lon + 180) / 360) * world, (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * world];
+}
+
+describe('markers, popups and legend from the server (issue 13 item 5)', () => {
+  test('each hit area is a marker of the server, centred on the symbol its overlay tile draws', async () => {
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/`);
+    await page.waitForLoadState('networkidle');
+    const z = 8;
+    const onPage = await page.evaluate(() => Array.from(document.querySelectorAll('path[data-events]')).map((p) => {
+      const r = p.getBoundingClientRect();
+      return { ids: p.getAttribute('data-events'), x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    }));
+    const tiles = await page.evaluate(() => Array.from(document.querySelectorAll('img.tessera-overlay, .tessera-overlay img'))
+      .map((i) => ({ src: i.src, r: i.getBoundingClientRect() })).filter((t) => t.r.width > 0));
+    assert.ok(tiles.length >= 6, `overlay tiles on the page: ${tiles.length}`);
+    let checked = 0;
+    for (const t of tiles) {
+      const [, tz, tx, ty] = new URL(t.src).pathname.match(/\/(\d+)\/(\d+)\/(\d+)(@2x)?\.png$/).map(Number);
+      assert.equal(tz, z);
+      const fc = await (await fetch(`${server.url}/overlays/events/${tz}/${tx}/${ty}.json`)).json();
+      for (const f of fc.features) {
+        const [gx, gy] = mercatorPx(...f.geometry.coordinates, z);
+        const want = { x: t.r.x + (gx - tx * 256) * (t.r.width / 256), y: t.r.y + (gy - ty * 256) * (t.r.height / 256) };
+        const got = onPage.find((m) => m.ids === f.properties.ids.join(' '));
+        assert.ok(got, `no hit area for the server's marker ${f.properties.ids}`);
+        assert.ok(Math.hypot(got.x - want.x, got.y - want.y) < 1.5, `${f.properties.ids}: at ${got.x},${got.y}, drawn at ${want.x},${want.y}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 3, `${checked} markers checked`);
+    assert.equal(onPage.length, new Set(onPage.map((m) => m.ids)).size, 'no marker twice');
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('a cluster of 45 events lists every one of them, 20 at a time', async () => {
+    const ids = Array.from({ length: 45 }, (_, i) => `browser-cluster-${String(i).padStart(2, '0')}`);
+    for (const [i, id] of ids.entries()) {
+      await postEvent(server.url, {
+        type: 'Feature', id, geometry: { type: 'Point', coordinates: [38.5 + (i % 5) * 0.001, 35.9 + Math.floor(i / 5) * 0.001] },
+        properties: { time: '2020-02-12', kind: 'shelling', title: `Shelling ${i}`, location_precision: 'exact' },
+      });
+    }
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/?lat=35.9&lon=38.5&zoom=9`);
+    const marker = page.locator(`[data-events~="${ids[0]}"]`);
+    assert.deepEqual((await marker.getAttribute('data-events')).split(' ').sort(), ids, 'one marker holds the 45');
+    assert.equal(await marker.getAttribute('aria-label'), '45 events');
+    await marker.click();
+    const sections = page.locator('.leaflet-popup .tessera-popup section.event');
+    await page.locator('.leaflet-popup .tessera-popup').waitFor();
+    assert.match(await page.textContent('.leaflet-popup .cluster-note'), /45 events close together/);
+    assert.equal(await sections.count(), 20);
+    await page.click('.leaflet-popup button.more');
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-popup section.event').length === 40);
+    assert.match(await page.textContent('.leaflet-popup button.more'), /Show 5 more of 5/);
+    await page.click('.leaflet-popup button.more');
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-popup section.event').length === 45);
+    assert.equal(await page.locator('.leaflet-popup button.more').count(), 0);
+    const shown = await sections.evaluateAll((s) => s.map((e) => e.getAttribute('data-event')));
+    assert.deepEqual(shown, ids, 'every event once, in the order of the marker');
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('the legend shows the sprite\'s own drawings, and the layer notes of the manifest', async () => {
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/`);
+    await page.waitForSelector('body[data-legend-painted="true"]');
+    const result = await page.evaluate(async () => {
+      const base = window.devicePixelRatio >= 1.5 ? '/sprites/tessera@2x' : '/sprites/tessera';
+      const index = await (await fetch(`${base}.json`)).json();
+      const img = new Image();
+      img.src = `${base}.png`;
+      await img.decode();
+      const sheet = document.createElement('canvas');
+      [sheet.width, sheet.height] = [img.width, img.height];
+      const ctx = sheet.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      return Array.from(document.querySelectorAll('#panel canvas[data-icon]')).map((c) => {
+        const cell = index[c.dataset.icon];
+        const mine = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const theirs = cell ? ctx.getImageData(cell.x, cell.y, cell.width, cell.height).data : [];
+        const same = mine.length === theirs.length && mine.every((v, i) => v === theirs[i]);
+        const drawn = mine.some((v, i) => i % 4 === 3 && v > 0);
+        return { icon: c.dataset.icon, same, drawn, h: c.getBoundingClientRect().height };
+      });
+    });
+    const kinds = result.filter((r) => r.icon.startsWith('event-'));
+    assert.equal(kinds.length, 10, 'a swatch per event kind');
+    assert.ok(result.length >= 30, `${result.length} swatches`);
+    for (const r of result) {
+      assert.ok(r.same && r.drawn, `${r.icon}: the swatch is not the sprite's cell`);
+      assert.ok(r.h > 4 && r.h <= 32, `${r.icon}: ${r.h} px high`);
+    }
+    const legend = await page.textContent('#legend-layers');
+    for (const id of ['observation-points', 'de-escalation-zone', 'roads', 'borders', 'report-places']) {
+      const { note } = await (await fetch(`${server.url}/collections/${id}`)).json();
+      assert.ok(note && legend.includes(note), `${id}: the note "${note}" is in the legend`);
+    }
     noProblems(problems);
     await context.close();
   });

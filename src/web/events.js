@@ -85,36 +85,57 @@ async function fetchMarkers(t, query) {
   return (Array.isArray(fc.features) ? fc.features : []).filter(validMarker);
 }
 
+/** "N events in view": the events of the markers placed in the view. */
 function countText(map, group) {
   const view = map.getBounds();
   const n = group.getLayers().filter((m) => view.contains(m.getLatLng())).reduce((s, m) => s + m.eventCount, 0);
   return n === 1 ? ['1 event in view', '1 event'] : [`${n} events in view`, `${n} events`];
 }
 
+/**
+ * The markers on the map, per tile, for one generation (a zoom, filters, the overlay on or
+ * off). They are kept while the generation lasts, so that an open popup survives the reload
+ * that follows its own auto-pan.
+ */
+class MarkerTiles {
+  constructor(group, kindsById) {
+    Object.assign(this, { group, kindsById, tiles: new Map(), generation: '' });
+  }
+
+  drop(key) {
+    (this.tiles.get(key) || []).forEach((m) => this.group.removeLayer(m));
+    this.tiles.delete(key);
+  }
+
+  /** Starts generation `gen` if it is new, drops tiles out of view; returns the tiles to load. */
+  prepare(gen, wanted) {
+    if (gen !== this.generation) [...this.tiles.keys()].forEach((k) => this.drop(k));
+    this.generation = gen;
+    [...this.tiles.keys()].filter((k) => !wanted.some((t) => t.key === k)).forEach((k) => this.drop(k));
+    return wanted.filter((t) => !this.tiles.has(t.key));
+  }
+
+  async load(t, query, visible) {
+    const gen = this.generation;
+    this.tiles.set(t.key, []);
+    let found;
+    try { found = await fetchMarkers(t, query); } catch (e) { if (gen === this.generation) this.tiles.delete(t.key); throw e; }
+    if (gen !== this.generation || !this.tiles.has(t.key)) return;
+    const markers = found.map((f) => makeMarker(f, t.shift, visible, this.kindsById));
+    markers.forEach((m) => this.group.addLayer(m));
+    this.tiles.set(t.key, markers);
+  }
+}
+
 /** Shows the markers of the view in `group`, and keeps them in step with the map and filters. */
 export function showEvents(cfg, state, map, group) {
-  const kindsById = Object.fromEntries(cfg.kinds.map((k) => [k.id, k]));
-  // Per tile, its markers, while the zoom, the filters and the overlay stay as they are: an
-  // open popup thus survives the reload that follows its own auto-pan.
-  let tiles = new Map(), generation = '', seq = 0;
-  const drop = (key) => { (tiles.get(key) || []).forEach((m) => group.removeLayer(m)); tiles.delete(key); };
-  async function load(t, query, visible, gen) {
-    tiles.set(t.key, []);
-    let found;
-    try { found = await fetchMarkers(t, query); } catch (e) { if (gen === generation) tiles.delete(t.key); throw e; }
-    const markers = found.map((f) => makeMarker(f, t.shift, visible, kindsById));
-    if (gen !== generation || !tiles.has(t.key)) return;
-    markers.forEach((m) => group.addLayer(m));
-    tiles.set(t.key, markers);
-  }
+  const shown = new MarkerTiles(group, Object.fromEntries(cfg.kinds.map((k) => [k.id, k])));
+  let seq = 0;
   async function refresh() {
     const mine = ++seq, query = timeParams(state).toString(), visible = !state.show.overlay;
-    const gen = [map.getZoom(), query, visible].join('|');
-    if (gen !== generation) { [...tiles.keys()].forEach(drop); generation = gen; }
-    const wanted = tilesInView(map);
-    [...tiles.keys()].filter((k) => !wanted.some((t) => t.key === k)).forEach(drop);
+    const missing = shown.prepare([map.getZoom(), query, visible].join('|'), tilesInView(map));
     try {
-      await Promise.all(wanted.filter((t) => !tiles.has(t.key)).map((t) => load(t, query, visible, gen)));
+      await Promise.all(missing.map((t) => shown.load(t, query, visible)));
     } catch {
       if (mine === seq) $('event-count').textContent = 'The events could not be loaded.';
       return;

@@ -22,13 +22,14 @@ pub const PAGE_HTML: &str = include_str!("../../web/page.html");
 
 /// The page's own files under `/web/{version}/`: its stylesheet and its modules (`main.js`
 /// imports the others), with their types.
-pub const ASSETS: [(&str, &str, &str); 16] = [
+pub const ASSETS: [(&str, &str, &str); 17] = [
     ("viewer.css", CSS, include_str!("../../web/viewer.css")),
     ("main.js", JS, include_str!("../../web/main.js")),
     ("checks.js", JS, include_str!("../../web/checks.js")),
     ("config.js", JS, include_str!("../../web/config.js")),
     ("dom.js", JS, include_str!("../../web/dom.js")),
     ("embed.js", JS, include_str!("../../web/embed.js")),
+    ("event-section.js", JS, include_str!("../../web/event-section.js")),
     ("events.js", JS, include_str!("../../web/events.js")),
     ("filters.js", JS, include_str!("../../web/filters.js")),
     ("legend.js", JS, include_str!("../../web/legend.js")),

@@ -78,6 +78,7 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
             ("leaflet_css", lib_css),
             ("leaflet_js", lib_js),
             ("version", asset_version().to_owned()),
+            ("module_preloads", module_preloads()),
             ("config", json_for_script(&config)),
             ("noscript_tiles", noscript_tiles(state)),
         ],
@@ -98,6 +99,18 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
         set(header::X_FRAME_OPTIONS, "DENY");
     }
     (headers, html).into_response()
+}
+
+/// A `<link rel="modulepreload">` for each module: the browser fetches them all at once rather
+/// than one level of imports after another (main.js, then events.js, then popup.js...).
+fn module_preloads() -> String {
+    let v = asset_version();
+    assets::ASSETS
+        .iter()
+        .filter(|(name, ..)| name.ends_with(".js") && *name != "main.js")
+        .map(|(name, ..)| format!("<link rel=\"modulepreload\" href=\"/web/{v}/{name}\">"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The Content-Security-Policy of a page: its own origin, plus exactly the CDN path of Leaflet
@@ -255,12 +268,23 @@ mod tests {
         let on_disk: BTreeSet<&str> = on_disk.iter().map(String::as_str).filter(|n| *n != "page.html").collect();
         assert_eq!(on_disk, served, "src/web/ and the served files differ");
         assert!(PAGE_HTML.contains("<script type=\"module\" src=\"/web/{{version}}/main.js\"></script>"));
+        let preloads = module_preloads();
+        assert_eq!(preloads.lines().count(), served.iter().filter(|n| n.ends_with(".js")).count() - 1, "{preloads}");
     }
 
     #[test]
     fn the_page_has_every_slot_filled() {
-        for slot in ["title", "description", "page", "leaflet_css", "leaflet_js", "version", "config", "noscript_tiles"]
-        {
+        for slot in [
+            "title",
+            "description",
+            "page",
+            "leaflet_css",
+            "leaflet_js",
+            "version",
+            "module_preloads",
+            "config",
+            "noscript_tiles",
+        ] {
             assert!(PAGE_HTML.contains(&format!("{{{{{slot}}}}}")), "{slot}");
         }
     }

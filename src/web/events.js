@@ -7,8 +7,10 @@ import { isNum, strings } from './checks.js';
 import { timeParams } from './urls.js';
 import { openPopup } from './popup.js';
 
-/** Extra CSS px around the view whose markers are loaded too. */
-const MARGIN_PX = 64;
+/** Extra CSS px around the view whose markers are loaded too: the farthest an overlay marker
+ * reaches from its position (the server's OVERLAY_REACH_PX), so that a symbol cut by the edge
+ * of the view is clickable too. */
+const MARGIN_PX = 44;
 /** Most tiles loaded for one view (a zoomed-out view can span several copies of the world). */
 const MAX_TILES = 96;
 /** Smallest hit radius of a located marker, CSS px, for fingers. */

@@ -103,6 +103,7 @@ fn main() {
             bbox: Some(vec![LonLatBBox { west: w, south: s, east: w + 0.2, north: s + 0.2 }]),
             time: Some(TimeSpan { start, end: start + 30 * 86_400 }),
             kinds: None,
+            ids: None,
         };
         let t = Instant::now();
         let (matched, page) = store.query(&filter, 0, 100);
@@ -120,7 +121,12 @@ fn main() {
     for _ in 0..200 {
         let day = rng.random_range(0..335i64);
         let start = 1_577_836_800 + day * 86_400;
-        let filter = EventFilter { bbox: None, time: Some(TimeSpan { start, end: start + 30 * 86_400 }), kinds: None };
+        let filter = EventFilter {
+            bbox: None,
+            time: Some(TimeSpan { start, end: start + 30 * 86_400 }),
+            kinds: None,
+            ids: None,
+        };
         let t = Instant::now();
         let _ = store.query(&filter, 0, 100);
         times.push(t.elapsed());

@@ -32,6 +32,8 @@ pub enum TileKind {
     Overlay,
     /// Vector tile (may hold events).
     Vector,
+    /// The event markers of an overlay tile, as GeoJSON.
+    Markers,
 }
 
 /// Everything that decides a tile's bytes.

@@ -22,13 +22,24 @@ pub struct EventFilter {
     pub time: Option<TimeSpan>,
     /// Only these kinds; `None` for all.
     pub kinds: Option<Vec<EventKind>>,
+    /// Only the events with these ids (a page asking for a marker's events); `None` for all.
+    pub ids: Option<Vec<String>>,
 }
 
 impl EventFilter {
-    /// Whether an event passes the time and kind tests (not the box).
+    /// Whether an event passes the time, kind and id tests (not the box).
     pub fn admits(&self, e: &Event) -> bool {
         self.time.is_none_or(|t| t.overlaps(&e.input.span))
             && self.kinds.as_ref().is_none_or(|k| k.contains(&e.input.kind))
+            && self.ids.as_ref().is_none_or(|ids| ids.contains(&e.id))
+    }
+
+    /// Whether an event lies in one of the boxes (or there are none).
+    fn in_boxes(&self, e: &Event) -> bool {
+        let p = e.input.position;
+        self.bbox.as_ref().is_none_or(|boxes| {
+            boxes.iter().any(|b| p.lon >= b.west && p.lon <= b.east && p.lat >= b.south && p.lat <= b.north)
+        })
     }
 }
 
@@ -103,23 +114,31 @@ impl EventIndex {
     /// The events that pass `filter`, ordered by start time then id: how many there are, and
     /// the page `offset..offset+limit`.
     pub fn query(&self, filter: &EventFilter, offset: usize, limit: usize) -> (usize, Vec<Arc<Event>>) {
-        let matched: Vec<&Arc<Event>> = match &filter.bbox {
-            Some(boxes) => {
-                let mut hits: Vec<&Arc<Event>> = boxes
+        let by_start = |hits: &mut Vec<&Arc<Event>>| {
+            hits.sort_by(|a, b| (a.input.span.start, &a.id).cmp(&(b.input.span.start, &b.id)));
+            hits.dedup_by(|a, b| a.id == b.id);
+        };
+        let matched: Vec<&Arc<Event>> = match (&filter.ids, &filter.bbox) {
+            // A list of ids: looked up one by one, however many events there are.
+            (Some(ids), _) => {
+                let mut hits: Vec<&Arc<Event>> = ids
                     .iter()
-                    .flat_map(|b| {
-                        self.in_world_rect(&b.to_world()).filter(move |e| {
-                            let p = e.input.position;
-                            p.lon >= b.west && p.lon <= b.east && p.lat >= b.south && p.lat <= b.north
-                        })
-                    })
-                    .filter(|e| filter.admits(e))
+                    .filter_map(|id| self.by_id.get(id))
+                    .filter(|e| filter.admits(e) && filter.in_boxes(e))
                     .collect();
-                hits.sort_by(|a, b| (a.input.span.start, &a.id).cmp(&(b.input.span.start, &b.id)));
-                hits.dedup_by(|a, b| a.id == b.id);
+                by_start(&mut hits);
                 hits
             }
-            None => {
+            (None, Some(boxes)) => {
+                let mut hits: Vec<&Arc<Event>> = boxes
+                    .iter()
+                    .flat_map(|b| self.in_world_rect(&b.to_world()))
+                    .filter(|e| filter.admits(e) && filter.in_boxes(e))
+                    .collect();
+                by_start(&mut hits);
+                hits
+            }
+            (None, None) => {
                 let end = filter.time.map_or(i64::MAX, |t| t.end);
                 self.by_time
                     .iter()

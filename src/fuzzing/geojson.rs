@@ -72,6 +72,7 @@ fn meta() -> LayerMeta {
         id: "fuzz".into(),
         title: "fuzz".into(),
         description: String::new(),
+        note: None,
         attribution: String::new(),
         license: String::new(),
         minzoom: 0,

@@ -154,6 +154,7 @@ fn catalog() -> &'static Catalog {
                 id: id.into(),
                 title: id.into(),
                 description: String::new(),
+                note: None,
                 attribution: String::new(),
                 license: String::new(),
                 minzoom: 0,

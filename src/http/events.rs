@@ -75,7 +75,10 @@ pub async fn collection(
     })
 }
 
-/// `GET /collections/events/items?bbox=&datetime=&kind=&limit=&offset=`.
+/// Most ids one `ids=` takes: a page of a marker's events, well within the URL limit.
+pub const MAX_IDS: usize = 100;
+
+/// `GET /collections/events/items?bbox=&datetime=&kind=&ids=&limit=&offset=`.
 pub async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -89,6 +92,7 @@ pub async fn items(
             "bbox" => filter.bbox = Some(super::features::parse_bbox(&v)?),
             "datetime" => filter.time = Some(parse_datetime("datetime", &v)?),
             "kind" => filter.kinds = Some(parse_kinds(&v)?),
+            "ids" => filter.ids = Some(parse_ids(&v)?),
             "limit" => limit = super::features::parse_limit(&v, state.config.features.items_max_limit)?,
             "offset" => {
                 offset = super::features::parse_count("offset", &v)?;
@@ -99,7 +103,7 @@ pub async fn items(
             other => {
                 return Err(ApiError::param(
                     other,
-                    "unknown parameter; event items take bbox, datetime, kind, limit, offset and f",
+                    "unknown parameter; event items take bbox, datetime, kind, ids, limit, offset and f",
                 ));
             }
         }
@@ -450,6 +454,21 @@ pub fn parse_datetime(name: &str, v: &str) -> Result<TimeSpan, ApiError> {
 }
 
 /// A comma-separated list of kinds.
+/// `ids`: comma-separated event ids, at most [`MAX_IDS`], each one an id the server could hold.
+pub fn parse_ids(v: &str) -> Result<Vec<String>, ApiError> {
+    let ids: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).collect();
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::param("ids", format!("at most {MAX_IDS} ids in one request")));
+    }
+    if let Some(bad) = ids.iter().position(|id| !crate::events::valid_id(id)) {
+        return Err(ApiError::param(
+            "ids",
+            format!("id {} is not an event id (1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-')", bad + 1),
+        ));
+    }
+    Ok(ids)
+}
+
 pub fn parse_kinds(v: &str) -> Result<Vec<EventKind>, ApiError> {
     v.split(',')
         .map(|k| {

@@ -224,7 +224,7 @@ fn describe(l: &Layer, base: &str) -> Value {
         "" => NO_TIME.to_owned(),
         d => format!("{d} {NO_TIME}"),
     };
-    json!({
+    let mut body = json!({
         "id": l.meta.id,
         "title": l.meta.title,
         "description": description,
@@ -242,7 +242,12 @@ fn describe(l: &Layer, base: &str) -> Value {
             { "href": format!("{base}/collections/{}/queryables", l.meta.id), "rel": REL_QUERYABLES, "type": SCHEMA_JSON, "title": "the properties of its features (JSON Schema)" },
             { "href": format!("{base}/tiles.json?layers={}", l.meta.id), "rel": "tiles", "type": "application/json", "title": "raster tiles of this layer alone (TileJSON)" },
         ],
-    })
+    });
+    // The legend's words for the layer's symbols, for clients that draw their own legend.
+    if let Some(note) = &l.meta.note {
+        body["note"] = json!(note);
+    }
+    body
 }
 
 fn feature_json(f: &Feature) -> Value {

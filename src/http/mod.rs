@@ -13,6 +13,7 @@ mod features;
 pub mod fuzz_api;
 mod landing;
 mod limits;
+mod markers;
 mod openapi;
 mod pages;
 mod pool;
@@ -147,9 +148,8 @@ fn routes() -> Routes {
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
         .route("/embed", get(web::embed))
-        .route("/web/viewer.js", get(web::viewer_js))
-        .route("/web/viewer.css", get(web::viewer_css))
         .route("/web/leaflet/{*file}", get(web::leaflet_file))
+        .route("/web/{version}/{file}", get(web::asset))
 }
 
 /// The path of every route, in the router's syntax (`{name}`, `{*rest}`).

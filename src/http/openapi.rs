@@ -329,7 +329,7 @@ fn paths() -> Value {
         json!({
             "get": Op {
                 id: "getEvents", tag: "Events", summary: "The events, ordered by start time then id",
-                params: &["bbox", "datetime", "kind", "limit", "offset", "fJson"],
+                params: &["bbox", "datetime", "kind", "ids", "limit", "offset", "fJson"],
                 ok: vec![
                     ("200", "A page of events", vec![(GEOJSON, schema_ref("EventCollection"))]),
                     not_modified(),
@@ -441,6 +441,17 @@ fn paths() -> Value {
         );
     }
     add(
+        "/overlays/events/{z}/{x}/{y}.json",
+        get(Op {
+            id: "getOverlayMarkers",
+            tag: "Tiles",
+            summary: "The markers an overlay tile draws, as GeoJSON: each cluster, event and region area whose position lies in the tile, with its count, colour, reach and lift (CSS px) and the ids of its events",
+            params: &["z", "x", "y", "datetime", "from", "to", "kind"],
+            ok: vec![("200", "The markers", vec![(GEOJSON, json!({ "type": "object" }))]), not_modified()],
+            errors: &tile_errors,
+        }),
+    );
+    add(
         "/tiles/{z}/{x}/{y}.mvt",
         get(Op {
             id: "getVectorTile",
@@ -511,25 +522,14 @@ fn paths() -> Value {
         }),
     );
     add(
-        "/web/viewer.js",
+        "/web/{version}/{file}",
         get(Op {
-            id: "getViewerScript",
+            id: "getPageFile",
             tag: "Pages",
-            summary: "The map pages' script",
-            params: &[],
-            ok: vec![("200", "The script", vec![("text/javascript", html())]), not_modified()],
-            errors: &[],
-        }),
-    );
-    add(
-        "/web/viewer.css",
-        get(Op {
-            id: "getViewerStylesheet",
-            tag: "Pages",
-            summary: "The map pages' stylesheet",
-            params: &[],
-            ok: vec![("200", "The stylesheet", vec![("text/css", html())]), not_modified()],
-            errors: &[],
+            summary: "The map pages' stylesheet and script modules, at the version the pages name (cached for a year; another version is 404)",
+            params: &["assetVersion", "assetFile"],
+            ok: vec![("200", "The file", vec![("text/javascript", html()), ("text/css", html())]), not_modified()],
+            errors: &[("404", "NotFound")],
         }),
     );
     add(
@@ -617,6 +617,9 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "x": path_param("x", "Column, 0 to 2^z - 1, from the west", json!({ "type": "integer", "minimum": 0 }), json!(154)),
         "y": path_param("y", "Row, 0 to 2^z - 1, from the north", json!({ "type": "integer", "minimum": 0 }), json!(100)),
         "spriteFile": path_param("file", "The sprite file", json!({ "type": "string", "enum": ["tessera.json", "tessera.png", "tessera@2x.json", "tessera@2x.png"] }), json!("tessera.json")),
+        "assetVersion": path_param("version", "The version of the pages' files (a hash of them all), as the pages name it", json!({ "type": "string" }), json!("0123456789abcdef")),
+        "assetFile": path_param("file", "One of the pages' files (main.js, the modules it imports, viewer.css)", json!({ "type": "string" }), json!("main.js")),
+        "ids": list("ids", "Only the events with these ids (at most 100)", json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })),
         "leafletFile": path_param("file", "A file of Leaflet's dist directory (leaflet.js, leaflet.css, images/...)", json!({ "type": "string" }), json!("leaflet.js")),
         "ifMatch": {
             "name": "If-Match", "in": "header", "required": true,

@@ -168,7 +168,8 @@ pub(super) fn center(state: &AppState, min_zoom: u8, max_zoom: u8) -> serde_json
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,
-/// with `datetime=` (or `from=`/`to=`) and `kind=` filters.
+/// with `datetime=` (or `from=`/`to=`) and `kind=` filters; `{y}.json` lists the same tile's
+/// markers (see [`super::markers`]).
 pub async fn overlay(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -176,6 +177,10 @@ pub async fn overlay(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Path((z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+    if let Some(y) = file.strip_suffix(".json") {
+        let tile = parse_tile(&z, &x, y, state.config.tiles.max_zoom)?;
+        return super::markers::tile(state.clone(), &headers, tile, overlay_filter(query.as_deref())?).await;
+    }
     let (tile, scale) = png_tile(&z, &x, &file, state.config.tiles.max_zoom)?;
     let filter = overlay_filter(query.as_deref())?;
     let key = TileKey {

@@ -1,6 +1,7 @@
-//! The map pages: the viewer (`GET /` for browsers), `/embed` for iframes, their script and
-//! stylesheet (`/web/viewer.js`, `/web/viewer.css`, compiled into the binary from `src/web/`),
-//! and Leaflet itself when it is served from a local directory (`/web/leaflet/...`).
+//! The map pages: the viewer (`GET /` for browsers), `/embed` for iframes, their stylesheet and
+//! script modules (`/web/{version}/main.js` and the modules it imports, compiled into the
+//! binary from `src/web/`), and Leaflet itself when it is served from a local directory
+//! (`/web/leaflet/...`).
 //!
 //! Leaflet is a dependency, not part of the repository. By default a page loads Leaflet
 //! 1.9.4 from a pinned CDN URL with Subresource Integrity hashes, so a changed file
@@ -23,26 +24,16 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub use self::assets::leaflet_file;
-use self::assets::{LEAFLET_CDN, PAGE_HTML, VIEWER_CSS, VIEWER_JS, asset, asset_version, leaflet_tags};
+use self::assets::{LEAFLET_CDN, PAGE_HTML, asset_version, leaflet_tags};
+pub use self::assets::{asset, leaflet_file};
 use self::html::{escape, fill, json_for_script};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
-use crate::events::{CELL_PX, EventKind};
+use crate::events::EventKind;
 use crate::layer::Layer;
-use crate::render::{LEADER_CLEAR_PX, LEADER_STEM_PX, REGION_RADIUS_PX};
-use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
+use crate::mvt::{self, EventLegend};
+use crate::style::{Color, Icon, kind_style};
 use crate::tile::TileCoord;
-
-/// `GET /web/viewer.js`.
-pub async fn viewer_js(headers: HeaderMap) -> Response {
-    asset(&headers, VIEWER_JS, "text/javascript; charset=utf-8")
-}
-
-/// `GET /web/viewer.css`.
-pub async fn viewer_css(headers: HeaderMap) -> Response {
-    asset(&headers, VIEWER_CSS, "text/css; charset=utf-8")
-}
 
 /// Which page: the full viewer or the page for iframes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +69,7 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
             ("leaflet_css", lib_css),
             ("leaflet_js", lib_js),
             ("version", asset_version().to_owned()),
+            ("module_preloads", module_preloads()),
             ("config", json_for_script(&config)),
             ("noscript_tiles", noscript_tiles(state)),
         ],
@@ -98,6 +90,18 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
         set(header::X_FRAME_OPTIONS, "DENY");
     }
     (headers, html).into_response()
+}
+
+/// A `<link rel="modulepreload">` for each module: the browser fetches them all at once rather
+/// than one level of imports after another (main.js, then events.js, then popup.js...).
+fn module_preloads() -> String {
+    let v = asset_version();
+    assets::ASSETS
+        .iter()
+        .filter(|(name, ..)| name.ends_with(".js") && *name != "main.js")
+        .map(|(name, ..)| format!("<link rel=\"modulepreload\" href=\"/web/{v}/{name}\">"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The Content-Security-Policy of a page: its own origin, plus exactly the CDN path of Leaflet
@@ -142,41 +146,42 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
         "attribution": c.attribution(shown.iter().copied()),
         "layers": shown.iter().map(|l| legend_entry(l)).collect::<Vec<_>>(),
         "events": {
-            "cellPx": CELL_PX,
-            "regionRadiusPx": REGION_RADIUS_PX,
-            "leaderPx": LEADER_CLEAR_PX + LEADER_STEM_PX,
             "kinds": EventKind::ALL.iter().map(|&k| {
-                let (symbol, color) = kind_style(k);
-                json!({ "id": k.as_str(), "label": kind_label(k), "symbol": symbol_name(symbol), "color": hex(color) })
+                json!({ "id": k.as_str(), "label": kind_label(k), "icon": mvt::event_icon(k), "color": hex(kind_style(k).1) })
+            }).collect::<Vec<_>>(),
+            "legend": EventLegend::ALL.iter().map(|&e| {
+                let (label, note) = event_legend_text(e);
+                json!({ "label": label, "note": note, "icons": names(e.icons()) })
             }).collect::<Vec<_>>(),
         },
         "notes": view.notes,
     })
 }
 
-/// One layer of the legend: its id, title, and its distinct styles (at most four).
+/// One layer of the legend: its id, title, note, and the names of its swatches in the sprite
+/// (`/sprites/tessera.json`), one per style in use.
 fn legend_entry(l: &Layer) -> Value {
-    let mut styles: Vec<(GeometryKind, &Style)> = Vec::new();
-    for f in l.features() {
-        let s = (f.shape.kind(), l.style_of(f));
-        if !styles.contains(&s) {
-            styles.push(s);
-            if styles.len() == 4 {
-                break;
-            }
-        }
+    let icons = names(mvt::layer_legend(l));
+    json!({ "id": l.meta.id, "title": l.meta.title, "note": l.meta.note, "minzoom": l.meta.minzoom, "icons": icons })
+}
+
+fn names(icons: Vec<(String, Icon)>) -> Vec<String> {
+    icons.into_iter().map(|(name, _)| name).collect()
+}
+
+/// The words of an item of the events' legend: its label and what it means.
+fn event_legend_text(e: EventLegend) -> (&'static str, &'static str) {
+    match e {
+        EventLegend::Size => ("Size", "Bigger symbols: more people killed and injured."),
+        EventLegend::Cluster => (
+            "Cluster",
+            "Several events close together, with their count; a red halo when people were killed or injured. Tap or click for the list.",
+        ),
+        EventLegend::Region => (
+            "Somewhere in the region",
+            "A soft disc with a dashed rim: the event is only known to have happened in the region; its point does not locate it. Several in one place show their count.",
+        ),
     }
-    let styles: Vec<Value> = styles
-        .into_iter()
-        .map(|(g, s)| {
-            json!({
-                "geometry": match g { GeometryKind::Point => "point", GeometryKind::Line => "line", GeometryKind::Polygon => "polygon" },
-                "fill": s.fill.map(hex), "stroke": s.stroke.map(hex), "width": s.stroke_width, "dash": s.dash,
-                "symbol": symbol_name(s.symbol), "size": s.size, "ring": s.ring.map(hex),
-            })
-        })
-        .collect();
-    json!({ "id": l.meta.id, "title": l.meta.title, "minzoom": l.meta.minzoom, "styles": styles })
 }
 
 fn kind_label(k: EventKind) -> &'static str {
@@ -191,18 +196,6 @@ fn kind_label(k: EventKind) -> &'static str {
         EventKind::Statement => "Statement",
         EventKind::Agreement => "Agreement",
         EventKind::Other => "Other",
-    }
-}
-
-fn symbol_name(s: Symbol) -> &'static str {
-    match s {
-        Symbol::Circle => "circle",
-        Symbol::Square => "square",
-        Symbol::Triangle => "triangle",
-        Symbol::Diamond => "diamond",
-        Symbol::Star => "star",
-        Symbol::Hospital => "hospital",
-        Symbol::ObservationPoint => "observation-point",
     }
 }
 
@@ -248,9 +241,42 @@ mod tests {
     }
 
     #[test]
+    fn every_module_import_is_a_served_file_and_every_file_in_src_web_is_served() {
+        use std::collections::BTreeSet;
+        let served: BTreeSet<&str> = assets::ASSETS.iter().map(|(n, ..)| *n).collect();
+        let mut reached = BTreeSet::from(["main.js", "viewer.css"]);
+        for (name, _, body) in assets::ASSETS {
+            for import in body.lines().filter_map(|l| l.split(" from './").nth(1)) {
+                let file = import.split('\'').next().unwrap_or_default();
+                assert!(served.contains(file), "{name} imports {file}, which is not served");
+                reached.insert(file);
+            }
+        }
+        assert_eq!(reached, served, "a served file that nothing imports");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        let on_disk: BTreeSet<&str> = on_disk.iter().map(String::as_str).filter(|n| *n != "page.html").collect();
+        assert_eq!(on_disk, served, "src/web/ and the served files differ");
+        assert!(PAGE_HTML.contains("<script type=\"module\" src=\"/web/{{version}}/main.js\"></script>"));
+        let preloads = module_preloads();
+        assert_eq!(preloads.lines().count(), served.iter().filter(|n| n.ends_with(".js")).count() - 1, "{preloads}");
+    }
+
+    #[test]
     fn the_page_has_every_slot_filled() {
-        for slot in ["title", "description", "page", "leaflet_css", "leaflet_js", "version", "config", "noscript_tiles"]
-        {
+        for slot in [
+            "title",
+            "description",
+            "page",
+            "leaflet_css",
+            "leaflet_js",
+            "version",
+            "module_preloads",
+            "config",
+            "noscript_tiles",
+        ] {
             assert!(PAGE_HTML.contains(&format!("{{{{{slot}}}}}")), "{slot}");
         }
     }

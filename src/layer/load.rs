@@ -65,6 +65,7 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
             id: entry.id.clone(),
             title: entry.title.clone().unwrap_or_else(|| entry.id.clone()),
             description: entry.description.clone().unwrap_or_default(),
+            note: entry.note.clone().filter(|n| !n.trim().is_empty()),
             attribution: entry.attribution.clone().unwrap_or_default(),
             license: entry.license.clone().unwrap_or_default(),
             minzoom,

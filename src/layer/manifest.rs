@@ -41,6 +41,8 @@ pub struct LayerEntry {
     pub title: Option<String>,
     /// What the layer shows and how far it can be trusted.
     pub description: Option<String>,
+    /// A short line for the map's legend, where its symbols need words ("Dashed: schematic").
+    pub note: Option<String>,
     /// The credit that the data's licence asks for.
     pub attribution: Option<String>,
     /// Licence of the data.
@@ -195,6 +197,13 @@ mod tests {
         assert_eq!((spec.minzoom, spec.maxzoom, spec.priority), (9, 20, 80));
         assert_eq!(spec.text_ar.as_deref(), Some("names_ar"));
         assert_eq!(entry("").label_spec(0, 20, 0), Ok(None));
+    }
+
+    #[test]
+    fn a_note_is_read_and_any_other_unknown_key_refused() {
+        assert_eq!(entry("note = \"Dashed: schematic.\"").note.as_deref(), Some("Dashed: schematic."));
+        assert_eq!(entry("").note, None);
+        assert!(toml::from_str::<LayerEntry>("id = \"t\"\nfile = \"t\"\nnotes = \"x\"").is_err());
     }
 
     #[test]

@@ -11,8 +11,8 @@ mod feature;
 mod fields;
 mod load;
 mod manifest;
-mod source;
 mod place;
+mod source;
 
 pub use catalog::{Catalog, Center, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
@@ -20,8 +20,8 @@ pub use feature::{Feature, Shape, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
-pub use source::Geodata;
 pub use place::{PlaceRef, SAME_NAME_KM};
+pub use source::Geodata;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -42,6 +42,8 @@ pub struct LayerMeta {
     pub title: String,
     /// What it shows and how far it can be trusted.
     pub description: String,
+    /// A short line for the legend, where the layer's symbols need words; `None` when they do not.
+    pub note: Option<String>,
     /// Credit required by the data's licence (may be empty).
     pub attribution: String,
     /// Licence of the data.
@@ -264,6 +266,11 @@ impl Layer {
         &self.styles[i.min(self.styles.len() - 1)]
     }
 
+    /// The rule a feature matched (first match wins); `None` when it matched none.
+    pub fn rule_of(&self, f: &Feature) -> Option<usize> {
+        (f.style % (self.rules.len() + 1)).checked_sub(1)
+    }
+
     /// The resolved style of a feature.
     pub fn style_of(&self, f: &Feature) -> &Style {
         &self.styles[f.style.min(self.styles.len() - 1)]
@@ -345,6 +352,7 @@ mod tests {
             id: "t".into(),
             title: "t".into(),
             description: String::new(),
+            note: None,
             attribution: String::new(),
             license: String::new(),
             minzoom: 0,

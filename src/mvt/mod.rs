@@ -8,10 +8,12 @@
 
 mod geometry;
 pub mod proto;
+mod sprite;
 mod style;
 
 pub use geometry::{BUFFER, EXTENT, Frame, TOLERANCE, area2};
-pub use style::{event_icon, maplibre_style, sprite_entries};
+pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};
+pub use style::maplibre_style;
 
 use std::collections::HashMap;
 

@@ -1,5 +1,5 @@
-//! A MapLibre GL style that draws the vector tiles like the raster tiles, and the sprite
-//! entries its symbols need.
+//! A MapLibre GL style that draws the vector tiles like the raster tiles; its icons are named
+//! and listed in [`super::sprite`].
 //!
 //! Each manifest rule becomes its own set of MapLibre layers, filtered by the rule's condition
 //! and by the failure of every earlier rule (first match wins, as on the raster tiles), so that
@@ -7,28 +7,17 @@
 
 use serde_json::{Value, json};
 
+use super::sprite::icon_name;
 use crate::events::EventKind;
 use crate::layer::{Catalog, Layer, Shape};
 use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
-
-/// Name of the sprite icon for a layer's variant (`base` or `rule{i}`) and geometry.
-fn icon_name(layer: &str, variant: &str) -> String {
-    format!("{layer}-{variant}")
-}
-
-/// Name of the sprite icon for an event kind.
-pub fn event_icon(kind: EventKind) -> String {
-    format!("event-{}", kind.as_str())
-}
-
-/// Base size (CSS px) of event icons in the sprite; the style scales them by casualties.
-const EVENT_ICON_PX: f32 = 12.0;
 
 fn css(c: Color) -> String {
     format!("rgba({}, {}, {}, {:.3})", c.r, c.g, c.b, f32::from(c.a) / 255.0)
 }
 
-fn kinds_of(layer: &Layer) -> [bool; 3] {
+/// Which geometries the layer holds: points, lines, polygons.
+pub(super) fn kinds_of(layer: &Layer) -> [bool; 3] {
     let mut has = [false; 3];
     for f in layer.features() {
         match f.shape {
@@ -41,7 +30,7 @@ fn kinds_of(layer: &Layer) -> [bool; 3] {
 }
 
 /// The variants of a layer: (name, filter, rule index), first-match semantics.
-fn variants(layer: &Layer) -> Vec<(String, Value, Option<usize>)> {
+pub(super) fn variants(layer: &Layer) -> Vec<(String, Value, Option<usize>)> {
     let (_, rules) = layer.style_source();
     let cond = |i: usize| {
         let r = &rules[i];
@@ -61,38 +50,9 @@ fn variants(layer: &Layer) -> Vec<(String, Value, Option<usize>)> {
     out
 }
 
-fn needs_icon(s: &Style) -> bool {
+/// Whether points of this style are drawn from the sprite (MapLibre draws plain circles itself).
+pub(super) fn needs_icon(s: &Style) -> bool {
     s.symbol != Symbol::Circle || s.ring.is_some()
-}
-
-/// Every icon the style refers to, with the style to draw it in.
-pub fn sprite_entries(catalog: &Catalog) -> Vec<(String, Style)> {
-    let mut out = Vec::new();
-    for l in catalog.layers() {
-        if !kinds_of(l)[0] {
-            continue;
-        }
-        for (name, _, rule) in variants(l) {
-            let s = l.resolved_style(GeometryKind::Point, rule);
-            if needs_icon(s) {
-                out.push((icon_name(&l.meta.id, &name), s.clone()));
-            }
-        }
-    }
-    for &kind in EventKind::ALL {
-        let (symbol, color) = kind_style(kind);
-        let style = Style {
-            fill: Some(color),
-            stroke: Some(Color::rgba(255, 255, 255, 255)),
-            stroke_width: 1.5,
-            dash: Vec::new(),
-            symbol,
-            size: EVENT_ICON_PX,
-            ring: (kind == EventKind::HospitalHit).then_some(color),
-        };
-        out.push((event_icon(kind), style));
-    }
-    out
 }
 
 fn zooms(l: &Layer) -> Value {

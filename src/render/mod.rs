@@ -18,7 +18,8 @@ mod text;
 
 pub use encode::{EncodeError, encode_png, solid_png};
 pub use overlay::{
-    LEADER_CLEAR_PX, LEADER_STEM_PX, OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_lift, render_overlay,
+    LEADER_CLEAR_PX, LEADER_STEM_PX, OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_color, marker_lift,
+    marker_lift_px, marker_reach_px, render_overlay,
 };
 pub use sprite::{Sprite, sprite};
 
@@ -28,7 +29,7 @@ use tiny_skia::{FillRule, Mask, PathBuilder, Pixmap, Transform};
 
 use crate::geom::{ClipRect, Px};
 use crate::layer::{Catalog, Layer, Shape};
-use crate::style::{Color, Lang, Style};
+use crate::style::{Color, Icon, Lang, Style};
 use crate::tile::{TileCoord, WorldPoint, WorldRect};
 use label::{Placement, PxRect, draw_labels, held_by_another, place, world_px};
 
@@ -184,6 +185,31 @@ pub fn render_png(
         TileImage::Drawn(p) => encode_png(p),
         TileImage::Empty => solid_png(catalog.background, scale.pixels()),
     }
+}
+
+/// Draws a legend swatch of a line or polygon style into the cell at `corner` (device px) with
+/// the tiles' own stroking, dashing and filling: a line across the cell, or a rectangle inset by
+/// 3 px.
+fn swatch(pixmap: &mut Pixmap, icon: &Icon, style: &Style, corner: (u32, u32), cell: (u32, u32), scale: f32) {
+    let (x0, y0, w, h) = (f64::from(corner.0), f64::from(corner.1), f64::from(cell.0), f64::from(cell.1));
+    let m = 3.0 * f64::from(scale);
+    let p = |x: f64, y: f64| WorldPoint::new(x0 + x, y0 + y);
+    let shape = match icon {
+        Icon::Line(_) => Shape::Lines(vec![vec![p(m, h / 2.0), p(w - m, h / 2.0)]]),
+        _ => Shape::Polygons(vec![vec![vec![p(m, m), p(w - m, m), p(w - m, h - m), p(m, h - m), p(m, m)]]]),
+    };
+    // One device pixel per unit: the shape is already in the sheet's pixels.
+    let mut canvas = Canvas {
+        pixmap,
+        origin: WorldPoint::new(0.0, 0.0),
+        k: 1.0,
+        scale,
+        stamps: HashMap::new(),
+        stamped: HashSet::new(),
+        mask: None,
+        uncut: None,
+    };
+    canvas.draw(&shape, style, ClipRect { lo: -1.0, hi: f64::from(u32::MAX) });
 }
 
 struct Canvas<'a> {
@@ -397,6 +423,7 @@ mod tests {
             id: "p".into(),
             title: "p".into(),
             description: String::new(),
+            note: None,
             attribution: String::new(),
             license: String::new(),
             minzoom: 0,

@@ -15,14 +15,16 @@ use tiny_skia::{FillRule, GradientStop, Paint, PathBuilder, Pixmap, Point, Radia
 
 use super::symbol;
 use super::{Scale, TileImage};
-use crate::events::{Event, EventKind, Marker};
-use crate::style::{Color, Style, event_size, kind_style};
+use crate::events::Marker;
+use crate::style::{Color, Icon, event_style, kind_style};
 use crate::tile::TileCoord;
 
 /// Radius of the soft disc drawn for a region-precision event, CSS px.
 pub const REGION_RADIUS_PX: f32 = 40.0;
 /// The area and count of several region-precision events in one cell (their kinds may differ).
 const REGION_CLUSTER_COLOR: Color = Color::rgba(0x5b, 0x1a, 0x1a, 0xff);
+/// The disc of a cluster of located events.
+const CLUSTER_COLOR: Color = Color::rgba(0x3b, 0x0a, 0x0a, 0xe6);
 /// A leader stops this far (CSS px) from its point, leaving the symbol of a place there
 /// uncovered (the largest, the hospital sign, reaches 7 px; a town's dot 5).
 pub const LEADER_CLEAR_PX: f32 = 8.0;
@@ -41,6 +43,84 @@ pub const OVERLAY_REACH_PX: f64 = 75.0;
 /// Cluster diameter (CSS px) for this many events.
 pub fn cluster_size(count: usize) -> f32 {
     (20.0 + 5.0 * (count as f32).log2()).min(44.0)
+}
+
+/// Width (CSS px) of the casualty halo around a cluster; 0 without casualties.
+fn halo(casualties: u64) -> f32 {
+    if casualties == 0 { 0.0 } else { (2.0 + (casualties as f32 + 1.0).log2()).min(CASUALTY_HALO_MAX_PX) }
+}
+
+/// Radius (CSS px) of a cluster's red halo, drawn when its events killed or injured anyone.
+fn halo_radius(count: usize, casualties: u64) -> f32 {
+    cluster_size(count) / 2.0 + halo(casualties)
+}
+
+/// How far (CSS px) a cluster of `count` events reaches from its centre, with its halo and
+/// anti-aliasing.
+fn cluster_reach(count: usize, casualties: u64) -> f32 {
+    cluster_size(count) / 2.0 + halo(casualties).max(0.75) + 1.0
+}
+
+/// How far (CSS px) a located marker reaching `reach_px` from its centre is lifted above its
+/// point: the clearance, the stem, then the marker's reach below its centre.
+pub fn marker_lift(reach_px: f32) -> f32 {
+    LEADER_CLEAR_PX + LEADER_STEM_PX + reach_px
+}
+
+/// How far (CSS px) above its position the overlay draws a marker's centre: a located marker
+/// (one event, or a cluster on one point) hangs on its leader; a region, or a cluster of
+/// scattered events, is drawn where it is (0).
+pub fn marker_lift_px(m: &Marker) -> f32 {
+    match m {
+        Marker::Single(e) => marker_lift(event_style(e.input.kind, e.input.casualties()).reach_px()),
+        Marker::Cluster { region: false, one_spot: true, count, casualties, .. } => {
+            marker_lift(cluster_reach(*count, *casualties))
+        }
+        Marker::Region(_) | Marker::Cluster { .. } => 0.0,
+    }
+}
+
+/// How far (CSS px) a marker's drawing reaches from its position: what a click on it should
+/// cover.
+pub fn marker_reach_px(m: &Marker) -> f32 {
+    match m {
+        Marker::Single(e) => event_style(e.input.kind, e.input.casualties()).reach_px(),
+        Marker::Region(_) | Marker::Cluster { region: true, .. } => REGION_RADIUS_PX,
+        Marker::Cluster { count, casualties: 0, .. } => cluster_size(*count) / 2.0 + 1.5,
+        Marker::Cluster { count, casualties, .. } => halo_radius(*count, *casualties),
+    }
+}
+
+/// The main colour the overlay draws a marker in: its kind's, or a cluster's own.
+pub fn marker_color(m: &Marker) -> Color {
+    match m {
+        Marker::Single(e) | Marker::Region(e) => kind_style(e.input.kind).1,
+        Marker::Cluster { region: true, .. } => REGION_CLUSTER_COLOR,
+        Marker::Cluster { .. } => CLUSTER_COLOR,
+    }
+}
+
+/// How far (CSS px) an overlay icon (a cluster or an area) reaches from its centre; `None` for
+/// the icons the overlay does not draw itself.
+pub(super) fn icon_reach_px(icon: &Icon) -> Option<f32> {
+    match icon {
+        Icon::Cluster { count, casualties } => {
+            Some(halo_radius(*count, *casualties).max(cluster_size(*count) / 2.0 + 1.5))
+        }
+        Icon::Region { radius, .. } | Icon::RegionCluster { radius, .. } => Some(radius + 1.0),
+        Icon::Symbol(_) | Icon::Line(_) | Icon::Area(_) => None,
+    }
+}
+
+/// Draws an overlay icon centred at (`x`, `y`) device px, exactly as the overlay draws such a
+/// marker.
+pub(super) fn draw_icon(pixmap: &mut Pixmap, icon: &Icon, x: f32, y: f32, s: f32) {
+    match icon {
+        Icon::Cluster { count, casualties } => cluster(pixmap, *count, *casualties, x, y, s),
+        Icon::Region { kind, radius } => region(pixmap, kind_style(*kind).1, x, y, *radius * s, s),
+        Icon::RegionCluster { count, radius } => region_cluster(pixmap, *count, x, y, *radius * s, s),
+        Icon::Symbol(_) | Icon::Line(_) | Icon::Area(_) => {}
+    }
 }
 
 /// Draws the markers that reach into `tile`.
@@ -67,29 +147,25 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
     // Vague areas first, so that located markers stay readable on top of them.
     for (m, x, y) in &visible {
         match m {
-            Marker::Region(e) => region(&mut pixmap, kind_style(e.input.kind).1, *x, *y, s),
+            Marker::Region(e) => region(&mut pixmap, kind_style(e.input.kind).1, *x, *y, REGION_RADIUS_PX * s, s),
             Marker::Cluster { region: true, count, .. } => {
-                region(&mut pixmap, REGION_CLUSTER_COLOR, *x, *y, s);
-                let label = if *count > 999 { "999+".to_owned() } else { count.to_string() };
-                digits::draw(&mut pixmap, &label, *x, *y, 9.0 * s, REGION_CLUSTER_COLOR);
+                region_cluster(&mut pixmap, *count, *x, *y, REGION_RADIUS_PX * s, s);
             }
             _ => {}
         }
     }
     for (m, x, y) in &visible {
+        let lift = marker_lift_px(m) * s;
         match m {
             Marker::Single(e) => {
-                let style = single_style(e);
-                let lift = hang(&mut pixmap, style.reach_px(), style.fill, *x, *y, s);
+                let style = event_style(e.input.kind, e.input.casualties());
+                hang(&mut pixmap, lift, style.fill, *x, *y, s);
                 symbol::draw(&mut pixmap, &style, *x, *y - lift, s);
             }
-            Marker::Cluster { region: false, count, casualties, one_spot, .. } => {
-                let lift = if *one_spot {
-                    let color = Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xff));
-                    hang(&mut pixmap, cluster_reach(*count, *casualties), color, *x, *y, s)
-                } else {
-                    0.0
-                };
+            Marker::Cluster { region: false, count, casualties, .. } => {
+                if lift > 0.0 {
+                    hang(&mut pixmap, lift, Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xff)), *x, *y, s);
+                }
                 cluster(&mut pixmap, *count, *casualties, *x, *y - lift, s);
             }
             _ => {}
@@ -98,17 +174,9 @@ pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> Tile
     TileImage::Drawn(pixmap)
 }
 
-/// How far (CSS px) a located marker is lifted above its point: the clearance, the stem, then
-/// the marker's reach below its centre.
-pub fn marker_lift(reach_px: f32) -> f32 {
-    LEADER_CLEAR_PX + LEADER_STEM_PX + reach_px
-}
-
-/// Draws the leader of a located marker reaching `reach` CSS px from its centre, from just
-/// above the point (x, y) (device px) up to where the marker's centre goes; returns how far up
-/// that is, device px.
-fn hang(pixmap: &mut Pixmap, reach: f32, color: Option<Color>, x: f32, y: f32, s: f32) -> f32 {
-    let lift = marker_lift(reach) * s;
+/// Draws the leader of a located marker from just above the point (x, y) up to `lift` device
+/// px above it, where the marker's centre goes.
+fn hang(pixmap: &mut Pixmap, lift: f32, color: Option<Color>, x: f32, y: f32, s: f32) {
     let mut pb = PathBuilder::new();
     pb.move_to(x, y - LEADER_CLEAR_PX * s);
     pb.line_to(x, y - lift);
@@ -117,56 +185,31 @@ fn hang(pixmap: &mut Pixmap, reach: f32, color: Option<Color>, x: f32, y: f32, s
         let c = color.unwrap_or(Color::rgba(0x3b, 0x0a, 0x0a, 0xff));
         symbol::stroke(pixmap, &path, c, LEADER_WIDTH_PX.1 * s, None);
     }
-    lift
 }
 
-/// How far (CSS px) a cluster of `count` events reaches from its centre, with its halo.
-fn cluster_reach(count: usize, casualties: u64) -> f32 {
-    cluster_size(count) / 2.0 + halo(casualties).max(0.75) + 1.0
-}
-
-/// Width (CSS px) of the casualty halo around a cluster; 0 without casualties.
-fn halo(casualties: u64) -> f32 {
-    if casualties == 0 { 0.0 } else { (2.0 + (casualties as f32 + 1.0).log2()).min(CASUALTY_HALO_MAX_PX) }
-}
-
-fn single_style(e: &Event) -> Style {
-    let (sym, color) = kind_style(e.input.kind);
-    Style {
-        fill: Some(color),
-        stroke: Some(Color::rgba(255, 255, 255, 255)),
-        stroke_width: 1.5,
-        dash: Vec::new(),
-        symbol: sym,
-        size: event_size(e.input.casualties()),
-        ring: (e.input.kind == EventKind::HospitalHit).then_some(color),
-    }
+fn region_cluster(pixmap: &mut Pixmap, count: usize, x: f32, y: f32, r: f32, s: f32) {
+    region(pixmap, REGION_CLUSTER_COLOR, x, y, r, s);
+    let label = if count > 999 { "999+".to_owned() } else { count.to_string() };
+    digits::draw(pixmap, &label, x, y, 9.0 * s, REGION_CLUSTER_COLOR);
 }
 
 fn cluster(pixmap: &mut Pixmap, count: usize, casualties: u64, x: f32, y: f32, s: f32) {
     let r = cluster_size(count) * s / 2.0;
-    if casualties > 0 {
-        let ring = r + halo(casualties) * s;
-        if let Some(p) = PathBuilder::from_circle(x, y, ring) {
-            symbol::fill_and_stroke(pixmap, &p, Some(Color::rgba(0xd7, 0x30, 0x1f, 0x90)), None, 0.0);
-        }
+    if casualties > 0
+        && let Some(p) = PathBuilder::from_circle(x, y, halo_radius(count, casualties) * s)
+    {
+        symbol::fill_and_stroke(pixmap, &p, Some(Color::rgba(0xd7, 0x30, 0x1f, 0x90)), None, 0.0);
     }
     if let Some(p) = PathBuilder::from_circle(x, y, r) {
-        symbol::fill_and_stroke(
-            pixmap,
-            &p,
-            Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xe6)),
-            Some(Color::rgba(255, 255, 255, 255)),
-            1.5 * s,
-        );
+        symbol::fill_and_stroke(pixmap, &p, Some(CLUSTER_COLOR), Some(Color::rgba(255, 255, 255, 255)), 1.5 * s);
     }
     let label = if count > 999 { "999+".to_owned() } else { count.to_string() };
     digits::draw(pixmap, &label, x, y, r * 0.75, Color::rgba(255, 255, 255, 255));
 }
 
-/// A soft disc fading outwards, with a dashed rim and no centre pin: "somewhere around here".
-fn region(pixmap: &mut Pixmap, c: Color, x: f32, y: f32, s: f32) {
-    let r = REGION_RADIUS_PX * s;
+/// A soft disc of radius `r` device px fading outwards, with a dashed rim and no centre pin:
+/// "somewhere around here".
+fn region(pixmap: &mut Pixmap, c: Color, x: f32, y: f32, r: f32, s: f32) {
     let stops = vec![
         GradientStop::new(0.0, tiny_skia::Color::from_rgba8(c.r, c.g, c.b, 0x50)),
         GradientStop::new(1.0, tiny_skia::Color::from_rgba8(c.r, c.g, c.b, 0x08)),
@@ -263,7 +306,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::events::EventInput;
+    use crate::events::{Event, EventInput};
     use crate::tile::WorldPoint;
 
     /// A tile, and its centre.

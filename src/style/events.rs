@@ -1,6 +1,6 @@
 //! How event markers look, shared by the overlay tiles and the vector style.
 
-use super::{Color, Symbol};
+use super::{Color, Style, Symbol};
 use crate::events::EventKind;
 
 /// The symbol and colour of an event kind.
@@ -24,4 +24,19 @@ pub fn kind_style(kind: EventKind) -> (Symbol, Color) {
 /// logarithm, from 12 px with none to 30 px.
 pub fn event_size(casualties: u64) -> f32 {
     (12.0 + 3.0 * ((casualties as f32) + 1.0).log2()).min(30.0)
+}
+
+/// The symbol of one event of `kind` with this many killed and injured: its kind's shape and
+/// colour, outlined in white, sized by [`event_size`]; hospitals hit are ringed.
+pub fn event_style(kind: EventKind, casualties: u64) -> Style {
+    let (symbol, color) = kind_style(kind);
+    Style {
+        fill: Some(color),
+        stroke: Some(Color::rgba(255, 255, 255, 255)),
+        stroke_width: 1.5,
+        dash: Vec::new(),
+        symbol,
+        size: event_size(casualties),
+        ring: (kind == EventKind::HospitalHit).then_some(color),
+    }
 }

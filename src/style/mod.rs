@@ -6,10 +6,12 @@
 
 mod color;
 mod events;
+mod icon;
 mod label;
 
 pub use color::{Color, ColorError};
-pub use events::{event_size, kind_style};
+pub use events::{event_size, event_style, kind_style};
+pub use icon::Icon;
 pub use label::{LabelSpec, Lang, LangError, Names};
 
 use serde::Deserialize;

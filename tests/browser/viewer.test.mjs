@@ -97,13 +97,22 @@ describe('the viewer', () => {
     assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
     assert.match(headers['content-security-policy'], /script-src 'self' https:\/\/unpkg\.com\/leaflet@1\.9\.4\/dist\/;/);
     assert.doesNotMatch(headers['content-security-policy'], /unsafe/);
-    for (const [asset, type] of [['/web/viewer.js', /^text\/javascript/], ['/web/viewer.css', /^text\/css/]]) {
+    // The page's own files: a stylesheet and ES modules under a path that names the build.
+    const own = await page.evaluate(() => ({
+      css: document.querySelector('link[rel=stylesheet][href^="/web/"]').getAttribute('href'),
+      main: document.querySelector('script[type=module]').getAttribute('src'),
+    }));
+    assert.match(own.main, /^\/web\/[0-9a-f]{12}\/main\.js$/);
+    const version = own.main.split('/')[2];
+    for (const [asset, type] of [[own.main, /^text\/javascript/], [own.css, /^text\/css/], [`/web/${version}/events.js`, /^text\/javascript/]]) {
       const r = await fetch(`${server.url}${asset}`);
       assert.match(r.headers.get('content-type'), type);
       assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(r.headers.get('cache-control'), /immutable/);
       const again = await fetch(`${server.url}${asset}`, { headers: { 'If-None-Match': r.headers.get('etag') } });
       assert.equal(again.status, 304, `${asset} answers If-None-Match`);
     }
+    assert.equal((await fetch(`${server.url}/web/000000000000/main.js`)).status, 404, 'another build\'s files are not served');
     await waitForTiles(page, ['/tiles/', '/overlays/events/']);
     await page.waitForSelector('body[data-events-loaded]');
     await page.waitForLoadState('networkidle');
@@ -140,6 +149,8 @@ describe('the viewer', () => {
 
     // Darat Izza's sources carry web addresses: they become links, and only they do.
     await page.click(`[data-events~="${DARAT_IZZA}"]`);
+    // The popup asks the server for the marker's events: wait for them.
+    await page.locator(`.leaflet-popup .tessera-popup [data-event="${DARAT_IZZA}"]`).waitFor();
     const links = await page.locator('.leaflet-popup .sources a').evaluateAll((as) => as.map((a) => a.href));
     assert.ok(links.includes('https://news.sn4hr.org/2020/02/17/russian-forces-bombed-hospital-darat-ezza-city-aleppo-feb-17/'), String(links));
     assert.ok(links.includes('https://syrianarchive.org/en/investigations/kinanaferdoushospitals/'), String(links));
@@ -253,7 +264,8 @@ describe('the viewer', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `nothing sticks out sideways (${overflow} px)`);
       if (name.includes('phone')) {
-        await page.tap('#panel-toggle');
+        // On a phone the dates and legend open from the handle of their sheet, below the map.
+        await page.tap('#sheet-handle');
         await page.waitForSelector('#panel', { state: 'visible' });
         await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-360x740-legend.png') });
         const panel = await page.locator('#panel').boundingBox();
@@ -265,6 +277,241 @@ describe('the viewer', () => {
       noProblems(problems);
       await context.close();
     }
+  });
+});
+
+/** A box's overlap with another, in CSS px². */
+function overlapArea(a, b) {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/** How much of the map (#map's box, as a share of its area) the legend sheet covers. */
+async function sheetCover(page) {
+  const map = await page.locator('#map').boundingBox();
+  let covered = 0;
+  for (const sel of ['#panel', '#sheet-handle']) {
+    const el = page.locator(sel);
+    if (await el.isVisible()) covered += overlapArea(map, await el.boundingBox());
+  }
+  return covered / (map.width * map.height);
+}
+
+/** Controls on screen smaller than `min` CSS px in either direction (a checkbox's label counts: a tap on it works). */
+function smallTargets(page, selector, min) {
+  return page.evaluate(([sel, m]) => Array.from(document.querySelectorAll(sel)).flatMap((e) => {
+    const box = e.type === 'checkbox' || e.type === 'radio';
+    const target = (box && (e.closest('label') || document.querySelector(`label[for="${e.id}"]`))) || e;
+    const r = target.getBoundingClientRect();
+    const shown = r.width > 0 && getComputedStyle(e).visibility !== 'hidden' && e.offsetParent !== null;
+    return shown && (r.width < m || r.height < m) ? [`${e.id || e.className || e.tagName} ${Math.round(r.width)}x${Math.round(r.height)}`] : [];
+  }), [selector, min]);
+}
+
+/** Elements that stick out of the viewport sideways. */
+function sideways(page) {
+  return page.evaluate(() => Array.from(document.querySelectorAll('body *')).flatMap((e) => {
+    const r = e.getBoundingClientRect();
+    const shown = r.width > 0 && r.height > 0 && e.offsetParent !== null && !e.closest('.leaflet-pane');
+    return shown && (r.left < -0.5 || r.right > window.innerWidth + 0.5) ? [`${e.id || e.className || e.tagName}: ${Math.round(r.left)}..${Math.round(r.right)}`] : [];
+  }));
+}
+
+describe('on a phone (issue 12 item 6)', () => {
+  const PHONE = { viewport: { width: 375, height: 700 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+  test('phone_title_cut_and_legend_sheet_covers_the_map: at 375x700 the whole title shows, the closed sheet leaves the map free, and the sheet opens and closes by tap and keyboard', async () => {
+    const { context, page, problems } = await newPage(browser, PHONE);
+    await openMap(page, `${server.url}/`);
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-375x700.png') });
+
+    // The title: all of it, neither cut sideways nor clipped below.
+    const full = JSON.parse(await page.textContent('#tessera-config')).title;
+    const title = await page.$eval('.bar .title', (h) => ({
+      text: h.textContent, sw: h.scrollWidth, cw: h.clientWidth, sh: h.scrollHeight, ch: h.clientHeight,
+      right: h.getBoundingClientRect().right,
+    }));
+    assert.equal(title.text, full);
+    assert.ok(title.sw <= title.cw, `the title is cut sideways: ${title.sw} px of text in ${title.cw} px`);
+    assert.ok(title.sh <= title.ch, `the title is cut below: ${title.sh} px of text in ${title.ch} px`);
+    assert.ok(title.right <= 375, `the title ends at ${title.right} px`);
+    assert.deepEqual(await sideways(page), [], 'nothing sticks out sideways');
+
+    // Closed, the sheet covers at most a sliver of the map, and the map has most of the screen.
+    const handle = page.locator('#sheet-handle');
+    assert.equal(await handle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.isVisible('#panel'), false, 'the sheet starts closed on a phone');
+    assert.ok(await sheetCover(page) <= 0.1, `the closed sheet covers ${(await sheetCover(page) * 100).toFixed(0)}% of the map`);
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(map.width * map.height >= 0.75 * 375 * 700, `the map has ${Math.round(map.width)}x${Math.round(map.height)} px of 375x700`);
+    assert.deepEqual(await smallTargets(page, '.bar .button, #sheet-handle, .leaflet-control-zoom a, .leaflet-control-layers-toggle', 40), [],
+      'every control in reach of a finger is at least 40 px');
+
+    // A tap opens it: the legend and the dates show, on at most half of the map.
+    await handle.tap();
+    await page.waitForSelector('#panel', { state: 'visible' });
+    assert.equal(await handle.getAttribute('aria-expanded'), 'true');
+    assert.ok(await page.isVisible('#legend-kinds'));
+    assert.ok(await page.locator('#from').isVisible());
+    const open = await sheetCover(page);
+    assert.ok(open <= 0.5, `the open sheet covers ${(open * 100).toFixed(0)}% of the map`);
+    assert.deepEqual(await sideways(page), [], 'nothing sticks out sideways with the sheet open');
+    assert.deepEqual(await smallTargets(page, '#panel input, #panel button', 40), [], 'the sheet\'s controls are at least 40 px');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-375x700-sheet.png') });
+    // Tapping a kind in the sheet still filters.
+    const byKind = page.waitForRequest((r) => r.url().includes('/overlays/events/') && r.url().includes('kind='));
+    await page.locator('label[for="kind-talks"]').tap();
+    assert.doesNotMatch((await byKind).url(), /talks/);
+    await handle.tap();
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    assert.equal(await handle.getAttribute('aria-expanded'), 'false');
+
+    // The keyboard: Enter opens, Tab goes into the sheet, Escape closes and gives focus back.
+    await handle.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#panel', { state: 'visible' });
+    await page.keyboard.press('Tab');
+    assert.ok(await page.evaluate(() => document.getElementById('panel').contains(document.activeElement)), 'Tab leads into the sheet');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'sheet-handle');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#panel', { state: 'visible' });
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('/embed at 320 px: nothing sticks out, and its dates and legend open and close by tap', async () => {
+    const { context, page, problems } = await newPage(browser, { ...PHONE, viewport: { width: 320, height: 480 } });
+    await openMap(page, `${server.url}/embed?${TOWNS_VIEW}`);
+    assert.deepEqual(await sideways(page), []);
+    await page.tap('#panel-toggle');
+    await page.waitForSelector('#panel', { state: 'visible' });
+    const panel = await page.locator('#panel').boundingBox();
+    assert.ok(panel.x >= 0 && panel.x + panel.width <= 320, `the panel fits: ${JSON.stringify(panel)}`);
+    assert.deepEqual(await sideways(page), []);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-320x480-panel.png') });
+    await page.tap('#panel-close');
+    await page.waitForSelector('#panel', { state: 'hidden' });
+    noProblems(problems);
+    await context.close();
+  });
+});
+
+/** Global pixel position of a point at zoom z (Web Mercator, 256 px tiles). */
+function mercatorPx(lon, lat, z) {
+  const world = 256 * 2 ** z, sin = Math.sin((lat * Math.PI) / 180);
+  return [((lon + 180) / 360) * world, (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * world];
+}
+
+describe('markers, popups and legend from the server (issue 13 item 5)', () => {
+  test('each hit area is a marker of the server, centred on the symbol its overlay tile draws', async () => {
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/`);
+    await page.waitForLoadState('networkidle');
+    const z = 8;
+    const onPage = await page.evaluate(() => Array.from(document.querySelectorAll('path[data-events]')).map((p) => {
+      const r = p.getBoundingClientRect();
+      return { ids: p.getAttribute('data-events'), x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    }));
+    const tiles = await page.evaluate(() => Array.from(document.querySelectorAll('img.tessera-overlay, .tessera-overlay img'))
+      .map((i) => ({ src: i.src, r: i.getBoundingClientRect() })).filter((t) => t.r.width > 0));
+    assert.ok(tiles.length >= 6, `overlay tiles on the page: ${tiles.length}`);
+    let checked = 0;
+    for (const t of tiles) {
+      const [, tz, tx, ty] = new URL(t.src).pathname.match(/\/(\d+)\/(\d+)\/(\d+)(@2x)?\.png$/).map(Number);
+      assert.equal(tz, z);
+      const fc = await (await fetch(`${server.url}/overlays/events/${tz}/${tx}/${ty}.json`)).json();
+      for (const f of fc.features) {
+        const [gx, gy] = mercatorPx(...f.geometry.coordinates, z);
+        // A located marker hangs lift_px above its point (the overlay's leader); the Rust test
+        // events_markers checks that the overlay PNG draws the symbol there.
+        const lift = f.properties.lift_px;
+        assert.ok(typeof lift === 'number' && lift >= 0, `${f.properties.ids}: lift_px ${lift}`);
+        const want = { x: t.r.x + (gx - tx * 256) * (t.r.width / 256), y: t.r.y + (gy - lift - ty * 256) * (t.r.height / 256) };
+        const got = onPage.find((m) => m.ids === f.properties.ids.join(' '));
+        assert.ok(got, `no hit area for the server's marker ${f.properties.ids}`);
+        assert.ok(Math.hypot(got.x - want.x, got.y - want.y) < 1.5, `${f.properties.ids}: at ${got.x},${got.y}, drawn at ${want.x},${want.y}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 3, `${checked} markers checked`);
+    assert.equal(onPage.length, new Set(onPage.map((m) => m.ids)).size, 'no marker twice');
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('a cluster of 45 events lists every one of them, 20 at a time', async () => {
+    const ids = Array.from({ length: 45 }, (_, i) => `browser-cluster-${String(i).padStart(2, '0')}`);
+    for (const [i, id] of ids.entries()) {
+      await postEvent(server.url, {
+        type: 'Feature', id, geometry: { type: 'Point', coordinates: [38.5 + (i % 5) * 0.001, 35.9 + Math.floor(i / 5) * 0.001] },
+        properties: { time: '2020-02-12', kind: 'shelling', title: `Shelling ${i}`, location_precision: 'exact' },
+      });
+    }
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/?lat=35.9&lon=38.5&zoom=9`);
+    const marker = page.locator(`[data-events~="${ids[0]}"]`);
+    assert.deepEqual((await marker.getAttribute('data-events')).split(' ').sort(), ids, 'one marker holds the 45');
+    assert.equal(await marker.getAttribute('aria-label'), '45 events');
+    await marker.click();
+    const sections = page.locator('.leaflet-popup .tessera-popup section.event');
+    await page.locator('.leaflet-popup .tessera-popup').waitFor();
+    assert.match(await page.textContent('.leaflet-popup .cluster-note'), /45 events close together/);
+    assert.equal(await sections.count(), 20);
+    await page.click('.leaflet-popup button.more');
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-popup section.event').length === 40);
+    assert.match(await page.textContent('.leaflet-popup button.more'), /Show 5 more of 5/);
+    await page.click('.leaflet-popup button.more');
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-popup section.event').length === 45);
+    assert.equal(await page.locator('.leaflet-popup button.more').count(), 0);
+    const shown = await sections.evaluateAll((s) => s.map((e) => e.getAttribute('data-event')));
+    assert.deepEqual(shown, ids, 'every event once, in the order of the marker');
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('the legend shows the sprite\'s own drawings, and the layer notes of the manifest', async () => {
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/`);
+    await page.waitForSelector('body[data-legend-painted="true"]');
+    const result = await page.evaluate(async () => {
+      const base = window.devicePixelRatio >= 1.5 ? '/sprites/tessera@2x' : '/sprites/tessera';
+      const index = await (await fetch(`${base}.json`)).json();
+      const img = new Image();
+      img.src = `${base}.png`;
+      await img.decode();
+      const sheet = document.createElement('canvas');
+      [sheet.width, sheet.height] = [img.width, img.height];
+      const ctx = sheet.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      return Array.from(document.querySelectorAll('#panel canvas[data-icon]')).map((c) => {
+        const cell = index[c.dataset.icon];
+        const mine = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const theirs = cell ? ctx.getImageData(cell.x, cell.y, cell.width, cell.height).data : [];
+        const same = mine.length === theirs.length && mine.every((v, i) => v === theirs[i]);
+        const drawn = mine.some((v, i) => i % 4 === 3 && v > 0);
+        return { icon: c.dataset.icon, same, drawn, h: c.getBoundingClientRect().height };
+      });
+    });
+    const kinds = result.filter((r) => r.icon.startsWith('event-'));
+    assert.equal(kinds.length, 10, 'a swatch per event kind');
+    assert.ok(result.length >= 30, `${result.length} swatches`);
+    for (const r of result) {
+      assert.ok(r.same && r.drawn, `${r.icon}: the swatch is not the sprite's cell`);
+      assert.ok(r.h > 4 && r.h <= 32, `${r.icon}: ${r.h} px high`);
+    }
+    const legend = await page.textContent('#legend-layers');
+    for (const id of ['observation-points', 'de-escalation-zone', 'roads', 'borders', 'report-places']) {
+      const { note } = await (await fetch(`${server.url}/collections/${id}`)).json();
+      assert.ok(note && legend.includes(note), `${id}: the note "${note}" is in the legend`);
+    }
+    noProblems(problems);
+    await context.close();
   });
 });
 

@@ -14,8 +14,7 @@ use tessera::tile::TileCoord;
 
 use crate::common::{
     Reply, bearer, close, column_above, decode_png, hex, mercator_px, request, scratch_dir, settings, settings_with,
-    start_server,
-    start_server_with_state,
+    start_server, start_server_with_state,
 };
 use crate::events_api::event;
 use crate::mvt::{Geom, TERMANIN, TileAt, decode, extent_xy, tile_of};

@@ -351,3 +351,13 @@ pub fn start_server_with_state(settings: Config, data: &Path) -> (String, tesser
     let addr = rx.recv().expect("the server thread reports its address");
     (format!("http://{addr}"), state)
 }
+
+/// The settings the map page at `path` (`/` or `/embed...`) carries in its
+/// `<script type="application/json" id="tessera-config">` element.
+pub fn page_config(path: &str) -> Value {
+    let html = get_with(path, &[("Accept", "text/html")]).text();
+    let tag = "id=\"tessera-config\">";
+    let start = html.find(tag).expect("the config element") + tag.len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    serde_json::from_str(&html[start..end]).expect("the config is JSON")
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::common::{Reply, features, get, get_url, get_with, manifest, point};
+use crate::common::{Reply, features, get, get_url, get_with, manifest, page_config, point};
 
 fn link<'a>(body: &'a Value, rel: &str) -> Option<&'a str> {
     body["links"].as_array()?.iter().find(|l| l["rel"] == rel).and_then(|l| l["href"].as_str())
@@ -224,4 +224,29 @@ fn reads_allow_any_origin() {
         assert_eq!(reply.status, 200, "{path}");
         assert_eq!(reply.header("access-control-allow-origin"), "*", "{path}");
     }
+}
+
+#[test]
+fn layer_notes_travel_from_the_manifest_to_the_collection_and_the_page() {
+    let config = page_config("/");
+    let on_page: BTreeMap<&str, &Value> = config["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| (l["id"].as_str().expect("id"), &l["note"]))
+        .collect();
+    let mut noted = 0;
+    for entry in manifest()["layers"].as_array().expect("layers") {
+        let id = entry["id"].as_str().expect("id");
+        let note = entry.get("note").and_then(|n| n.as_str());
+        let collection = get(&format!("/collections/{id}")).json();
+        assert_eq!(collection.get("note").and_then(Value::as_str), note, "{id}: /collections/{id}");
+        assert_eq!(on_page[id].as_str(), note, "{id}: the page's config");
+        noted += usize::from(note.is_some());
+    }
+    assert_eq!(noted, 5, "the default data has five notes (observation points, zone, roads, borders, places)");
+    assert_eq!(
+        on_page["observation-points"].as_str(),
+        Some("Ringed: encircled by Syrian government forces by February 2020.")
+    );
 }

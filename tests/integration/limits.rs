@@ -239,8 +239,8 @@ fn bbox_and_offset_have_no_limit_and_are_answered() {
 
 /// A GET whose path and query are exactly `length` bytes long.
 fn get_of_length(length: usize) -> Vec<u8> {
-    // A static asset, which ignores parameters it does not take (JSON routes refuse them).
-    let mut target = String::from("/web/viewer.css?pad=");
+    // A static file, which ignores parameters it does not take (JSON routes refuse them).
+    let mut target = String::from("/sprites/tessera.png?pad=");
     target.push_str(&"a".repeat(length - target.len()));
     raw::get(&target)
 }

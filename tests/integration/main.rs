@@ -17,6 +17,7 @@ mod events_durability;
 mod events_etags;
 mod events_import;
 mod events_items;
+mod events_markers;
 mod events_overlay;
 mod events_versions;
 mod fuzz_replay;

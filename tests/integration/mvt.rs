@@ -17,7 +17,7 @@ use mvt_reader::Reader;
 use mvt_reader::feature::Value as Mvt;
 use serde_json::Value;
 
-use crate::common::{features, get, get_with, manifest, mercator_px, point, server};
+use crate::common::{features, get, get_with, manifest, mercator_px, page_config, point, server};
 
 /// Extent of a tile: coordinates run 0..4096 across it.
 pub const EXTENT: f64 = 4096.0;
@@ -639,5 +639,47 @@ fn the_world_layer_is_carried_beyond_the_detailed_box_and_not_inside_it() {
         let tile = fetch(&tile_path(tile_of(place, z), ""));
         assert_eq!(tile.contains_key("world-countries"), carried, "{place:?} z{z}: {:?}", tile.keys());
         assert_eq!(tile.contains_key("countries"), !carried || place.0 == 39.5, "{place:?} z{z}");
+    }
+}
+
+/// The sprite sheet at a ratio: its index and its decoded PNG.
+fn sprite_sheet(name: &str) -> (Value, crate::common::Image) {
+    let png = get(&format!("/sprites/{name}.png"));
+    (get(&format!("/sprites/{name}.json")).json(), crate::common::decode_png(&png.body))
+}
+
+#[test]
+fn every_legend_swatch_of_the_viewer_is_a_drawn_cell_of_the_sprite() {
+    let config = page_config("/");
+    let mut wanted: Vec<String> = Vec::new();
+    for l in config["layers"].as_array().expect("layers") {
+        let icons = l["icons"].as_array().expect("a layer's icons");
+        assert!(!icons.is_empty() && icons.len() <= 4, "{}: {icons:?}", l["id"]);
+        wanted.extend(icons.iter().map(|i| i.as_str().expect("a name").to_owned()));
+    }
+    let kinds = config["events"]["kinds"].as_array().expect("kinds");
+    assert_eq!(kinds.len(), KINDS.len());
+    for k in kinds {
+        assert_eq!(k["icon"], format!("event-{}", k["id"].as_str().expect("id")), "the map's own icon of the kind");
+        wanted.push(k["icon"].as_str().expect("icon").to_owned());
+    }
+    for item in config["events"]["legend"].as_array().expect("the events' legend") {
+        wanted.extend(item["icons"].as_array().expect("icons").iter().map(|i| i.as_str().expect("name").to_owned()));
+    }
+    // Two styles of the observation points (plain and ringed), three of the places, two of borders.
+    for (layer, n) in [("observation-points", 2), ("report-places", 3), ("borders", 2), ("roads", 1)] {
+        assert_eq!(wanted.iter().filter(|w| w.starts_with(&format!("{layer}-"))).count(), n, "{layer}");
+    }
+    for name in ["tessera", "tessera@2x"] {
+        let (index, png) = sprite_sheet(name);
+        for icon in &wanted {
+            let cell = &index[icon];
+            let n = |k: &str| cell[k].as_u64().unwrap_or_else(|| panic!("{name}: no cell {icon}")) as u32;
+            let drawn = (n("y")..n("y") + n("height"))
+                .flat_map(|y| (n("x")..n("x") + n("width")).map(move |x| (x, y)))
+                .filter(|&(x, y)| png.pixel(x, y)[3] > 0)
+                .count();
+            assert!(drawn >= 4, "{name}: {icon} is blank");
+        }
     }
 }

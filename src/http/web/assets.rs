@@ -1,5 +1,11 @@
 //! The page's own assets (compiled in from `src/web/`) and Leaflet, from the CDN by default or
 //! from `--leaflet-dir`.
+//!
+//! The page's script is a set of small ES modules. They are served under a path that carries a
+//! hash of all the assets (`/web/{version}/main.js`), so that the modules' relative imports
+//! (`./map.js`) carry it too: a browser never mixes a cached module of one build with another
+//! build's, and each file can be cached for good. Bundling them into one file was rejected: it
+//! needs a build step (a JavaScript toolchain) that `cargo build` does not have.
 
 use std::sync::OnceLock;
 
@@ -13,10 +19,30 @@ use crate::http::{ApiError, AppState};
 
 /// The page template, with `{{slot}}`s.
 pub const PAGE_HTML: &str = include_str!("../../web/page.html");
-/// The page's script.
-pub const VIEWER_JS: &str = include_str!("../../web/viewer.js");
-/// The page's stylesheet.
-pub const VIEWER_CSS: &str = include_str!("../../web/viewer.css");
+
+/// The page's own files under `/web/{version}/`: its stylesheet and its modules (`main.js`
+/// imports the others), with their types.
+pub const ASSETS: [(&str, &str, &str); 17] = [
+    ("viewer.css", CSS, include_str!("../../web/viewer.css")),
+    ("main.js", JS, include_str!("../../web/main.js")),
+    ("checks.js", JS, include_str!("../../web/checks.js")),
+    ("config.js", JS, include_str!("../../web/config.js")),
+    ("dom.js", JS, include_str!("../../web/dom.js")),
+    ("embed.js", JS, include_str!("../../web/embed.js")),
+    ("event-section.js", JS, include_str!("../../web/event-section.js")),
+    ("events.js", JS, include_str!("../../web/events.js")),
+    ("filters.js", JS, include_str!("../../web/filters.js")),
+    ("legend.js", JS, include_str!("../../web/legend.js")),
+    ("map.js", JS, include_str!("../../web/map.js")),
+    ("messages.js", JS, include_str!("../../web/messages.js")),
+    ("panel.js", JS, include_str!("../../web/panel.js")),
+    ("popup.js", JS, include_str!("../../web/popup.js")),
+    ("sprite.js", JS, include_str!("../../web/sprite.js")),
+    ("state.js", JS, include_str!("../../web/state.js")),
+    ("urls.js", JS, include_str!("../../web/urls.js")),
+];
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
 /// The Leaflet release the pages are written for (the integrity hashes below are of it).
 macro_rules! leaflet_version {
@@ -60,31 +86,43 @@ pub fn leaflet_tags(local: bool) -> (String, String) {
     )
 }
 
-/// A short hash of the page's script and stylesheet: their URLs carry it, so that a new build
-/// is never mixed with a cached old script.
+/// A short hash of the page and its assets: their path carries it, so that a new build is never
+/// mixed with a cached old file.
 pub fn asset_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
-        let digest = Sha256::new().chain_update(VIEWER_JS).chain_update(VIEWER_CSS).chain_update(PAGE_HTML).finalize();
-        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        let mut hash = Sha256::new().chain_update(PAGE_HTML);
+        for (name, _, body) in ASSETS {
+            hash = hash.chain_update(name).chain_update(body);
+        }
+        hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
     })
 }
 
-/// One of the page's own assets, with an `ETag` and `If-None-Match`.
-pub fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
+/// `GET /web/{version}/{file}`: one of the page's own files, with an `ETag` and
+/// `If-None-Match`. Only the current version is served: its files never change, so they are
+/// cached for a year.
+pub async fn asset(
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let not_here = || ApiError::NotFound("no such file of the map page in this version of tessera".into());
+    let Path((version, file)) = path.map_err(|_| not_here())?;
+    let (_, content_type, body) =
+        ASSETS.iter().find(|(n, ..)| *n == file).filter(|_| version == asset_version()).ok_or_else(not_here)?;
     let plain = format!("\"{}\"", asset_version());
     // A 304 carries the tag the client named (a compressed answer's is its own, see `etag`).
-    let named = crate::http::etag::none_match(headers, &plain);
+    let named = crate::http::etag::none_match(&headers, &plain);
     let etag = named.as_deref().unwrap_or(&plain);
     let common = [
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
         (header::ETAG, HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))),
     ];
     if named.is_some() {
-        return (StatusCode::NOT_MODIFIED, common).into_response();
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    (common, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+    Ok((common, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], *body).into_response())
 }
 
 /// `GET /web/leaflet/{file}`: Leaflet from `--leaflet-dir`, when configured; only the files

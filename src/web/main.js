@@ -1,0 +1,56 @@
+// tessera's map page: the viewer (/) and the page for iframes (/embed). This module wires the
+// others: settings (config.js), the map (map.js), the event markers (events.js), the filters
+// and the legend (filters.js, legend.js, sprite.js), the panel (panel.js) and the embed dialog
+// (embed.js). Leaflet is a classic script that runs before any module.
+import { $ } from './dom.js';
+import { readConfig } from './config.js';
+import { makeState } from './state.js';
+import { makeMap } from './map.js';
+import { showEvents } from './events.js';
+import { buildFilters } from './filters.js';
+import { buildLegend } from './legend.js';
+import { wirePanel } from './panel.js';
+import { wireEmbed } from './embed.js';
+import { fail, showNotes } from './messages.js';
+import { viewParams } from './urls.js';
+
+const NO_LEAFLET = 'The map library (Leaflet) could not be loaded. Check the connection, or ask the site to serve Leaflet itself (tessera --leaflet-dir).';
+
+/** Keeps the address bar (and the "Full map" link) on the view as it is. */
+function syncAddress(map, state, refreshEmbed) {
+  const q = viewParams(map, state).toString();
+  try { window.history.replaceState(null, '', `${window.location.pathname}?${q}`); } catch { /* sandboxed frames */ }
+  const full = $('full-map');
+  if (full) full.setAttribute('href', `/?${q}`);
+  refreshEmbed();
+}
+
+function start(cfg) {
+  const embed = cfg.page === 'embed';
+  const wide = window.innerWidth >= 700;
+  document.documentElement.classList.add('js');
+  const state = makeState(cfg.view);
+  // The panel opens before the map is made, so that the map is sized once and its first
+  // events request is its only one.
+  document.body.classList.toggle('panel-open', !embed && wide);
+  const { map, layers } = makeMap(cfg, state, { collapsedSwitcher: embed || !wide });
+  wirePanel(!embed && wide, () => map.invalidateSize());
+  buildFilters(cfg, state);
+  buildLegend(cfg);
+  showEvents(cfg, state, map, layers.markers);
+  const refreshEmbed = wireEmbed(cfg, map, state);
+  const sync = () => syncAddress(map, state, refreshEmbed);
+  map.on('moveend', sync);
+  state.onChange(sync);
+  showNotes(cfg.notes);
+  sync();
+}
+
+function main() {
+  let cfg;
+  try { cfg = readConfig(); } catch { fail('The map settings could not be read.'); return; }
+  if (typeof window.L === 'undefined') { fail(NO_LEAFLET); return; }
+  start(cfg);
+}
+
+main();

@@ -16,7 +16,7 @@ mod sprite;
 mod symbol;
 mod text;
 
-pub use encode::{EncodeError, encode_png, solid_png};
+pub use encode::{EncodeError, SolidTiles, TileFormat, encode, encode_png, solid, solid_png};
 pub use overlay::{OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, render_overlay};
 pub use sprite::{Sprite, sprite};
 

@@ -90,6 +90,11 @@
       kinds: kinds,
       defaults: defaults,
       notes: (Array.isArray(cfg.notes) ? cfg.notes : []).filter(function (n) { return typeof n === 'string'; }),
+      images: (Array.isArray(cfg.images) ? cfg.images : []).filter(function (i) {
+        return i && typeof i.id === 'string' && /^[a-z0-9_-]{1,64}$/.test(i.id) && typeof i.title === 'string' &&
+          isNum(i.opacity, 0, 1) && isNum(i.minZoom, 0, 30) && isNum(i.maxZoom, 0, 30) &&
+          Array.isArray(i.bounds) && i.bounds.length === 4 && i.bounds.every(function (b) { return isNum(b, -180, 180); });
+      }),
       view: {
         lat: isNum(v.lat, -MAX_LAT, MAX_LAT) ? v.lat : defaults.lat,
         lon: isNum(v.lon, -180, 180) ? v.lon : defaults.lon,
@@ -400,6 +405,42 @@
     m.appendChild(el('p', { class: 'fatal' }, message));
   }
 
+  // ---- georeferenced images -------------------------------------------------------------------
+
+  // Each image overlay (a scanned map) is a tile layer in the layer switcher, shown at the
+  // opacity its manifest entry gives, with a slider to change it.
+  function addImages(map, cfg, switcher) {
+    if (!cfg.images.length) return;
+    var sliders = L.control({ position: 'topright' });
+    sliders.onAdd = function () {
+      var box = el('div', { class: 'leaflet-bar tessera-images', role: 'group', 'aria-label': 'Opacity of the image overlays' });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      cfg.images.forEach(function (img) {
+        var b = img.bounds;
+        var layer = L.tileLayer('/overlays/' + img.id + '/{z}/{x}/{y}{r}.png', {
+          minZoom: img.minZoom, maxNativeZoom: img.maxZoom, maxZoom: cfg.maxZoom, opacity: img.opacity, zIndex: 3,
+          bounds: L.latLngBounds([b[1], b[0]], [b[3], b[2]]), attribution: escapeHtml(img.attribution),
+          className: 'tessera-image tessera-image-' + img.id
+        }).addTo(map);
+        // The switcher writes its names as HTML.
+        switcher.addOverlay(layer, escapeHtml(img.title));
+        var range = el('input', { type: 'range', id: 'opacity-' + img.id, min: '0', max: '100', step: '5', value: String(Math.round(img.opacity * 100)) });
+        var label = el('label', { for: range.id }, img.title);
+        var shown = el('output', { for: range.id }, range.value + '%');
+        range.addEventListener('input', function () {
+          layer.setOpacity(range.value / 100);
+          shown.textContent = range.value + '%';
+        });
+        box.appendChild(label);
+        box.appendChild(range);
+        box.appendChild(shown);
+      });
+      return box;
+    };
+    sliders.addTo(map);
+  }
+
   function start() {
     var cfg;
     try { cfg = readConfig(); } catch (e) { fail('The map settings could not be read.'); return; }
@@ -432,11 +473,12 @@
     if (state.show.base) base.addTo(map);
     if (state.show.markers) markers.addTo(map);
     map.attributionControl.addAttribution('Events: sources in each popup');
-    L.control.layers(null, {
+    var switcher = L.control.layers(null, {
       'Base map': base,
       'Event symbols (overlay)': overlay,
       'Clickable event markers': markers
     }, { collapsed: embed || window.innerWidth < 700, position: 'topright' }).addTo(map);
+    addImages(map, cfg, switcher);
 
     var events = [];
     var seq = 0;

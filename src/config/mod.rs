@@ -253,7 +253,7 @@ settings! {
         render_queue: usize = 64, env "TESSERA_RENDER_QUEUE";
         /// Quality of `.jpg` tiles, 1 (smallest) to 100 (best).
         jpeg_quality: u8 = 85, env "TESSERA_JPEG_QUALITY", check |v| within(*v, 1, 100);
-        /// `Cache-Control: max-age` of base tiles, TileJSON and layers, seconds.
+        /// `Cache-Control: max-age` of base tiles, image overlays, TileJSON and layers, seconds.
         tile_max_age: u64 = 3_600, env "TESSERA_TILE_MAX_AGE";
         /// `Cache-Control: max-age` of overlay tiles, vector tiles and event items, seconds (0:
         /// `no-cache`, revalidated with the ETag every time).

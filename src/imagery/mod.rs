@@ -6,7 +6,7 @@
 //! refused (before it is decoded: only its header is read), and an image over
 //! [`ImageLimits::max_kept_pixels`] is reduced, by averaging, to fit. From what is kept,
 //! [`Pyramid`] makes copies of half the size, down to one pixel: a third more memory, so that an
-//! image of the default limits holds at most about 90 MB.
+//! image of the default limits holds at most 85 MiB.
 //!
 //! A tile is drawn by [`render_tile`]: each output pixel centre is taken back from Web Mercator
 //! to longitude and latitude, then to a position on the grid of the pyramid level whose pixels

@@ -178,6 +178,7 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
         data = %source.describe(),
         layers = catalog.layers().len(),
         features = catalog.feature_count(),
+        images = catalog.images.len(),
         ms = started.elapsed().as_millis() as u64,
         "geodata loaded"
     );
@@ -191,11 +192,28 @@ pub fn check(args: &GeodataArg) -> Result<(), CliError> {
     for l in catalog.layers() {
         println!("ok  {:<24} {:>6} features  z{}-{}", l.meta.id, l.features().len(), l.meta.minzoom, l.meta.maxzoom);
     }
+    for i in &catalog.images {
+        let m = &i.meta;
+        let kept = &i.pyramid.levels()[0];
+        println!(
+            "ok  {:<24} image {} x {} px (kept {} x {}, {:.1} MB with its reduced copies)  z{}-{}  bounds {:?}",
+            m.id,
+            m.source_size.0,
+            m.source_size.1,
+            kept.width,
+            kept.height,
+            i.pyramid.bytes() as f64 / 1e6,
+            m.minzoom,
+            m.maxzoom,
+            m.bounds.to_array()
+        );
+    }
     println!(
-        "{}: {} layers, {} features, all valid",
+        "{}: {} layers, {} features, {} images, all valid",
         source.describe(),
         catalog.layers().len(),
-        catalog.feature_count()
+        catalog.feature_count(),
+        catalog.images.len()
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod fuzzing;
 pub mod geom;
 pub mod http;
+pub mod imagery;
 pub mod layer;
 pub mod mvt;
 pub mod render;

@@ -34,6 +34,16 @@ pub enum TileKind {
     Vector,
     /// The event markers of an overlay tile, as GeoJSON.
     Markers,
+    /// Tile of a georeferenced image overlay (never changes while the server runs); the
+    /// variant holds the image's id.
+    Image,
+}
+
+impl TileKind {
+    /// Whether tiles of this kind may show events, so that an event write can change them.
+    pub const fn shows_events(self) -> bool {
+        matches!(self, Self::Overlay | Self::Vector | Self::Markers)
+    }
 }
 
 /// Everything that decides a tile's bytes.
@@ -45,7 +55,8 @@ pub struct TileKey {
     pub tile: TileCoord,
     /// 1 or 2 (raster), 0 (vector).
     pub scale: u8,
-    /// The request's layer list and filters, in a canonical form.
+    /// The request's layer list and filters (an image overlay's id), and its image format when
+    /// not PNG, in a canonical form.
     pub variant: Arc<str>,
     /// Version of the tile's area (0 for tiles without events).
     pub version: u64,
@@ -140,8 +151,7 @@ impl TileCache {
             let areas = Arc::new(areas);
             // Registered closures only ever see entries inserted before them: exactly the
             // ones that may be stale. The versioned keys already keep them from being served.
-            let _ = c
-                .invalidate_entries_if(move |k, _| k.kind != TileKind::Raster && areas.contains(&version_tile(k.tile)));
+            let _ = c.invalidate_entries_if(move |k, _| k.kind.shows_events() && areas.contains(&version_tile(k.tile)));
         }
     }
 
@@ -150,7 +160,7 @@ impl TileCache {
     pub fn touch_everywhere(&self) {
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Some(c) = &self.tiles {
-            let _ = c.invalidate_entries_if(|k, _| k.kind != TileKind::Raster);
+            let _ = c.invalidate_entries_if(|k, _| k.kind.shows_events());
         }
     }
 

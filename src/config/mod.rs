@@ -251,7 +251,9 @@ settings! {
         render_workers: usize = cores(), env "TESSERA_RENDER_WORKERS", check positive;
         /// Rendering jobs that may wait beyond the running ones (503 past it).
         render_queue: usize = 64, env "TESSERA_RENDER_QUEUE";
-        /// `Cache-Control: max-age` of base tiles, TileJSON and layers, seconds.
+        /// Quality of `.jpg` tiles, 1 (smallest) to 100 (best).
+        jpeg_quality: u8 = 85, env "TESSERA_JPEG_QUALITY", check |v| within(*v, 1, 100);
+        /// `Cache-Control: max-age` of base tiles, image overlays, TileJSON and layers, seconds.
         tile_max_age: u64 = 3_600, env "TESSERA_TILE_MAX_AGE";
         /// `Cache-Control: max-age` of overlay tiles, vector tiles and event items, seconds (0:
         /// `no-cache`, revalidated with the ETag every time).
@@ -401,6 +403,8 @@ mod tests {
             ("[limits]\nmax_connections = 0", "limits.max_connections"),
             ("[limits]\nmax_concurrent_requests = 0", "limits.max_concurrent_requests"),
             ("[tiles]\nmax_zoom = 31", "tiles.max_zoom"),
+            ("[tiles]\njpeg_quality = 0", "tiles.jpeg_quality"),
+            ("[tiles]\njpeg_quality = 101", "tiles.jpeg_quality"),
             ("[features]\nitems_limit = 20\nitems_max_limit = 10", "features.items_limit"),
             ("[events]\nwrite_token = \"short\"", "events.write_token"),
         ] {

@@ -1,4 +1,4 @@
-//! Tile addresses: `Z/X/Y` text and the `{z}/{x}/{y}.png|@2x.png|.mvt` paths of the tile routes.
+//! Tile addresses: `Z/X/Y` text and the `{z}/{x}/{y}.png|.webp|.jpg|@2x.png|.mvt` paths of the tile routes.
 
 use crate::http::fuzz_api::{parse_tile, split_file};
 use crate::render::Scale;
@@ -23,9 +23,9 @@ pub fn tile_path(data: &[u8]) {
         route(z, x, y);
     }
     match split_file(file) {
-        Ok((y, scale)) => {
-            let suffix = if scale == Scale::X2 { "@2x.png" } else { ".png" };
-            assert_eq!(format!("{y}{suffix}"), file, "split_file lost part of the name");
+        Ok((y, scale, ext)) => {
+            let at = if scale == Scale::X2 { "@2x" } else { "" };
+            assert_eq!(format!("{y}{at}.{ext}"), file, "split_file lost part of the name");
             // The handlers refuse a row with another '@' as an unsupported format.
             if !y.contains('@') {
                 route(z, x, y);

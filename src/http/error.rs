@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | 400 | `invalid_tile` | a tile path whose z, x or y is not a non-negative integer |
 //! | 404 | `tile_out_of_range` | x or y not below 2^z, or z above the maximum zoom |
-//! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `{y}@2x.png` or `{y}.mvt` |
+//! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `.webp`, `.jpg` (each with `@2x`) or `{y}.mvt`; a `.jpg` overlay (overlays are transparent) |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
 //! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, or a tile's `lang` other than `en`, `ar`, `both` or `none` |
 //! | 404 | `not_found` | an unknown collection, feature or route |
@@ -43,8 +43,13 @@ pub enum ApiError {
     #[error("{0}")]
     TileOutOfRange(String),
     /// A tile format that is not served.
-    #[error("'{0}' is not a tile format served here: use {{y}}.png, {{y}}@2x.png or {{y}}.mvt")]
+    #[error(
+        "'{0}' is not a tile format served here: use {{y}}.png, {{y}}.webp or {{y}}.jpg (each with @2x before the dot for 512 px), or {{y}}.mvt"
+    )]
     UnsupportedFormat(String),
+    /// A format without transparency asked of a transparent overlay.
+    #[error("overlay tiles are transparent and '{0}' (JPEG) has no transparency: use .png or .webp")]
+    OpaqueFormat(&'static str),
     /// `?layers=` is unusable.
     #[error("{0}")]
     UnknownLayer(String),
@@ -152,7 +157,7 @@ impl ApiError {
         match self {
             Self::InvalidTile(_) => (StatusCode::BAD_REQUEST, "invalid_tile"),
             Self::TileOutOfRange(_) => (StatusCode::NOT_FOUND, "tile_out_of_range"),
-            Self::UnsupportedFormat(_) => (StatusCode::NOT_FOUND, "unsupported_format"),
+            Self::UnsupportedFormat(_) | Self::OpaqueFormat(_) => (StatusCode::NOT_FOUND, "unsupported_format"),
             Self::UnknownLayer(_) => (StatusCode::BAD_REQUEST, "unknown_layer"),
             Self::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "invalid_parameter"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

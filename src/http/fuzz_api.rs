@@ -49,9 +49,9 @@ pub fn overlay_filter(query: Option<&str>) -> Result<EventFilter, ApiError> {
     super::tiles::overlay_filter(query)
 }
 
-/// The last path segment of a raster tile, `{y}.png` or `{y}@2x.png`, into the row text and
-/// the scale.
-pub fn split_file(file: &str) -> Result<(&str, Scale), ApiError> {
+/// The last path segment of a raster tile, `{y}.{ext}` or `{y}@2x.{ext}` (`png`, `webp`,
+/// `jpg`), into the row text, the scale and the extension.
+pub fn split_file(file: &str) -> Result<(&str, Scale, &str), ApiError> {
     super::tiles::split_file(file)
 }
 

@@ -11,6 +11,7 @@ mod features;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_api;
+mod imagery;
 mod landing;
 mod limits;
 mod markers;
@@ -40,7 +41,7 @@ use crate::cache::TileCache;
 use crate::config::Config;
 use crate::events::EventStore;
 use crate::layer::Catalog;
-use crate::render::{EncodeError, Scale, solid_png};
+use crate::render::{EncodeError, SolidTiles, TileFormat};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
@@ -48,10 +49,10 @@ pub struct AppState {
     catalog: Arc<Catalog>,
     events: Arc<dyn EventStore>,
     config: Arc<Config>,
-    /// Pre-encoded background-only tiles, at 1x and 2x.
-    empty: Arc<[Vec<u8>; 2]>,
-    /// Pre-encoded transparent tiles (empty overlays), at 1x and 2x.
-    clear: Arc<[Vec<u8>; 2]>,
+    /// Pre-encoded background-only tiles, in every format at 1x and 2x.
+    empty: Arc<SolidTiles>,
+    /// Pre-encoded transparent tiles (empty overlays), in every format with transparency.
+    clear: Arc<SolidTiles>,
     /// Vector TileJSON fields and the MapLibre sprite, prepared once.
     vector: Arc<vector::VectorAssets>,
     /// Encoded tiles, and the versions of areas that events change.
@@ -63,9 +64,10 @@ pub struct AppState {
 impl AppState {
     /// Prepares the state, encoding the empty tiles once.
     pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, config: Config) -> Result<Self, EncodeError> {
-        let empty =
-            [solid_png(catalog.background, Scale::X1.pixels())?, solid_png(catalog.background, Scale::X2.pixels())?];
-        let clear = [solid_png(None, Scale::X1.pixels())?, solid_png(None, Scale::X2.pixels())?];
+        let formats = TileFormat::all(config.tiles.jpeg_quality);
+        let empty = SolidTiles::new(catalog.background, &formats)?;
+        let transparent: Vec<TileFormat> = formats.into_iter().filter(|f| f.allows_transparency()).collect();
+        let clear = SolidTiles::new(None, &transparent)?;
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
         let cache = Arc::new(TileCache::new(config.tiles.cache_mb.saturating_mul(1024 * 1024)));
         // Every change of the events, this server's own writes (before they are acknowledged)
@@ -138,6 +140,9 @@ fn routes() -> Routes {
             get(events::item).put(events::replace).patch(events::patch).delete(events::delete),
         )
         .route("/overlays/events/{z}/{x}/{file}", get(tiles::overlay))
+        .route("/overlays", get(imagery::list))
+        .route("/overlays/{id}/tiles.json", get(imagery::tilejson))
+        .route("/overlays/{id}/{z}/{x}/{file}", get(imagery::tile))
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/queryables", get(features::queryables))
         .route("/collections/{id}/items", get(features::items))

@@ -407,38 +407,46 @@ fn paths() -> Value {
         }),
     );
     let tile_errors = [("400", "BadRequest"), ("404", "NotFound")];
-    for (path, id, summary, params) in [
-        ("/tiles/{z}/{x}/{y}.png", "getRasterTile", "A 256 px raster tile", &["z", "x", "y", "layers", "lang"][..]),
+    let raster: &[&str] = &["z", "x", "y", "layers", "lang"];
+    let events: &[&str] = &["z", "x", "y", "datetime", "from", "to", "kind"];
+    let image: &[&str] = &["imageId", "z", "x", "y"];
+    let (all, transparent): (&[&str], &[&str]) = (&["png", "webp", "jpg"], &["png", "webp"]);
+    for (base, id, what, params, formats) in [
+        ("/tiles/{z}/{x}/{y}", "getRasterTile", "raster tile", raster, all),
+        ("/overlays/events/{z}/{x}/{y}", "getOverlayTile", "transparent tile of the events", events, transparent),
         (
-            "/tiles/{z}/{x}/{y}@2x.png",
-            "getRasterTile2x",
-            "A 512 px raster tile for high-density screens",
-            &["z", "x", "y", "layers", "lang"][..],
-        ),
-        (
-            "/overlays/events/{z}/{x}/{y}.png",
-            "getOverlayTile",
-            "A transparent 256 px tile of the events",
-            &["z", "x", "y", "datetime", "from", "to", "kind"][..],
-        ),
-        (
-            "/overlays/events/{z}/{x}/{y}@2x.png",
-            "getOverlayTile2x",
-            "A transparent 512 px tile of the events",
-            &["z", "x", "y", "datetime", "from", "to", "kind"][..],
+            "/overlays/{imageId}/{z}/{x}/{y}",
+            "getImageOverlayTile",
+            "transparent tile of a georeferenced image, empty beyond its bounds",
+            image,
+            transparent,
         ),
     ] {
-        add(
-            path,
-            get(Op {
-                id,
-                tag: "Tiles",
-                summary,
-                params,
-                ok: vec![("200", "The tile", vec![(PNG, binary())]), not_modified()],
-                errors: &tile_errors,
-            }),
-        );
+        for ext in formats {
+            for (at, px) in [("", 256), ("@2x", 512)] {
+                let (media, name) = match *ext {
+                    "webp" => ("image/webp", "Webp"),
+                    "jpg" => ("image/jpeg", "Jpeg"),
+                    _ => (PNG, ""),
+                };
+                let op_id = format!("{id}{name}{}", if at.is_empty() { "" } else { "2x" });
+                let summary = match at {
+                    "" => format!("A {px} px {what} ({ext})"),
+                    _ => format!("A {px} px {what}, for high-density screens ({ext})"),
+                };
+                add(
+                    &format!("{base}{at}.{ext}"),
+                    get(Op {
+                        id: &op_id,
+                        tag: "Tiles",
+                        summary: &summary,
+                        params,
+                        ok: vec![("200", "The tile", vec![(media, binary())]), not_modified()],
+                        errors: &tile_errors,
+                    }),
+                );
+            }
+        }
     }
     add(
         "/overlays/events/{z}/{x}/{y}.json",
@@ -449,6 +457,28 @@ fn paths() -> Value {
             params: &["z", "x", "y", "datetime", "from", "to", "kind"],
             ok: vec![("200", "The markers", vec![(GEOJSON, json!({ "type": "object" }))]), not_modified()],
             errors: &tile_errors,
+        }),
+    );
+    add(
+        "/overlays",
+        get(Op {
+            id: "getOverlays",
+            tag: "Tiles",
+            summary: "Every overlay: the events, and each georeferenced image with its TileJSON, bounds, zooms and opacity",
+            params: &[],
+            ok: vec![("200", "The overlays", vec![(JSON, schema_ref("Object"))]), not_modified()],
+            errors: &bad,
+        }),
+    );
+    add(
+        "/overlays/{imageId}/tiles.json",
+        get(Op {
+            id: "getImageOverlayTileJson",
+            tag: "Tiles",
+            summary: "TileJSON 3.0.0 of a georeferenced image overlay",
+            params: &["imageId", "overlayFormat"],
+            ok: vec![("200", "TileJSON", vec![(JSON, schema_ref("TileJson"))]), not_modified()],
+            errors: &bad_or_missing,
         }),
     );
     add(
@@ -471,8 +501,8 @@ fn paths() -> Value {
         get(Op {
             id: "getRasterTileJson",
             tag: "Tiles",
-            summary: "TileJSON 3.0.0 of the raster tiles; layers and lang are carried into the tile URL, layers narrows the credits and zooms",
-            params: &["layers", "lang"],
+            summary: "TileJSON 3.0.0 of the raster tiles; layers and lang are carried into the tile URL, layers narrows the credits and zooms, format chooses the tiles' format",
+            params: &["layers", "lang", "tileFormat"],
             ok: vec![("200", "TileJSON", vec![(JSON, schema_ref("TileJson"))]), not_modified()],
             errors: &bad,
         }),
@@ -591,6 +621,13 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
     let mut view_layers: Vec<&str> = vec!["base", "overlay", "markers"];
     view_layers.extend_from_slice(layer_ids);
     let first_layer = layer_ids.first().copied().unwrap_or("");
+    let images: Vec<&str> = state.catalog.images.iter().map(|i| i.meta.id.as_str()).collect();
+    // An empty enum is not a schema: with no images, any id is described (and answers 404).
+    let image_ids = match images.is_empty() {
+        true => json!({ "type": "string", "pattern": "^[a-z0-9_-]{1,64}$" }),
+        false => json!({ "type": "string", "enum": images }),
+    };
+    let first_image = images.first().copied().unwrap_or("none");
     json!({
         "fJson": query("f", "The representation: JSON only", json!({ "type": "string", "enum": ["json"] })),
         "fHtml": query("f", "The representation; without it, browsers (Accept: text/html) get HTML and other clients JSON", json!({ "type": "string", "enum": ["json", "html"] })),
@@ -616,6 +653,9 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "z": path_param("z", "Zoom level", json!({ "type": "integer", "minimum": 0, "maximum": s.tiles.max_zoom }), json!(8)),
         "x": path_param("x", "Column, 0 to 2^z - 1, from the west", json!({ "type": "integer", "minimum": 0 }), json!(154)),
         "y": path_param("y", "Row, 0 to 2^z - 1, from the north", json!({ "type": "integer", "minimum": 0 }), json!(100)),
+        "tileFormat": query("format", "Format of the tiles listed: png, webp (lossless) or jpg (JPEG, no transparency)", json!({ "type": "string", "enum": ["png", "webp", "jpg"], "default": "png" })),
+        "overlayFormat": query("format", "Format of the tiles listed: png or webp (lossless); overlays are transparent, so not jpg", json!({ "type": "string", "enum": ["png", "webp"], "default": "png" })),
+        "imageId": path_param("imageId", "A georeferenced image overlay's id (see /overlays)", image_ids, json!(first_image)),
         "spriteFile": path_param("file", "The sprite file", json!({ "type": "string", "enum": ["tessera.json", "tessera.png", "tessera@2x.json", "tessera@2x.png"] }), json!("tessera.json")),
         "assetVersion": path_param("version", "The version of the pages' files (a hash of them all), as the pages name it", json!({ "type": "string" }), json!("0123456789abcdef")),
         "assetFile": path_param("file", "One of the pages' files (main.js, the modules it imports, viewer.css)", json!({ "type": "string" }), json!("main.js")),
@@ -961,6 +1001,9 @@ mod tests {
         }
         // Tiles: one route serves .png, @2x.png and .mvt.
         assert!(same_route("/tiles/{z}/{x}/{file}", "/tiles/{z}/{x}/{y}@2x.png"));
+        // An image overlay's route is not the event overlay's.
+        assert!(!same_route("/overlays/{id}/{z}/{x}/{file}", "/overlays/events/{z}/{x}/{y}.png"));
+        assert!(same_route("/overlays/{id}/{z}/{x}/{file}", "/overlays/{imageId}/{z}/{x}/{y}.webp"));
         assert!(!same_route("/tiles/{z}/{x}/{file}", "/tiles/vector.json"));
         assert!(same_route("/web/leaflet/{*file}", "/web/leaflet/{file}"));
     }

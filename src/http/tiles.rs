@@ -9,14 +9,15 @@ use serde_json::json;
 use super::cached::{get_or_render, json_with_etag, tile_response};
 use super::{ApiError, AppState, query_pairs};
 use crate::cache::{TileKey, TileKind};
+use crate::config::TileSettings;
 use crate::events::{self, EventFilter, TimeSpan};
 use crate::layer::{Layer, SelectError};
-use crate::render::{OVERLAY_REACH_PX, Scale, TileImage, encode_png, render_overlay, render_tile};
+use crate::render::{OVERLAY_REACH_PX, Scale, TileFormat, TileImage, encode, render_overlay, render_tile};
 use crate::style::Lang;
 use crate::tile::{TileCoord, TileError, TileParseError};
 
-/// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png`, optional `?layers=a,b` and
-/// `?lang=en|ar|both|none` (the place names; the configured default when absent).
+/// `GET /tiles/{z}/{x}/{y}.png` and `/tiles/{z}/{x}/{y}@2x.png` (and `.webp`, `.jpg`), optional
+/// `?layers=a,b` and `?lang=en|ar|both|none` (the place names; the configured default when absent).
 pub async fn raster(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -28,7 +29,7 @@ pub async fn raster(
         let tile = parse_tile(&z, &x, y, state.config.tiles.max_zoom)?;
         return super::vector::tile(state, &headers, tile, query).await;
     }
-    let (tile, scale) = png_tile(&z, &x, &file, state.config.tiles.max_zoom)?;
+    let (tile, scale, format) = image_tile(&z, &x, &file, &state.config.tiles)?;
     let layers_param = layers_param(query.as_deref())?;
     let layer_ids = select_ids(&state, layers_param.as_deref())?;
     let lang = lang_param(query.as_deref())?.unwrap_or(Some(state.config.tiles.label_lang));
@@ -36,40 +37,80 @@ pub async fn raster(
         kind: TileKind::Raster,
         tile,
         scale: scale.factor() as u8,
-        variant: format!("{};lang={}", layer_ids.join(","), lang.map_or("none", Lang::as_str)).into(),
+        variant: format!("{};lang={}{}", layer_ids.join(","), lang.map_or("none", Lang::as_str), format_key(format))
+            .into(),
         version: 0,
     };
     let st = state.clone();
     let cached = get_or_render(&state, key, move || {
         let layers: Vec<&Layer> = layer_ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
         match render_tile(&st.catalog, &layers, tile, scale, lang) {
-            TileImage::Empty => Ok(st.empty[usize::from(scale == Scale::X2)].clone()),
-            TileImage::Drawn(p) => encode_png(p).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
+            TileImage::Empty => st.empty.get(format, scale).map(<[u8]>::to_vec).ok_or_else(|| missing(format)),
+            TileImage::Drawn(p) => encode(p, format).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
         }
     })
     .await?;
-    Ok(tile_response(&headers, cached, "image/png", state.config.tiles.tile_max_age))
+    Ok(tile_response(&headers, cached, format.content_type(), state.config.tiles.tile_max_age))
 }
 
-/// A PNG tile address (`{z}/{x}/{y}.png` or `@2x.png`) into the tile and its scale.
-fn png_tile(z: &str, x: &str, file: &str, max_zoom: u8) -> Result<(TileCoord, Scale), ApiError> {
-    let (y, scale) = split_file(file)?;
+/// An image tile address (`{z}/{x}/{y}.{png,webp,jpg}` or `{y}@2x.{...}`) into the tile, its
+/// scale and its format (JPEG at the configured quality).
+pub(super) fn image_tile(
+    z: &str,
+    x: &str,
+    file: &str,
+    settings: &TileSettings,
+) -> Result<(TileCoord, Scale, TileFormat), ApiError> {
+    let (y, scale, ext) = split_file(file)?;
     if y.contains('@') {
         return Err(ApiError::UnsupportedFormat(file.chars().take(24).collect()));
     }
-    Ok((parse_tile(z, x, y, max_zoom)?, scale))
+    let format = TileFormat::from_extension(ext, settings.jpeg_quality)
+        .ok_or_else(|| ApiError::UnsupportedFormat(ext.chars().take(16).collect()))?;
+    Ok((parse_tile(z, x, y, settings.max_zoom)?, scale, format))
 }
 
-/// `{y}.png` or `{y}@2x.png` into the row text and the scale.
-pub(super) fn split_file(file: &str) -> Result<(&str, Scale), ApiError> {
-    if let Some(y) = file.strip_suffix("@2x.png") {
-        Ok((y, Scale::X2))
-    } else if let Some(y) = file.strip_suffix(".png") {
-        Ok((y, Scale::X1))
-    } else {
-        let ext = file.rsplit_once('.').map_or("", |(_, e)| e);
-        Err(ApiError::UnsupportedFormat(ext.chars().take(16).collect()))
+/// An image tile address of a transparent overlay: as [`image_tile`], and a format without
+/// transparency (JPEG) is refused with what to ask for instead.
+pub(super) fn overlay_tile(
+    z: &str,
+    x: &str,
+    file: &str,
+    settings: &TileSettings,
+) -> Result<(TileCoord, Scale, TileFormat), ApiError> {
+    let (tile, scale, format) = image_tile(z, x, file, settings)?;
+    if !format.allows_transparency() {
+        return Err(ApiError::OpaqueFormat(format.extension()));
     }
+    Ok((tile, scale, format))
+}
+
+/// `{y}.{ext}` or `{y}@2x.{ext}` into the row text, the scale and the extension, for the
+/// image extensions tiles are served in (`png`, `webp`, `jpg`).
+pub(super) fn split_file(file: &str) -> Result<(&str, Scale, &str), ApiError> {
+    let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
+    if TileFormat::from_extension(ext, 1).is_none() {
+        return Err(ApiError::UnsupportedFormat(ext.chars().take(16).collect()));
+    }
+    Ok(match stem.strip_suffix("@2x") {
+        Some(y) => (y, Scale::X2, ext),
+        None => (stem, Scale::X1, ext),
+    })
+}
+
+/// What a cache key's variant gets for a format: nothing for PNG (so that PNG keys read as
+/// they always have), `;webp` or `;jpg85` otherwise.
+pub(super) fn format_key(format: TileFormat) -> String {
+    match format {
+        TileFormat::Png => String::new(),
+        other => format!(";{}", other.key()),
+    }
+}
+
+/// The error for an empty tile that was not encoded at start-up in a format (it never happens:
+/// every served format is).
+pub(super) fn missing(format: TileFormat) -> ApiError {
+    ApiError::Internal(format!("no empty tile was encoded in {}", format.key()))
 }
 
 /// Parses and validates a tile address against the configured maximum zoom.
@@ -117,13 +158,14 @@ pub(crate) fn select_ids(state: &AppState, list: Option<&str>) -> Result<Vec<Str
 }
 
 /// `GET /tiles.json`: TileJSON 3.0.0 for the raster tiles (and `?layers=` and `?lang=` carried
-/// into them). Any other parameter is refused: the tiles take no other.
+/// into them; `?format=webp|jpg` lists tiles in that format). Any other parameter is refused.
 pub async fn tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    super::refuse_unknown(&query_pairs(query.as_deref())?, &["layers", "lang"], "/tiles.json")?;
+    super::refuse_unknown(&query_pairs(query.as_deref())?, &["layers", "lang", "format"], "/tiles.json")?;
+    let format = format_param(query.as_deref(), &state.config.tiles)?;
     let list = layers_param(query.as_deref())?;
     let lang = lang_param(query.as_deref())?;
     let ids = select_ids(&state, list.as_deref())?;
@@ -143,7 +185,12 @@ pub async fn tilejson(
         "version": env!("CARGO_PKG_VERSION"),
         "attribution": c.attribution(layers.iter().copied()),
         "scheme": "xyz",
-        "tiles": [format!("{}/tiles/{{z}}/{{x}}/{{y}}.png{}", state.base_url(&headers), query_suffix(&carried))],
+        "tiles": [format!(
+            "{}/tiles/{{z}}/{{x}}/{{y}}.{}{}",
+            state.base_url(&headers),
+            format.extension(),
+            query_suffix(&carried)
+        )],
         "minzoom": min_zoom,
         "maxzoom": max_zoom,
         "bounds": c.bounds().to_array(),
@@ -151,6 +198,16 @@ pub async fn tilejson(
         "tileSize": 256,
     });
     Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
+}
+
+/// The `format` parameter of a TileJSON request: the extension of the tiles it lists (`png`,
+/// the default, `webp` or `jpg`).
+pub(super) fn format_param(query: Option<&str>, settings: &TileSettings) -> Result<TileFormat, ApiError> {
+    match query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "format") {
+        None => Ok(TileFormat::Png),
+        Some((_, v)) => TileFormat::from_extension(&v, settings.jpeg_quality)
+            .ok_or_else(|| ApiError::param("format", "must be png, webp or jpg")),
+    }
 }
 
 /// `?a=b&c=d` for the parameters carried into a tile URL; empty for none.
@@ -167,9 +224,9 @@ pub(super) fn center(state: &AppState, min_zoom: u8, max_zoom: u8) -> serde_json
     json!([c.position.lon, c.position.lat, c.zoom.clamp(min_zoom, max_zoom)])
 }
 
-/// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`): the events alone on a transparent tile,
-/// with `datetime=` (or `from=`/`to=`) and `kind=` filters; `{y}.json` lists the same tile's
-/// markers (see [`super::markers`]).
+/// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`, and `.webp`): the events alone on a
+/// transparent tile, with `datetime=` (or `from=`/`to=`) and `kind=` filters; `{y}.json` lists
+/// the same tile's markers (see [`super::markers`]).
 pub async fn overlay(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -181,13 +238,13 @@ pub async fn overlay(
         let tile = parse_tile(&z, &x, y, state.config.tiles.max_zoom)?;
         return super::markers::tile(state.clone(), &headers, tile, overlay_filter(query.as_deref())?).await;
     }
-    let (tile, scale) = png_tile(&z, &x, &file, state.config.tiles.max_zoom)?;
+    let (tile, scale, format) = overlay_tile(&z, &x, &file, &state.config.tiles)?;
     let filter = overlay_filter(query.as_deref())?;
     let key = TileKey {
         kind: TileKind::Overlay,
         tile,
         scale: scale.factor() as u8,
-        variant: filter_key(&filter).into(),
+        variant: format!("{}{}", filter_key(&filter), format_key(format)).into(),
         version: state.cache.version(tile),
     };
     let st = state.clone();
@@ -195,12 +252,12 @@ pub async fn overlay(
         let rect = events::fetch_rect(tile, OVERLAY_REACH_PX);
         let markers = events::cluster(&st.events.select(&rect, &filter), tile.z());
         match render_overlay(&markers, tile, scale) {
-            TileImage::Empty => Ok(st.clear[usize::from(scale == Scale::X2)].clone()),
-            TileImage::Drawn(p) => encode_png(p).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
+            TileImage::Empty => st.clear.get(format, scale).map(<[u8]>::to_vec).ok_or_else(|| missing(format)),
+            TileImage::Drawn(p) => encode(p, format).map_err(|e| ApiError::Internal(format!("{tile}: {e}"))),
         }
     })
     .await?;
-    Ok(tile_response(&headers, cached, "image/png", state.config.tiles.events_max_age))
+    Ok(tile_response(&headers, cached, format.content_type(), state.config.tiles.events_max_age))
 }
 
 /// A canonical text of an event filter, for cache keys.

@@ -155,6 +155,16 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
             }).collect::<Vec<_>>(),
         },
         "notes": view.notes,
+        "images": c.images.iter().map(|i| image_entry(&i.meta, max_zoom)).collect::<Vec<_>>(),
+    })
+}
+
+/// A georeferenced image overlay for the page: its tiles, zooms, bounds, credit and the
+/// opacity its slider starts at.
+fn image_entry(m: &crate::imagery::ImageMeta, max_zoom: u8) -> Value {
+    json!({
+        "id": m.id, "title": m.title, "attribution": m.attribution, "opacity": m.opacity,
+        "minZoom": m.minzoom.min(max_zoom), "maxZoom": m.maxzoom.min(max_zoom), "bounds": m.bounds.to_array(),
     })
 }
 

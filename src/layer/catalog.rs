@@ -50,6 +50,8 @@ pub struct Catalog {
     pub background: Option<Color>,
     /// GeoJSON file of events to import into the event store once, if any.
     pub events_seed: Option<SeedFile>,
+    /// Georeferenced image overlays, decoded, in manifest order.
+    pub images: Vec<crate::imagery::GeoImage>,
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
     bounds: LonLatBBox,
@@ -81,6 +83,7 @@ impl Catalog {
             description: description.unwrap_or_default(),
             background,
             events_seed: None,
+            images: Vec::new(),
             layers,
             by_id,
             bounds,
@@ -96,6 +99,11 @@ impl Catalog {
     /// The layer with this id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
         self.by_id.get(id).map(|&i| &self.layers[i])
+    }
+
+    /// The image overlay with this id.
+    pub fn image(&self, id: &str) -> Option<&crate::imagery::GeoImage> {
+        self.images.iter().find(|i| i.meta.id == id)
     }
 
     /// Area of interest in degrees.

@@ -125,6 +125,16 @@ pub enum LoadError {
         "geodata directory {0} does not exist or is not a directory (it comes from --geodata, TESSERA_GEODATA or geodata in the config file; leave it out to serve the built-in data set)"
     )]
     NoDirectory(PathBuf),
+    /// An image overlay (`[[images]]`) cannot be served.
+    #[error("{path}: image '{id}': {problem}")]
+    Image {
+        /// The image file, or the manifest for a problem of the entry itself.
+        path: PathBuf,
+        /// The image's id.
+        id: String,
+        /// What is wrong.
+        problem: crate::imagery::ImageError,
+    },
     /// The directory holds neither a manifest nor any `.geojson` file.
     #[error("{0}: no layers.toml and no .geojson files")]
     Empty(PathBuf),

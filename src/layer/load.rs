@@ -2,10 +2,11 @@
 //! every `.geojson` file, each validated feature by feature.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::manifest::{LayerEntry, Manifest, valid_layer_id};
 use super::{Catalog, Feature, FeatureProblem, Geodata, Layer, LayerMeta, LoadError, SeedFile, validate_geometry};
+use crate::imagery::{GeoImage, ImageEntry, ImageError, ImageLimits};
 use crate::tile::LonLatBBox;
 
 /// The manifest's file name inside a geodata directory.
@@ -82,6 +83,7 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
     let bounds = manifest.bounds.map(|[west, south, east, north]| LonLatBBox { west, south, east, north });
     let mut catalog =
         Catalog::new(manifest.title, manifest.description, manifest.background, manifest.center, bounds, layers);
+    catalog.images = load_images(source, &manifest.images, &catalog, &manifest_path)?;
     catalog.events_seed = match manifest.events {
         Some(name) => Some(SeedFile { bytes: source.read(&name)?.into_owned(), path: source.path_of(&name), name }),
         None => None,
@@ -101,7 +103,59 @@ fn manifest_from_files(source: &Geodata) -> Result<Manifest, LoadError> {
             Some(LayerEntry { id: id_from_stem(&stem), title: Some(stem), file, ..LayerEntry::default() })
         })
         .collect();
-    Ok(Manifest { title: None, description: None, background: None, center: None, bounds: None, events: None, layers })
+    Ok(Manifest {
+        title: None,
+        description: None,
+        background: None,
+        center: None,
+        bounds: None,
+        events: None,
+        layers,
+        images: Vec::new(),
+    })
+}
+
+/// Checks and decodes each `[[images]]` entry (see [`crate::imagery`]): an id that is URL-safe,
+/// not `events` and not taken by a layer or another image, a file within the size limit that
+/// decodes, sane bounds and zooms.
+fn load_images(
+    source: &Geodata,
+    entries: &[ImageEntry],
+    catalog: &Catalog,
+    manifest_path: &Path,
+) -> Result<Vec<GeoImage>, LoadError> {
+    let limits = ImageLimits::DEFAULT;
+    let mut images: Vec<GeoImage> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let bad = |path: PathBuf, problem| LoadError::Image { path, id: entry.id.clone(), problem };
+        let taken = if !valid_layer_id(&entry.id) {
+            Some("must be 1-64 characters of a-z, 0-9, '-' and '_', and not 'events' (the event overlay)")
+        } else if catalog.layer(&entry.id).is_some() {
+            Some("is the id of a layer")
+        } else if images.iter().any(|i| i.meta.id == entry.id) {
+            Some("is used by another image")
+        } else {
+            None
+        };
+        if let Some(reason) = taken {
+            return Err(bad(manifest_path.to_owned(), ImageError::Id(reason)));
+        }
+        let path = source.path_of(&entry.file);
+        let bytes = source.size(&entry.file)?;
+        if bytes > limits.max_file_bytes {
+            return Err(bad(path, ImageError::FileTooLarge { bytes, limit: limits.max_file_bytes }));
+        }
+        let data = source.read(&entry.file)?;
+        let image = GeoImage::load(entry, &data, crate::tile::MAX_ZOOM, limits).map_err(|problem| {
+            let path = match problem {
+                ImageError::Decode(_) | ImageError::FileTooLarge { .. } | ImageError::TooManyPixels { .. } => path,
+                _ => manifest_path.to_owned(),
+            };
+            bad(path, problem)
+        })?;
+        images.push(image);
+    }
+    Ok(images)
 }
 
 /// A URL-safe layer id from a file name: lower case, other characters turned into `-`.

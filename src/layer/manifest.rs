@@ -24,6 +24,9 @@ pub struct Manifest {
     pub events: Option<String>,
     /// The layers, in any order (`order` decides drawing).
     pub layers: Vec<LayerEntry>,
+    /// Georeferenced images served as overlays (`[[images]]`, see [`crate::imagery`]).
+    #[serde(default)]
+    pub images: Vec<crate::imagery::ImageEntry>,
 }
 
 /// One `[[layers]]` table.

@@ -63,6 +63,17 @@ impl Geodata {
         }
     }
 
+    /// The size of a file of the data set in bytes, without reading it.
+    pub fn size(&self, name: &str) -> Result<u64, LoadError> {
+        match self {
+            Self::Dir(dir) => {
+                let path = dir.join(name);
+                std::fs::metadata(&path).map(|m| m.len()).map_err(|source| LoadError::Io { path, source })
+            }
+            Self::BuiltIn => self.read(name).map(|b| b.len() as u64),
+        }
+    }
+
     /// The names of the `.geojson` files at the top of the data set, sorted.
     pub fn geojson_files(&self) -> Result<Vec<String>, LoadError> {
         let is_geojson = |name: &str| Path::new(name).extension().is_some_and(|x| x.eq_ignore_ascii_case("geojson"));

@@ -16,7 +16,7 @@ mod sprite;
 mod symbol;
 mod text;
 
-pub use encode::{EncodeError, encode_png, solid_png};
+pub use encode::{EncodeError, SolidTiles, TileFormat, encode, encode_png, solid, solid_png};
 pub use overlay::{
     LEADER_CLEAR_PX, LEADER_STEM_PX, OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_color, marker_lift,
     marker_lift_px, marker_reach_px, render_overlay,

@@ -2,6 +2,7 @@
 // id="tessera-config">, checked again here and turned into the values the modules use.
 import { $ } from './dom.js';
 import { MAX_LAT, isDate, isNum, strings } from './checks.js';
+import { readImages } from './images.js';
 
 /** The map layers a page can show besides the data layers that narrow the base map. */
 export const MAP_LAYERS = ['base', 'overlay', 'markers'];
@@ -69,6 +70,7 @@ export function readConfig() {
     kinds,
     eventLegend: readLegend(cfg.events),
     notes: strings(cfg.notes),
+    images: readImages(cfg.images),
     view: readView(cfg.view || {}, kinds.map((k) => k.id), maxZoom, defaults),
   };
 }

@@ -2,6 +2,7 @@
 // the layer switcher. Leaflet is a classic script loaded before the modules (window.L).
 import { escapeHtml } from './dom.js';
 import { baseUrl, overlayUrl } from './urls.js';
+import { addImages } from './images.js';
 
 function tileLayers(cfg, state) {
   const base = L.tileLayer(baseUrl(state), {
@@ -20,7 +21,7 @@ function addLayers(map, layers, show) {
 }
 
 function addSwitcher(map, layers, collapsed) {
-  L.control.layers(null, {
+  return L.control.layers(null, {
     'Base map': layers.base,
     'Event symbols (overlay)': layers.overlay,
     'Clickable event markers': layers.markers,
@@ -45,7 +46,8 @@ export function makeMap(cfg, state, { collapsedSwitcher }) {
   const layers = tileLayers(cfg, state);
   addLayers(map, layers, state.show);
   map.attributionControl.addAttribution('Events: sources in each popup');
-  addSwitcher(map, layers, collapsedSwitcher);
+  const switcher = addSwitcher(map, layers, collapsedSwitcher);
+  addImages(map, cfg.images, switcher, cfg.maxZoom);
   follow(map, layers, state);
   return { map, layers };
 }

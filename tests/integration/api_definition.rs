@@ -37,13 +37,20 @@ fn available(name: &str, probe: &mut Command) -> bool {
 
 /// Runs a check of `tests/python` against the shared server; `None` when Python cannot run here.
 fn python(script: &str) -> Option<Value> {
+    python_with(script, &[quiet_server()])
+}
+
+/// Runs a check of `tests/python` with these arguments and parses the JSON line it prints;
+/// `None` when Python cannot run here (a failure on CI, where `.ci/run` installs it).
+pub fn python_with(script: &str, args: &[&str]) -> Option<Value> {
     if !available("python3 with venv", Command::new("python3").args(["-m", "venv", "--help"])) {
         return None;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out: Output = Command::new("bash")
         .arg(root.join("tests/python/run.sh"))
-        .args([script, quiet_server()])
+        .arg(script)
+        .args(args)
         .current_dir(root)
         .output()
         .expect("bash runs");

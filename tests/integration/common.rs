@@ -333,7 +333,13 @@ pub fn point(feature: &Value) -> (f64, f64) {
 /// Like [`start_server`], and also hands back a clone of the server's state, which shares its
 /// tile cache, render pool and event store, so that a test can look into the cache.
 pub fn start_server_with_state(settings: Config, data: &Path) -> (String, tessera::http::AppState) {
-    let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
+    start_server_on(settings, data, &geodata())
+}
+
+/// Like [`start_server_with_state`], serving the geodata directory `geodata` instead of the
+/// default one.
+pub fn start_server_on(settings: Config, data: &Path, geodata: &Path) -> (String, tessera::http::AppState) {
+    let catalog = tessera::layer::load_dir(geodata).expect("geodata loads");
     let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
     let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
     let served = state.clone();

@@ -22,7 +22,7 @@ pub const PAGE_HTML: &str = include_str!("../../web/page.html");
 
 /// The page's own files under `/web/{version}/`: its stylesheet and its modules (`main.js`
 /// imports the others), with their types.
-pub const ASSETS: [(&str, &str, &str); 17] = [
+pub const ASSETS: [(&str, &str, &str); 18] = [
     ("viewer.css", CSS, include_str!("../../web/viewer.css")),
     ("main.js", JS, include_str!("../../web/main.js")),
     ("checks.js", JS, include_str!("../../web/checks.js")),
@@ -32,6 +32,7 @@ pub const ASSETS: [(&str, &str, &str); 17] = [
     ("event-section.js", JS, include_str!("../../web/event-section.js")),
     ("events.js", JS, include_str!("../../web/events.js")),
     ("filters.js", JS, include_str!("../../web/filters.js")),
+    ("images.js", JS, include_str!("../../web/images.js")),
     ("legend.js", JS, include_str!("../../web/legend.js")),
     ("map.js", JS, include_str!("../../web/map.js")),
     ("messages.js", JS, include_str!("../../web/messages.js")),

@@ -81,7 +81,7 @@ export async function newPage(browser, { intercept = true, ...options } = {}) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
     const error = r.failure()?.errorText;
-    if (error === 'net::ERR_ABORTED' && /\/(tiles|overlays\/events)\/\d+\/\d+\/\d+(@2x)?\.png/.test(r.url())) aborted.push(r.url());
+    if (error === 'net::ERR_ABORTED' && /\/(tiles|overlays\/[a-z0-9_-]+)\/\d+\/\d+\/\d+(@2x)?\.png/.test(r.url())) aborted.push(r.url());
     else problems.push(`request failed: ${r.url()} ${error}`);
   });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });

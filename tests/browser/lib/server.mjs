@@ -17,14 +17,15 @@ export function binary() {
 }
 
 /**
- * Starts a server; resolves to { url, stop() }. `args` are extra flags for `tessera serve`.
+ * Starts a server; resolves to { url, stop() }. `args` are extra flags for `tessera serve`;
+ * `geodata` is the data directory served (the repository's geodata/ by default).
  * Rejects if the server exits or prints no URL within 30 s.
  */
-export async function startServer(args = []) {
+export async function startServer(args = [], { geodata = path.join(REPO, 'geodata') } = {}) {
   const data = mkdtempSync(path.join(tmpdir(), 'tessera-browser-'));
   const child = spawn(
     binary(),
-    ['serve', '--listen', '127.0.0.1:0', '--geodata', path.join(REPO, 'geodata'), '--data', data, ...args],
+    ['serve', '--listen', '127.0.0.1:0', '--geodata', geodata, '--data', data, ...args],
     { cwd: REPO, env: { ...process.env, TESSERA_WRITE_TOKEN: WRITE_TOKEN, RUST_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

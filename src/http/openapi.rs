@@ -651,7 +651,7 @@ fn responses() -> Value {
         "UriTooLong": err("uri_too_long: the path and query are longer than max_url_bytes"),
         "HeadersTooLarge": err("headers_too_large: the header lines are over max_header_bytes, or more than 100"),
         "Internal": err("internal: a failure inside the server (the log has the detail)"),
-        "Unavailable": err("overloaded (too busy; Retry-After: 1) or storage_unavailable (the event database cannot write; Retry-After: 30)"),
+        "Unavailable": err("overloaded (too busy; Retry-After: 1) or storage_unavailable (the event database cannot write; Retry-After: 30, or 5 when PostgreSQL cannot be reached)"),
         "InvalidEvent": {
             "description": "invalid_event: the body is JSON but not a valid event; errors names each field and its problem",
             "content": { JSON: { "schema": schema_ref("InvalidEvent") } },

@@ -209,3 +209,31 @@ impl SettingValue for PublicUrl {
         self.0.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        let url: DatabaseUrl = "postgres://editor:hunter2-secret@db.example.org:5433/tessera?connect_timeout=3"
+            .parse()
+            .unwrap_or_else(|e: String| unreachable!("{e}"));
+        assert_eq!(url.show(), "postgres://editor@db.example.org:5433/tessera");
+        assert!(!format!("{url:?}").contains("hunter2"), "{url:?}");
+        assert!(url.expose().contains("hunter2"), "the connection still gets it");
+        let from_file: Result<DatabaseUrl, _> = toml::from_str::<toml::Value>("u = \"postgres://e:hunter2@h/db\"")
+            .map(|v| v["u"].clone())
+            .and_then(|v| DatabaseUrl::deserialize(v));
+        assert!(from_file.is_ok_and(|u| u.show() == "postgres://e@h:5432/db"));
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_echoing_it() {
+        for bad in ["mysql://root:hunter2@h/db", "postgres://u:hunter2@h:notaport/db", "hunter2"] {
+            let refused = bad.parse::<DatabaseUrl>().err().unwrap_or_default();
+            assert!(!refused.is_empty(), "{bad} was taken");
+            assert!(!refused.contains("hunter2"), "{refused}");
+        }
+    }
+}

@@ -26,5 +26,5 @@ pub use model::{
 };
 pub use postgres::{PgStore, describe_database};
 pub use sqlite::{DB_FILE, SqliteStore};
-pub use store::{EventStore, Expect, StorageFault, StoreError};
+pub use store::{EventStore, Expect, StorageFault, StoreError, chain};
 pub use time::{TimeError, TimeSpan, format_timestamp};

@@ -106,7 +106,7 @@ pub enum StoreError {
     Locked(#[from] super::LockError),
     /// The PostgreSQL event database could not be opened, migrated or read (`target` names it
     /// without its password).
-    #[error("the event database {target}: {source}")]
+    #[error("the event database {target}: {}", chain(.source.as_ref()))]
     Database {
         /// The database, as `host:port/name`.
         target: String,
@@ -133,6 +133,21 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// An error and its sources, `outer: inner: ...`: a database client's error often says only
+/// "db error" and leaves the server's message to its source.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        next = cause.source();
+    }
+    text
 }
 
 /// A durable store of events. Every write is committed durably before it returns; reads see

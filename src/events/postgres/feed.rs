@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
 
 use super::{Shared, row_event};
-use crate::events::{Event, Mirror};
+use crate::events::{Event, Mirror, chain};
 
 /// The channel writes notify and servers listen on.
 pub(super) const CHANNEL: &str = "tessera_events";
@@ -159,7 +159,7 @@ impl Shared {
         }
         if let Err(e) = self.catch_up(&mut applied, client).await {
             // The write is stored; the feed applies it when it next reads the log.
-            tracing::warn!(error = %e, "a stored write could not be read back at once");
+            tracing::warn!(error = %chain(&e), "a stored write could not be read back at once");
         }
     }
 
@@ -168,7 +168,7 @@ impl Shared {
     pub(super) async fn sync(&self, client: &mut Client) {
         let mut applied = self.applied.lock().await;
         if let Err(e) = self.catch_up(&mut applied, client).await {
-            tracing::warn!(error = %e, "could not read the event database's recent changes");
+            tracing::warn!(error = %chain(&e), "could not read the event database's recent changes");
         }
     }
 }
@@ -183,7 +183,7 @@ pub(super) async fn follow(shared: std::sync::Arc<Shared>, config: tokio_postgre
         let was = shared.in_sync.swap(false, Ordering::SeqCst);
         match ended {
             Err(e) if was => {
-                tracing::warn!(database = %shared.target, error = %e, "lost the event database's change feed; reconnecting")
+                tracing::warn!(database = %shared.target, error = %chain(&e), "lost the event database's change feed; reconnecting")
             }
             Err(e) => {
                 tracing::debug!(database = %shared.target, error = %e, "the event database's change feed is still down")

@@ -31,7 +31,7 @@ use tokio_postgres::error::SqlState;
 
 use self::feed::{CHANNEL, LOG_LOCK, Own};
 use super::mirror::{ChangeListener, Mirror};
-use super::{Event, EventExtent, EventFilter, EventInput, EventStore, Expect, StorageFault, StoreError};
+use super::{Event, EventExtent, EventFilter, EventInput, EventStore, Expect, StorageFault, StoreError, chain};
 use crate::tile::WorldRect;
 
 /// Connections a server keeps for writes (the feed has one more of its own). Writes commit one
@@ -245,14 +245,14 @@ impl PgStore {
         let (fault, detail) = match self.handle.block_on(write) {
             Ok(v) => return Ok(v),
             Err(WriteError::Refused(e)) => return Err(e),
-            Err(WriteError::Pool(PoolError::Backend(e))) => (fault(&e), e.to_string()),
-            Err(WriteError::Pool(e @ PoolError::Timeout(_))) => (StorageFault::Unreachable, e.to_string()),
-            Err(WriteError::Pool(e)) => (StorageFault::Failed, e.to_string()),
-            Err(WriteError::Statement(e)) => (fault(&e), e.to_string()),
+            Err(WriteError::Pool(PoolError::Backend(e))) => (fault(&e), chain(&e)),
+            Err(WriteError::Pool(e @ PoolError::Timeout(_))) => (StorageFault::Unreachable, chain(&e)),
+            Err(WriteError::Pool(e)) => (StorageFault::Failed, chain(&e)),
+            Err(WriteError::Statement(e)) => (fault(&e), chain(&e)),
             // The commit was sent and the answer lost: it may have been stored.
             Err(WriteError::Commit(e)) => match fault(&e) {
-                StorageFault::Unreachable => (StorageFault::Unconfirmed, e.to_string()),
-                other => (other, e.to_string()),
+                StorageFault::Unreachable => (StorageFault::Unconfirmed, chain(&e)),
+                other => (other, chain(&e)),
             },
         };
         tracing::error!(database = %self.shared.target, error = %detail, fault = fault.explain(), "an event write failed");

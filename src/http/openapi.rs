@@ -877,7 +877,10 @@ fn schemas(max_batch: usize) -> Value {
             "properties": {
                 "status": { "type": "string", "enum": ["ok"] }, "version": { "type": "string" },
                 "layers": { "type": "integer" }, "features": { "type": "integer" }, "events": { "type": "integer" },
-                "events_read_only": { "type": "boolean" }, "cached_tiles": { "type": "integer" },
+                "events_read_only": { "type": "boolean" },
+                "events_store": { "type": "string", "enum": ["sqlite", "postgres"], "description": "where the events are kept" },
+                "events_in_sync": { "type": "boolean", "description": "false while a server on PostgreSQL does not hear of other servers' writes (its change feed is disconnected)" },
+                "cached_tiles": { "type": "integer" },
                 "cached_bytes": { "type": "integer" }, "render_jobs": { "type": "integer" }, "tiles_rendered": { "type": "integer" },
             },
         },

@@ -311,16 +311,19 @@ async fn current(tx: &Transaction<'_>, id: &str) -> Result<Option<Event>, WriteE
     row_event(row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)).map(Some).map_err(WriteError::Refused)
 }
 
-/// Records the changed events in the log, in commit order, and announces them at commit;
-/// returns the first and last `seq` taken.
+/// Appends the changed events to the log under the log's lock, and announces the last one at
+/// commit; returns the first and last `seq` taken. One statement, so that the lock, held from
+/// here to the commit, is held for one round trip and the commit: `locked` is joined into the
+/// rows inserted, so the lock is taken before the first `seq` is.
+const LOG_CHANGES: &str = "WITH locked AS (SELECT pg_advisory_xact_lock($3)), \
+     logged AS (INSERT INTO event_changes (id, op) SELECT ids.id, $2 FROM locked, unnest($1::text[]) AS ids(id) \
+     RETURNING seq) \
+     SELECT min(seq), max(seq), pg_notify($4, max(seq)::text) FROM logged";
+
 async fn log(tx: &Transaction<'_>, ids: &[&str], op: &str) -> Result<(i64, i64), tokio_postgres::Error> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK]).await?;
-    let stmt =
-        tx.prepare_cached("INSERT INTO event_changes (id, op) SELECT unnest($1::text[]), $2 RETURNING seq").await?;
-    let seqs: Vec<i64> = tx.query(&stmt, &[&ids, &op]).await?.iter().map(|r| r.get(0)).collect();
-    let (first, last) = (seqs.iter().min().copied().unwrap_or(0), seqs.iter().max().copied().unwrap_or(0));
-    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()]).await?;
-    Ok((first, last))
+    let stmt = tx.prepare_cached(LOG_CHANGES).await?;
+    let row = tx.query_one(&stmt, &[&ids, &op, &LOG_LOCK, &CHANNEL]).await?;
+    Ok((row.get::<_, Option<i64>>(0).unwrap_or(0), row.get::<_, Option<i64>>(1).unwrap_or(0)))
 }
 
 /// Refuses a write whose expectation the stored event does not meet.

@@ -224,7 +224,7 @@ mod tests {
         assert!(url.expose().contains("hunter2"), "the connection still gets it");
         let from_file: Result<DatabaseUrl, _> = toml::from_str::<toml::Value>("u = \"postgres://e:hunter2@h/db\"")
             .map(|v| v["u"].clone())
-            .and_then(|v| DatabaseUrl::deserialize(v));
+            .and_then(DatabaseUrl::deserialize);
         assert!(from_file.is_ok_and(|u| u.show() == "postgres://e@h:5432/db"));
     }
 

@@ -1,6 +1,6 @@
 //! A throwaway PostgreSQL/PostGIS cluster for one test, and tessera servers on it.
 //!
-//! `initdb` in a new directory under the system's temporary directory, `postgres` on a free
+//! `initdb` in a new directory under `/tmp`, `postgres` on a free
 //! loopback port, stopped and removed when the [`Cluster`] is dropped (so a failing test stops
 //! it too). As root (CI), the cluster runs as the `postgres` user, since `initdb` refuses root.
 //! Without PostgreSQL and PostGIS installed, the tests skip with a printed reason, except on CI
@@ -65,11 +65,10 @@ impl Cluster {
             Err(reason) => panic!("{test}: {reason}; CI is set, so the PostgreSQL tests must run (see .ci/run)"),
         };
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "tessera-pg-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
+        // /tmp rather than $TMPDIR: the postgres user must reach it, and its socket path must
+        // stay short.
+        let dir =
+            Path::new("/tmp").join(format!("tessera-pg-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("cluster directory");
         let mut cluster = Self { dir, bin, port: 0, running: false };

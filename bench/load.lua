@@ -6,11 +6,13 @@
 --        before the run, moved to a new place with new content; a durable write that drops the
 --        cached tiles around its old and new position. Rewriting a fixed set keeps the data the
 --        same size, so that memory growth means a leak, not more events.
---   (with a WRITE_SHARE other than 0.1, the items queries take what the writes leave)
--- usage: wrk -t1 -c16 -d180s --latency -s bench/load.lua http://127.0.0.1:PORT -- TOKEN EVENTS [WRITE_SHARE]
+--   (with a WRITE_SHARE other than 0.1, the items queries take what the writes leave; with the
+--   MODE "writes", every request is such a write)
+-- usage: wrk -t1 -c16 -d180s --latency -s bench/load.lua http://127.0.0.1:PORT -- TOKEN EVENTS [WRITE_SHARE [MODE]]
 local token
 local events = 500
 local write_share = 0.1
+local mode = "mixed"
 local counter = 0
 local threads = {}
 
@@ -24,6 +26,7 @@ function init(args)
   token = args[1] or ""
   events = tonumber(args[2] or "500")
   write_share = tonumber(args[3] or "0.1")
+  mode = args[4] or "mixed"
   math.randomseed(7000 + (tid or 0))
 end
 
@@ -42,9 +45,26 @@ local function tile_at(z)
   return z, x, y
 end
 
-local writes = 0
+writes = 0  -- global, so that done() can read it through thread:get
+
+local function write()
+  writes = writes + 1
+  local id = "load-" .. math.random(0, events - 1)
+  local lon = 35.8 + math.random() * 1.7
+  local lat = 35.3 + math.random() * 1.5
+  local body = string.format(
+    '{"type":"Feature","id":"%s","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},' ..
+    '"properties":{"time":"2024-03-%02d","kind":"shelling","title":"load test event %d-%d",' ..
+    '"killed":%d,"location_precision":"town","sources":["load test"]}}',
+    id, lon, lat, math.random(1, 28), tid or 0, writes, math.random(0, 5))
+  return wrk.format("PUT", "/collections/events/items/" .. id,
+    { ["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token, ["If-Match"] = "*" }, body)
+end
 
 function request()
+  if mode == "writes" then
+    return write()
+  end
   local p = math.random()
   if p < 0.6 then
     return wrk.format("GET", hot[math.random(#hot)])
@@ -60,17 +80,7 @@ function request()
     end
     return wrk.format("GET", "/collections/towns/items?limit=100&offset=" .. math.random(0, 1500))
   else
-    writes = writes + 1
-    local id = "load-" .. math.random(0, events - 1)
-    local lon = 35.8 + math.random() * 1.7
-    local lat = 35.3 + math.random() * 1.5
-    local body = string.format(
-      '{"type":"Feature","id":"%s","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},' ..
-      '"properties":{"time":"2024-03-%02d","kind":"shelling","title":"load test event %d-%d",' ..
-      '"killed":%d,"location_precision":"town","sources":["load test"]}}',
-      id, lon, lat, math.random(1, 28), tid or 0, writes, math.random(0, 5))
-    return wrk.format("PUT", "/collections/events/items/" .. id,
-      { ["Content-Type"] = "application/geo+json", ["Authorization"] = "Bearer " .. token, ["If-Match"] = "*" }, body)
+    return write()
   end
 end
 
@@ -87,7 +97,9 @@ function done(summary, latency, requests)
     latency.max / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status))
   local by_status = {}
+  local all_writes = 0
   for _, thread in ipairs(threads) do
+    all_writes = all_writes + (thread:get("writes") or 0)
     for status, n in pairs(thread:get("statuses") or {}) do
       by_status[status] = (by_status[status] or 0) + n
     end
@@ -98,4 +110,5 @@ function done(summary, latency, requests)
   local parts = {}
   for _, status in ipairs(codes) do table.insert(parts, status .. ":" .. by_status[status]) end
   io.write("LOAD statuses " .. table.concat(parts, " ") .. "\n")
+  io.write(string.format("LOAD writes=%d write_rps=%.1f\n", all_writes, all_writes / secs))
 end

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, ConfigArgs, ConfigError, DataArgs, DataSettings, FileConfig};
-use crate::events::{EventStore, ImportError, LockError, SqliteStore, StoreError, parse_events, read_events};
+use crate::events::{EventStore, ImportError, LockError, PgStore, SqliteStore, StoreError, parse_events, read_events};
 use crate::layer::{Catalog, Geodata, LoadError, SelectError};
 use crate::render::{EncodeError, Scale, render_png};
 use crate::tile::{TileCoord, TileParseError};
@@ -234,11 +234,11 @@ pub fn render(args: &RenderArgs) -> Result<PathBuf, CliError> {
     Ok(path)
 }
 
-/// Opens the event store under the data directory for `tessera serve`, and imports the
-/// catalog's seed events that were never imported before.
+/// Opens the SQLite event store under the data directory as `tessera serve` does, and imports
+/// the catalog's seed events that were never imported before.
 pub fn open_events(data: &Path, catalog: &Catalog) -> Result<SqliteStore, CliError> {
-    let store = open_store(data, Holding::Serve)?;
-    seed_events(&store, data, catalog)?;
+    let store = open_sqlite(data, Holding::Serve)?;
+    seed_events(&store, catalog)?;
     Ok(store)
 }
 
@@ -263,7 +263,7 @@ impl Holding {
     fn advice(self) -> &'static str {
         match self {
             Self::Serve => {
-                "a data directory serves one tessera at a time; stop that one, or give this one a directory of its own (--data)"
+                "a data directory serves one tessera at a time; stop that one, or give this one a directory of its own (--data), or share the events between servers on PostgreSQL (--events-db)"
             }
             // A server keeps its events in an in-memory index that rows written behind it would
             // never reach: its API is the way in while it runs.
@@ -274,18 +274,30 @@ impl Holding {
     }
 }
 
-/// Opens the event store under the data directory, taking the directory's lock for as long
-/// as the store lives; a directory another process holds is refused with what holds it and
-/// what to do.
-pub fn open_store(data: &Path, holding: Holding) -> Result<SqliteStore, CliError> {
+/// Opens the event store: the PostgreSQL database of `events_db` when it is set (shared with
+/// every server given the same one; the data directory is then neither used nor locked), else
+/// the SQLite store under the data directory, whose lock it takes for as long as the store
+/// lives.
+pub fn open_store(data: &DataSettings, holding: Holding) -> Result<Box<dyn EventStore>, CliError> {
+    match &data.events_db {
+        Some(url) => Ok(Box::new(PgStore::open(url.expose(), holding.command())?)),
+        None => Ok(Box::new(open_sqlite(&data.data, holding)?)),
+    }
+}
+
+/// Opens the SQLite event store under the data directory, taking the directory's lock for as
+/// long as the store lives; a directory another process holds is refused with what holds it
+/// and what to do.
+pub fn open_sqlite(data: &Path, holding: Holding) -> Result<SqliteStore, CliError> {
     SqliteStore::open_as(data, holding.command()).map_err(|e| match e {
         StoreError::Locked(source @ LockError::Held { .. }) => CliError::DataInUse { source, advice: holding.advice() },
         other => other.into(),
     })
 }
 
-/// Imports the catalog's seed events that were never imported into this store before.
-pub fn seed_events(store: &SqliteStore, data: &Path, catalog: &Catalog) -> Result<(), CliError> {
+/// Imports the catalog's seed events that were never imported into this store before (into
+/// this database, for PostgreSQL: once, whichever server starts first).
+pub fn seed_events(store: &dyn EventStore, catalog: &Catalog) -> Result<(), CliError> {
     if let Some(seed) = &catalog.events_seed {
         let report = parse_events(&seed.bytes, &seed.path)?;
         if let Some((i, id, errs)) = report.refused.first() {
@@ -305,7 +317,7 @@ pub fn seed_events(store: &SqliteStore, data: &Path, catalog: &Catalog) -> Resul
             Err(e) => return Err(e.into()),
         }
     }
-    tracing::info!(dir = %data.display(), events = store.len(), "event store open");
+    tracing::info!(backend = store.backend(), events = store.len(), "event store open");
     Ok(())
 }
 
@@ -313,7 +325,7 @@ pub fn seed_events(store: &SqliteStore, data: &Path, catalog: &Catalog) -> Resul
 /// and what it refused and why.
 pub fn import(args: &ImportArgs) -> Result<(usize, usize), CliError> {
     let report = read_events(&args.file)?;
-    let store = open_store(&data_settings(args.config.as_deref(), &args.data)?.data, Holding::Import)?;
+    let store = open_store(&data_settings(args.config.as_deref(), &args.data)?, Holding::Import)?;
     let mut refused = report.refused.len();
     for (i, id, errs) in &report.refused {
         for e in errs {

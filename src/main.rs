@@ -26,11 +26,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command() {
         Command::Serve(args) => {
             let config = args.resolve()?;
-            // The data directory first: a second server on it is refused before any other work.
-            let events = tessera::cli::open_store(&config.data.data, tessera::cli::Holding::Serve)?;
+            // The event store first: a second server on a data directory is refused, and a
+            // database that cannot be reached is said, before any other work.
+            let events = tessera::cli::open_store(&config.data, tessera::cli::Holding::Serve)?;
             let catalog = tessera::cli::load(&tessera::layer::Geodata::from_option(config.data.geodata.as_deref()))?;
-            tessera::cli::seed_events(&events, &config.data.data, &catalog)?;
-            let events = std::sync::Arc::new(events);
+            tessera::cli::seed_events(events.as_ref(), &catalog)?;
+            let events: std::sync::Arc<dyn tessera::events::EventStore> = std::sync::Arc::from(events);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(tessera::http::serve(config, catalog, events))?;
         }

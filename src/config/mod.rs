@@ -13,7 +13,7 @@
 
 mod value;
 
-pub use value::{PublicUrl, Secret, SettingValue};
+pub use value::{DatabaseUrl, PublicUrl, Secret, SettingValue};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -202,8 +202,12 @@ settings! {
         /// Directory of GeoJSON layers (with or without a `layers.toml`); none serves the default
         /// data set compiled into the binary.
         geodata: Option<PathBuf> = None, env "TESSERA_GEODATA";
-        /// Directory of the server's own state (the event store).
+        /// Directory of the server's own state (the event store), unless `events_db` is set.
         data: PathBuf = PathBuf::from("data"), env "TESSERA_DATA";
+        /// PostgreSQL/PostGIS database of the events, shared by every server given the same one
+        /// (`postgres://user:password@host:5432/tessera`); none keeps them in SQLite under
+        /// `data`. Prefer the variable, which stays out of the process list.
+        events_db: Option<DatabaseUrl> = None, env "TESSERA_EVENTS_DB", clap(hide_env_values = true);
     }
 
     /// Where the server listens and how it names itself.

@@ -113,6 +113,65 @@ impl SettingValue for Secret {
     }
 }
 
+/// A PostgreSQL connection URL (`postgres://user:password@host:port/database?...`). It may hold a
+/// password, so it never shows whole: debug output, logs and the documentation see
+/// [`DatabaseUrl::redacted`], which keeps the user, hosts, ports and database and drops the rest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The whole URL, password included, for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `postgres://user@host:port/database`, without password or options.
+    pub fn redacted(&self) -> String {
+        match self.0.parse::<tokio_postgres::Config>() {
+            Ok(c) => crate::events::describe_database(&c),
+            Err(_) => "postgres://(unreadable URL)".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        // The message names no part of the URL: it may hold a password.
+        if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+            return Err("must be a URL starting with postgres:// or postgresql://".into());
+        }
+        let config: tokio_postgres::Config =
+            text.parse().map_err(|e| format!("is not a PostgreSQL connection URL ({e})"))?;
+        if config.get_hosts().is_empty() {
+            return Err("names no host: write postgres://user@host:port/database".into());
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl SettingValue for DatabaseUrl {
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+    fn show(&self) -> String {
+        self.redacted()
+    }
+}
+
 /// The base URL of links and TileJSON: `http://` or `https://`, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicUrl(String);
@@ -148,5 +207,33 @@ impl SettingValue for PublicUrl {
     }
     fn show(&self) -> String {
         self.0.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        let url: DatabaseUrl = "postgres://editor:hunter2-secret@db.example.org:5433/tessera?connect_timeout=3"
+            .parse()
+            .unwrap_or_else(|e: String| unreachable!("{e}"));
+        assert_eq!(url.show(), "postgres://editor@db.example.org:5433/tessera");
+        assert!(!format!("{url:?}").contains("hunter2"), "{url:?}");
+        assert!(url.expose().contains("hunter2"), "the connection still gets it");
+        let from_file: Result<DatabaseUrl, _> = toml::from_str::<toml::Value>("u = \"postgres://e:hunter2@h/db\"")
+            .map(|v| v["u"].clone())
+            .and_then(DatabaseUrl::deserialize);
+        assert!(from_file.is_ok_and(|u| u.show() == "postgres://e@h:5432/db"));
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_echoing_it() {
+        for bad in ["mysql://root:hunter2@h/db", "postgres://u:hunter2@h:notaport/db", "hunter2"] {
+            let refused = bad.parse::<DatabaseUrl>().err().unwrap_or_default();
+            assert!(!refused.is_empty(), "{bad} was taken");
+            assert!(!refused.contains("hunter2"), "{refused}");
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Event markers: the model and its validation, time spans, the durable store and its
-//! in-memory index, clustering for overlays, and import from GeoJSON.
+//! Event markers: the model and its validation, time spans, the durable stores (SQLite, or
+//! PostgreSQL shared by several servers) and their in-memory index, clustering for overlays,
+//! and import from GeoJSON.
 //!
 //! Plain synchronous Rust beside [`crate::layer`]: nothing here knows about HTTP.
 
@@ -9,6 +10,7 @@ mod index;
 mod lock;
 mod mirror;
 mod model;
+mod postgres;
 mod sqlite;
 mod store;
 mod time;
@@ -22,6 +24,7 @@ pub use model::{
     DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,
     MAX_TITLE, valid_id,
 };
+pub use postgres::{PgStore, describe_database};
 pub use sqlite::{DB_FILE, SqliteStore};
-pub use store::{EventStore, Expect, StorageFault, StoreError};
+pub use store::{EventStore, Expect, StorageFault, StoreError, chain};
 pub use time::{TimeError, TimeSpan, format_timestamp};

@@ -295,6 +295,10 @@ impl EventStore for SqliteStore {
         self.read_only
     }
 
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn get(&self, id: &str) -> Option<Arc<Event>> {
         self.mirror.read().get(id).cloned()
     }

@@ -23,6 +23,12 @@ pub enum StorageFault {
     ReadOnly,
     /// Another write failure (an I/O error, a lock held too long...).
     Failed,
+    /// The event database (PostgreSQL) cannot be reached: stopped, restarting, or the network
+    /// between them is down.
+    Unreachable,
+    /// The connection to the event database (PostgreSQL) was lost while the write was being
+    /// committed: whether it was stored cannot be known from here.
+    Unconfirmed,
 }
 
 impl StorageFault {
@@ -32,6 +38,29 @@ impl StorageFault {
             Self::Full => "the disk holding the event database is full; retry once space has been freed",
             Self::ReadOnly => "the data directory holding the event database is read-only",
             Self::Failed => "the event database failed to write; retry later",
+            Self::Unreachable => {
+                "the event database cannot be reached (PostgreSQL is stopped, restarting or cut off from this server); retry once it is back"
+            }
+            Self::Unconfirmed => "the connection to the event database was lost while this write was being committed",
+        }
+    }
+
+    /// What became of the write, in a sentence fit for an API client.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Self::Unconfirmed => {
+                "it may or may not have been stored: read the event (or list the items) before sending it again"
+            }
+            _ => "nothing of this write was stored",
+        }
+    }
+
+    /// Seconds after which a client may try again (`Retry-After`): a full or read-only disk
+    /// takes a person to mend; a database restart, seconds.
+    pub fn retry_after(self) -> u32 {
+        match self {
+            Self::Full | Self::ReadOnly | Self::Failed => 30,
+            Self::Unreachable | Self::Unconfirmed => 5,
         }
     }
 }
@@ -75,6 +104,27 @@ pub enum StoreError {
     /// Another process holds the data directory, or it could not be locked.
     #[error(transparent)]
     Locked(#[from] super::LockError),
+    /// The PostgreSQL event database could not be opened, migrated or read (`target` names it
+    /// without its password).
+    #[error("the event database {target}: {}", chain(.source.as_ref()))]
+    Database {
+        /// The database, as `host:port/name`.
+        target: String,
+        /// What failed.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The PostgreSQL event database was migrated by a newer tessera.
+    #[error(
+        "the event database {target} has schema version {found}; this tessera knows versions up to {known}: run a tessera at least as new as the one that migrated it"
+    )]
+    NewerSchema {
+        /// The database, as `host:port/name`.
+        target: String,
+        /// The version found.
+        found: i32,
+        /// The newest version this build knows.
+        known: i32,
+    },
     /// The data directory could not be prepared.
     #[error("cannot use data directory {path}: {source}")]
     Dir {
@@ -83,6 +133,21 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// An error and its sources, `outer: inner: ...`: a database client's error often says only
+/// "db error" and leaves the server's message to its source.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        next = cause.source();
+    }
+    text
 }
 
 /// A durable store of events. Every write is committed durably before it returns; reads see
@@ -121,5 +186,12 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Whether the store was opened without write access (its writes all fail).
     fn read_only(&self) -> bool {
         false
+    }
+    /// Which backend this is, for `/health`: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Whether this server currently hears of other servers' changes (always for a store only
+    /// this process writes); `false` while a shared database's change feed is disconnected.
+    fn in_sync(&self) -> bool {
+        true
     }
 }

@@ -24,7 +24,7 @@
 //! | 431 | `headers_too_large` | header lines longer than `max_header_bytes` in all, or more than 100 of them |
 //! | 500 | `internal` | a failure inside the server; the details go to the log only |
 //! | 503 | `overloaded` | the render queue is full, or `max_concurrent_requests` are being answered; `Retry-After: 1` |
-//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only data directory, I/O error), said which; nothing of the write is stored; `Retry-After: 30`; reads keep working |
+//! | 503 | `storage_unavailable` | the event database cannot write (disk full, read-only data directory, I/O error; PostgreSQL unreachable), said which; nothing of the write is stored (but for a connection lost during the commit, which is said); `Retry-After: 30` (`5` for PostgreSQL unreachable); reads keep working |
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -99,7 +99,7 @@ pub enum ApiError {
     #[error("the event is not valid: {}", problems(.0))]
     InvalidEvent(Vec<FieldError>),
     /// The store cannot write now.
-    #[error("the event database cannot accept writes: {}; nothing of this write was stored, and reads keep working", .0.explain())]
+    #[error("the event database cannot accept writes: {}; {}, and reads keep working", .0.explain(), .0.outcome())]
     StorageUnavailable(StorageFault),
     /// The render queue is full.
     #[error("the server is busy rendering; try again in a moment")]
@@ -212,12 +212,12 @@ impl IntoResponse for ApiError {
         // RFC 9110 10.2.3: tells clients (and tile libraries that honour it) when to retry. A
         // full or read-only disk takes a person to mend, not a second.
         let retry = match self {
-            Self::Overloaded | Self::Busy { .. } => Some("1"),
-            Self::StorageUnavailable(_) => Some("30"),
+            Self::Overloaded | Self::Busy { .. } => Some(1),
+            Self::StorageUnavailable(fault) => Some(fault.retry_after()),
             _ => None,
         };
         if let Some(secs) = retry {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

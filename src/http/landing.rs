@@ -61,6 +61,8 @@ pub async fn health(State(state): State<AppState>, RawQuery(q): RawQuery) -> Res
         "features": state.catalog.feature_count(),
         "events": state.events.len(),
         "events_read_only": state.events.read_only(),
+        "events_store": state.events.backend(),
+        "events_in_sync": state.events.in_sync(),
         "cached_tiles": state.cache.len(),
         "cached_bytes": state.cache.bytes(),
         "render_jobs": state.pool.load(),

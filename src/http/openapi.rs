@@ -694,7 +694,7 @@ fn responses() -> Value {
         "UriTooLong": err("uri_too_long: the path and query are longer than max_url_bytes"),
         "HeadersTooLarge": err("headers_too_large: the header lines are over max_header_bytes, or more than 100"),
         "Internal": err("internal: a failure inside the server (the log has the detail)"),
-        "Unavailable": err("overloaded (too busy; Retry-After: 1) or storage_unavailable (the event database cannot write; Retry-After: 30)"),
+        "Unavailable": err("overloaded (too busy; Retry-After: 1) or storage_unavailable (the event database cannot write; Retry-After: 30, or 5 when PostgreSQL cannot be reached)"),
         "InvalidEvent": {
             "description": "invalid_event: the body is JSON but not a valid event; errors names each field and its problem",
             "content": { JSON: { "schema": schema_ref("InvalidEvent") } },
@@ -920,7 +920,10 @@ fn schemas(max_batch: usize) -> Value {
             "properties": {
                 "status": { "type": "string", "enum": ["ok"] }, "version": { "type": "string" },
                 "layers": { "type": "integer" }, "features": { "type": "integer" }, "events": { "type": "integer" },
-                "events_read_only": { "type": "boolean" }, "cached_tiles": { "type": "integer" },
+                "events_read_only": { "type": "boolean" },
+                "events_store": { "type": "string", "enum": ["sqlite", "postgres"], "description": "where the events are kept" },
+                "events_in_sync": { "type": "boolean", "description": "false while a server on PostgreSQL does not hear of other servers' writes (its change feed is disconnected)" },
+                "cached_tiles": { "type": "integer" },
                 "cached_bytes": { "type": "integer" }, "render_jobs": { "type": "integer" }, "tiles_rendered": { "type": "integer" },
             },
         },

@@ -31,6 +31,15 @@ impl Running {
         Self { child, stdout }
     }
 
+    /// Spawns the command with its stdout piped and its stderr written to `log` (a server that
+    /// logs much would stop on a full pipe that nobody reads).
+    pub fn start_logged(cmd: &mut Command, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the server log");
+        let mut child = cmd.stdout(Stdio::piped()).stderr(file).spawn().expect("spawn tessera");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Self { child, stdout }
+    }
+
     /// The base URL from the line that announces it; `None` when stdout ends first.
     pub fn url(&mut self) -> Option<String> {
         let mut line = String::new();

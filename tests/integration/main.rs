@@ -30,6 +30,8 @@ mod limits;
 mod mvt;
 mod mvt_seams;
 mod ogc_collections;
+mod pg_cluster;
+mod pg_scale;
 mod raw;
 mod readme;
 mod seams;

@@ -4,20 +4,12 @@
 use geojson::{GeometryValue, JsonObject, Position};
 
 use super::FeatureProblem;
+use crate::geom::Shape;
 use crate::style::GeometryKind;
-use crate::tile::{LonLat, WorldPoint, WorldRect};
+use crate::tile::{LonLat, WorldPoint};
 
-/// A geometry projected to the unit square, the form the renderer and the index use.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Shape {
-    /// One or more points.
-    Points(Vec<WorldPoint>),
-    /// One or more lines, each of at least two positions.
-    Lines(Vec<Vec<WorldPoint>>),
-    /// One or more polygons, each an outer ring followed by its holes; rings are closed.
-    Polygons(Vec<Vec<Vec<WorldPoint>>>),
-}
-
+// `Shape` lives in `geom`, below the layers; which default style fits a shape is a question
+// of the layer's, so it is answered here.
 impl Shape {
     /// Which default style fits this shape.
     pub fn kind(&self) -> GeometryKind {
@@ -26,26 +18,6 @@ impl Shape {
             Shape::Lines(_) => GeometryKind::Line,
             Shape::Polygons(_) => GeometryKind::Polygon,
         }
-    }
-
-    /// The smallest unit-square rectangle holding every position.
-    pub fn bounds(&self) -> WorldRect {
-        let mut r = WorldRect {
-            min: WorldPoint::new(f64::INFINITY, f64::INFINITY),
-            max: WorldPoint::new(f64::NEG_INFINITY, f64::NEG_INFINITY),
-        };
-        let mut add = |p: &WorldPoint| {
-            r.min.x = r.min.x.min(p.x);
-            r.min.y = r.min.y.min(p.y);
-            r.max.x = r.max.x.max(p.x);
-            r.max.y = r.max.y.max(p.y);
-        };
-        match self {
-            Shape::Points(ps) => ps.iter().for_each(&mut add),
-            Shape::Lines(ls) => ls.iter().flatten().for_each(&mut add),
-            Shape::Polygons(ps) => ps.iter().flatten().flatten().for_each(&mut add),
-        }
-        r
     }
 }
 

@@ -22,6 +22,17 @@ impl Shape {
 }
 
 /// A validated feature.
+///
+/// Its geometry is kept twice, in degrees and in the unit square, and neither copy can go
+/// (measured on the default data, 96,204 positions, 1.5 MB a copy):
+/// - the degrees answer OGC API - Features as the file has them and filter `bbox` along
+///   RFC 7946's straight lines in longitude and latitude; the unit square cannot give them
+///   back: Web Mercator clamps latitudes beyond 85.05 degrees (13 positions, Antarctica's), and
+///   81,154 of the others come back from the round trip off in the last digits
+///   (36.817000000000004). Keeping the file's text instead would be no smaller at 3 decimals;
+/// - the unit square is what every tile clips, draws and indexes. Projecting on demand costs a
+///   logarithm and a tangent a position: projecting what a vector tile touches takes 1.4 to
+///   2.1 times as long as encoding the whole tile (tiles along polygon edges, zooms 9 to 20).
 #[derive(Debug, Clone)]
 pub struct Feature {
     /// The feature's id: its GeoJSON `id`, else its `id` property, else its index in the file.

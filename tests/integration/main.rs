@@ -22,6 +22,7 @@ mod labels;
 mod limits;
 mod mvt;
 mod mvt_seams;
+mod mvt_validity;
 mod raw;
 mod readme;
 mod seams;

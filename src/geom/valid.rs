@@ -18,25 +18,33 @@
 //! Measured on the polygon layers of the default data at every zoom (the sweep of
 //! `tests/integration/mvt_validity.rs`, about 16,000 tiles, judged by GEOS): before, 3,640 of
 //! 32,183 polygons were invalid (439 of 1,214 at zooms 0-3, 1,021 at 4-8, 2,180 at 9-20, the
-//! deep ones from clipping and snapping alone); after, none. The cost, best of 5 passes over
-//! the same tiles on a loaded 2-core machine: 0.6-0.7 ms a tile at zooms 0-3 before, 1.6-2.1
-//! ms after (a zoom-0 tile holds 41,000 positions in 1,845 polygons, 40% of the features
-//! invalid); 0.11 ms at zooms 4-8 and 0.017 ms at 9-20, unchanged. A feature of one simple ring
-//! (most of them at deep zooms, e.g. the tile-sized square inside a polygon) takes i_overlay's
-//! fast path.
+//! deep ones from clipping and snapping alone); after, none.
+//!
+//! The cost, in instructions per vector tile (valgrind, warm, slicing to encoding; a count the
+//! load of a shared machine does not blur), before and after: 3.0 M and 11.3 M at zooms 0-3
+//! of the default data (a zoom-0 tile: 20 M and 141 M, for 41,000 positions in 1,845
+//! polygons, 40% of its features invalid); 0.83 M and 0.92 M at zooms 4-8 (5,430 tiles);
+//! 146 k and 154 k at zooms 9-20 (11,212 tiles along polygon edges); 7.7 M and 9.5 M on the
+//! peers' list (630 tiles at zooms 8-12 of `bench/`'s synthetic data, whose 500 districts
+//! have holes and many parts). In CPU time on this machine: 0.24 and 1.1 ms a tile at zooms
+//! 0-3, 1.2-1.4 and 1.4-1.6 ms on the peers' list, 12 and 13 us at zooms 9-20. Two shortcuts
+//! keep deep tiles cheap: a feature of one convex ring (the tile-sized square inside a polygon)
+//! skips i_overlay, and one of one simple ring takes its fast path; the overlay's buffers are
+//! kept per thread.
 //!
 //! Rejected: topology-preserving simplification (geo's `SimplifyVwPreserve`) in place of
 //! Douglas-Peucker: without the repair it left 3,303 polygons invalid instead of 3,372 (on an
 //! earlier sweep of the same kind), since the crossings come from clipping, snapping and the
 //! source rather than from simplification, and it was several times slower to prepare a zoom
-//! (see [`super::simplify`]). Uniting a feature's polygons rather than taking them even-odd
-//! (a second overlay) cost a third more at zoom 0 for slivers.
+//! (see [`super::simplify`]). Resolving each polygon alone, then uniting those of a feature
+//! whose boxes meet, cost a third more at zoom 0 than one even-odd pass, for slivers.
+
+use std::cell::RefCell;
 
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay};
 use i_overlay::core::solver::Solver;
 use i_overlay::i_float::int::point::IntPoint;
-use i_overlay::i_shape::int::count::PointsCount;
 use i_overlay::i_shape::int::shape::{IntContour, IntShape};
 
 /// A position on a vector tile's integer grid: extent units from the tile's top-left corner,
@@ -62,20 +70,71 @@ pub type GridPoint = [i32; 2];
 /// assert!(fixed.iter().all(|p| p.len() == 1 && p[0].len() == 3));
 /// ```
 pub fn valid_polygons(polygons: &[Vec<Vec<GridPoint>>]) -> Vec<Vec<Vec<GridPoint>>> {
-    let contours: Vec<IntContour> = polygons
-        .iter()
-        .filter(|rings| rings.first().is_some_and(|r| r.len() >= 3))
-        .flat_map(|rings| rings.iter().filter(|r| r.len() >= 3).map(|r| contour(r)))
-        .collect();
-    let options =
-        IntOverlayOptions { output_direction: ContourDirection::CounterClockwise, ..IntOverlayOptions::ogc() };
-    let mut overlay = Overlay::new_custom(contours.points_count(), options, Solver::default());
-    let shapes = match overlay.simplify_shape(&contours, FillRule::EvenOdd) {
+    let kept = || polygons.iter().filter(|rings| rings.first().is_some_and(|r| r.len() >= 3));
+    // One convex ring (the tile-sized square inside a polygon, most often) is valid as it is.
+    if let [rings] = kept().collect::<Vec<_>>()[..]
+        && let [ring] = &rings[..]
+        && convex(ring)
+    {
+        let mut ring = ring.clone();
+        if area2(&contour(&ring)) < 0 {
+            ring.reverse();
+        }
+        return vec![vec![ring]];
+    }
+    let contours: Vec<IntContour> =
+        kept().flat_map(|rings| rings.iter().filter(|r| r.len() >= 3).map(|r| contour(r))).collect();
+    let resolved = OVERLAY.with_borrow_mut(|overlay| overlay.simplify_shape(&contours, FillRule::EvenOdd));
+    let shapes = match resolved {
         Some(shapes) => wound(shapes),
         // A single simple ring, already wound as asked.
         None => vec![contours],
     };
     shapes.into_iter().map(|s| s.into_iter().map(|c| c.into_iter().map(|p| [p.x, p.y]).collect()).collect()).collect()
+}
+
+thread_local! {
+    /// One overlay per thread, reused: its buffers outlive a feature, so that a tile of many
+    /// small polygons does not allocate them for each.
+    static OVERLAY: RefCell<Overlay> = RefCell::new(Overlay::new_custom(
+        0,
+        IntOverlayOptions { output_direction: ContourDirection::CounterClockwise, ..IntOverlayOptions::ogc() },
+        Solver::default(),
+    ));
+}
+
+/// Whether a ring is convex and goes round once: every turn the same way (none straight or
+/// back), and its edges head right, then left (and down, then up) once each. Such a ring is
+/// simple.
+fn convex(ring: &[GridPoint]) -> bool {
+    let n = ring.len();
+    let edge = |i: usize| {
+        let (a, b) = (ring[i % n], ring[(i + 1) % n]);
+        (i64::from(b[0]) - i64::from(a[0]), i64::from(b[1]) - i64::from(a[1]))
+    };
+    let mut turn = 0;
+    let (mut x_flips, mut y_flips) = (0, 0);
+    let (mut x_was, mut y_was) = (0, 0);
+    // Edges that all turn one way head right and left in turn twice for each time round the
+    // ring; counted from the second edge, the flip across the start may be missed, so a ring
+    // that goes round twice still shows at least three.
+    for i in 0..n {
+        let ((dx, dy), (ex, ey)) = (edge(i), edge(i + 1));
+        let cross = (dx * ey - dy * ex).signum();
+        if cross == 0 || (turn != 0 && cross != turn) {
+            return false;
+        }
+        turn = cross;
+        for (d, was, flips) in [(ex.signum(), &mut x_was, &mut x_flips), (ey.signum(), &mut y_was, &mut y_flips)] {
+            if d != 0 {
+                if *was != 0 && d != *was {
+                    *flips += 1;
+                }
+                *was = d;
+            }
+        }
+    }
+    x_flips <= 2 && y_flips <= 2
 }
 
 /// The shapes with each exterior wound positive and each hole negative: i_overlay's OGC mode
@@ -150,6 +209,29 @@ mod tests {
             assert_eq!(area2(&got[0][0]), 2 * 100 * 100);
             assert_eq!(area2(&got[0][1]), -2 * 20 * 20);
         }
+    }
+
+    #[test]
+    fn a_hole_handed_back_wound_like_its_exterior_is_reversed() {
+        let (mut outer, hole) = (contour(&square(0, 0, 10)), contour(&square(2, 2, 2)));
+        outer.reverse();
+        let got = wound(vec![vec![outer, hole]]);
+        assert_eq!(got[0].iter().map(|r| super::area2(r)).collect::<Vec<_>>(), vec![200, -8]);
+    }
+
+    #[test]
+    fn only_rings_that_turn_one_way_and_go_round_once_are_taken_as_convex() {
+        assert!(convex(&square(0, 0, 10)) && convex(&[[0, 0], [0, 10], [10, 0]]));
+        let pentagram = [[0, 10], [6, -8], [-10, 3], [10, 3], [-6, -8]];
+        assert!(!convex(&pentagram), "turns one way, but goes round twice");
+        assert!(!convex(&[[0, 0], [10, 0], [20, 0], [10, 10]]), "a straight vertex");
+        assert!(!convex(&[[0, 0], [10, 0], [5, 0], [5, 10]]), "a spike");
+        assert!(!convex(&[[0, 0], [10, 0], [10, 10], [5, 2], [0, 10]]), "a dent");
+        // Resolved even-odd, the pentagram is its five points, meeting at the corners of the
+        // empty pentagon in its middle.
+        let star = valid_polygons(&[vec![pentagram.to_vec()]]);
+        assert_eq!(star.len(), 5);
+        assert!(star.iter().all(|p| p.len() == 1 && p[0].len() == 3 && area2(&p[0]) > 0));
     }
 
     #[test]

@@ -55,10 +55,11 @@ pub type GridPoint = [i32; 2];
 /// then holes, each open: the first point is not repeated), wound any way; a polygon whose
 /// exterior has fewer than three points is dropped with its holes.
 ///
-/// The answer covers the even-odd area of each polygon's rings, united over the polygons, as
-/// polygons that are valid by OGC rules, each an exterior of positive area by the surveyor's
-/// formula with y down (clockwise on screen, as MVT 2.1 section 4.3.4.3 asks) followed by its
-/// holes of negative area. Rings are open, with no repeated or collinear points.
+/// The answer covers the even-odd area of all the rings together (for polygons that do not
+/// overlap, the area of each polygon), as polygons that are valid by OGC rules, each an
+/// exterior of positive area by the surveyor's formula with y down (clockwise on screen, as
+/// MVT 2.1 section 4.3.4.3 asks) followed by its holes of negative area. Rings are open, with
+/// no repeated or collinear points.
 ///
 /// # Examples
 /// ```

@@ -1,11 +1,11 @@
 //! Every polygon of every vector tile is valid by OGC rules, as MVT 2.1 (section 4.3.4.4)
 //! requires, over the polygon layers of the default data at every zoom where they are drawn.
 //!
-//! The tiles ([`sweep`]): every tile of zooms 0-8 that meets the bounding box of a polygon drawn
-//! at that zoom (all of zooms 0-6, where `world-countries` covers the world, and the data's
+//! The tiles ([`sweep`]): every tile of zooms 0-8 that meets the bounding box of a ring drawn at
+//! that zoom (most of the world at zooms 0-6, where `world-countries` is drawn, and the data's
 //! area at 7 and 8); every tile along a polygon edge at zooms 9 to 14, the deepest zoom with
 //! simplified shapes; and 300 tiles along polygon edges, drawn with a fixed seed, at each zoom
-//! from 15 to the server's maximum. About 16,000 tiles: the edges are where clipping, snapping
+//! from 15 to the server's maximum. About 15,000 tiles: the edges are where clipping, snapping
 //! and simplification can break a ring; a tile inside a polygon holds the buffered square.
 //!
 //! Two judges, neither of them the library: this file's own checks on the rings as decoded by

@@ -121,10 +121,7 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap, q: Query) 
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.
-pub async fn sprite_file(
-    State(state): State<AppState>,
-    file: Result<Segment, ApiError>,
-) -> Result<Response, ApiError> {
+pub async fn sprite_file(State(state): State<AppState>, file: Result<Segment, ApiError>) -> Result<Response, ApiError> {
     // A name that is not UTF-8 (`%FF`) is no sprite file either: 404 naming the files.
     let file = file.map(|Segment(f)| f).unwrap_or_default();
     let (s, ext) = match file.as_str() {

@@ -853,7 +853,8 @@ fn schemas(max_batch: usize) -> Value {
                 "id": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" },
                 "geometry": point.clone(),
                 "properties": {
-                    "type": "object", "required": ["time", "kind", "title", "location_precision"],
+                    "type": "object",
+                    "required": crate::events::FIELDS.iter().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
                     "additionalProperties": false,
                     "properties": input_props,
                 },

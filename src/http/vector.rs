@@ -13,6 +13,7 @@ use super::extract::Segment;
 use super::query::Query;
 use super::tilejson::{TileJson, query_suffix};
 use super::{ApiError, AppState};
+use crate::events::CELL_PX;
 use crate::layer::{Catalog, Layer};
 use crate::mvt;
 use crate::render::{EncodeError, Sprite, sprite};
@@ -31,16 +32,14 @@ impl VectorAssets {
     pub fn new(catalog: &Catalog) -> Result<Self, EncodeError> {
         let entries = mvt::sprite_entries(catalog);
         let mut vector_layers: Vec<Value> = catalog.layers().iter().map(describe_layer).collect();
+        let fields: serde_json::Map<String, Value> =
+            mvt::events_layer_fields().into_iter().map(|(name, ty)| (name.to_owned(), json!(ty))).collect();
         vector_layers.push(json!({
             "id": "events",
-            "description": "Event markers from the event store; at every zoom, events in one 48-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region.",
+            "description": format!("Event markers from the event store; at every zoom, events in one {CELL_PX}-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region."),
             "minzoom": 0,
             "maxzoom": crate::tile::MAX_ZOOM,
-            "fields": {
-                "id": "String", "kind": "String", "title": "String", "time": "String", "killed": "Number",
-                "injured": "Number", "displaced": "Number", "casualties": "Number", "location_precision": "String",
-                "region": "Boolean", "cluster": "Boolean", "count": "Number", "first_id": "String",
-            },
+            "fields": fields,
         }));
         Ok(Self { vector_layers, sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?] })
     }

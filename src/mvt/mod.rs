@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use prost::Message;
 use serde_json::Value as Json;
 
-use crate::events::{LocationPrecision, Marker};
+use crate::events::{FIELDS, LocationPrecision, Marker};
 use crate::layer::Layer;
 use crate::tile::TileCoord;
 
@@ -158,22 +158,14 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer>
         let Some(geom) = frame.encode(&crate::geom::Shape::Points(vec![m.at()])) else { continue };
         match m {
             Marker::Single(e) | Marker::Region(e) => {
-                let inp = &e.input;
-                let props = [
-                    ("id", Json::from(e.id.clone())),
-                    ("kind", Json::from(inp.kind.as_str())),
-                    ("title", Json::from(inp.title.clone())),
-                    ("time", Json::from(inp.time.clone())),
-                    ("killed", inp.killed.map_or(Json::Null, Json::from)),
-                    ("injured", inp.injured.map_or(Json::Null, Json::from)),
-                    ("displaced", inp.displaced.map_or(Json::Null, Json::from)),
-                    ("casualties", Json::from(inp.casualties())),
-                    ("location_precision", Json::from(inp.location_precision.as_str())),
-                    ("region", Json::from(inp.location_precision == LocationPrecision::Region)),
+                let tiled = FIELDS.iter().filter(|f| f.in_tiles).filter_map(|f| Some((f.name, e.field(f.name)?)));
+                let derived = [
+                    ("casualties", Json::from(e.input.casualties())),
+                    ("region", Json::from(e.input.location_precision == LocationPrecision::Region)),
                     ("cluster", Json::from(false)),
                     ("count", Json::from(1)),
                 ];
-                b.push(Some(i as u64 + 1), geom, props);
+                b.push(Some(i as u64 + 1), geom, tiled.chain(derived));
             }
             Marker::Cluster { count, casualties, ids, region, .. } => {
                 let props = [
@@ -188,6 +180,20 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer>
         }
     }
     (!b.layer.features.is_empty()).then_some(b.layer)
+}
+
+/// The fields of the `events` layer and their MVT types: the event fields tiles carry
+/// ([`FIELDS`] with `in_tiles`) and the ones the layer adds (a cluster's count, casualties and
+/// first event).
+pub fn events_layer_fields() -> Vec<(&'static str, &'static str)> {
+    let derived = [
+        ("casualties", "Number"),
+        ("region", "Boolean"),
+        ("cluster", "Boolean"),
+        ("count", "Number"),
+        ("first_id", "String"),
+    ];
+    FIELDS.iter().filter(|f| f.in_tiles).map(|f| (f.name, f.kind.mvt_type())).chain(derived).collect()
 }
 
 /// Encodes layers as a tile; an empty list gives an empty byte string.

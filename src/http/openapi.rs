@@ -21,6 +21,7 @@ use super::pages::{self, Format};
 use super::query::Query;
 use super::{ApiError, AppState, schema};
 use crate::events::EventKind;
+use crate::tile::MAX_LATITUDE;
 
 /// The media type of an OpenAPI 3.0 document in JSON (OGC API - Features, `oas30`).
 pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
@@ -657,7 +658,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
             "description": "The event's current ETag (from GET), or * to overwrite whatever is there",
             "schema": { "type": "string" },
         },
-        "viewLat": query("lat", "Latitude of the map's centre, degrees (-85 to 85)", json!({ "type": "number", "minimum": -85.051_128_78, "maximum": 85.051_128_78 })),
+        "viewLat": query("lat", "Latitude of the map's centre, degrees (-85 to 85)", json!({ "type": "number", "minimum": -MAX_LATITUDE, "maximum": MAX_LATITUDE })),
         "viewLon": query("lon", "Longitude of the map's centre, degrees", json!({ "type": "number", "minimum": -180, "maximum": 180 })),
         "viewZoom": query("zoom", "Zoom level of the map", json!({ "type": "integer", "minimum": 0, "maximum": s.tiles.max_zoom })),
         "viewFrom": query("from", "First day of events shown, YYYY-MM-DD", json!({ "type": "string", "format": "date" })),

@@ -13,7 +13,6 @@ use crate::events::EventKind;
 use crate::layer::Catalog;
 
 /// Latitude limit of Web Mercator, degrees.
-const MAX_LAT: f64 = 85.051_128_78;
 
 /// The map layers a page can show, besides the data layers that narrow the base tiles.
 pub const MAP_LAYERS: [&str; 3] = ["base", "overlay", "markers"];
@@ -52,7 +51,9 @@ impl View {
                 continue;
             }
             let ok = match k.as_str() {
-                "lat" => number(raw, -MAX_LAT, MAX_LAT).map(|x| v.lat = Some(x)).ok_or("a number from -85 to 85"),
+                "lat" => number(raw, -crate::tile::MAX_LATITUDE, crate::tile::MAX_LATITUDE)
+                    .map(|x| v.lat = Some(x))
+                    .ok_or("a number from -85 to 85"),
                 "lon" => number(raw, -180.0, 180.0).map(|x| v.lon = Some(x)).ok_or("a number from -180 to 180"),
                 "zoom" => number(raw, 0.0, f64::from(max_zoom))
                     .map(|z| v.zoom = Some(z.round() as u8))

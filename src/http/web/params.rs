@@ -12,8 +12,6 @@ use chrono::NaiveDate;
 use crate::events::EventKind;
 use crate::layer::Catalog;
 
-/// Latitude limit of Web Mercator, degrees.
-
 /// The map layers a page can show, besides the data layers that narrow the base tiles.
 pub const MAP_LAYERS: [&str; 3] = ["base", "overlay", "markers"];
 

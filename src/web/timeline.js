@@ -74,6 +74,7 @@ function build() {
   const slider = bar.appendChild(el('input', { type: 'range', id: 'timeline-day', name: 'day', min: '0', max: '0', step: '1', value: '0', 'aria-label': 'Last day shown', disabled: '' }));
   bar.appendChild(el('label', { for: 'timeline-width', class: 'width-label' }, 'Days shown'));
   const width = bar.appendChild(el('select', { id: 'timeline-width', name: 'width', disabled: '' }));
+  width.appendChild(el('option', { value: 'all' }, 'All'));
   WIDTHS.forEach((w) => width.appendChild(el('option', { value: String(w) }, w === 1 ? '1 day' : `${w} days`)));
   const date = el('p', { id: 'timeline-date', class: 'timeline-date', hidden: '' });
   return { bar, play, slider, width, date };
@@ -106,9 +107,9 @@ export function makeTimeline(cfg, state) {
   let range = null, playing = false, run = 0, own = false, settle = null;
   let seen = `${state.from}/${state.to}`;
 
-  const setWidthOption = (w) => {
+  /** Offers the width `w` (a window the date fields set may have any). */
+  const offerWidth = (w) => {
     if (![...ui.width.options].some((o) => o.value === String(w))) ui.width.appendChild(el('option', { value: String(w) }, `${w} days`));
-    ui.width.value = String(w);
   };
 
   /** Widens the slider's days to hold the window. */
@@ -125,6 +126,8 @@ export function makeTimeline(cfg, state) {
     ui.date.hidden = !state.from && !state.to;
     ui.slider.setAttribute('aria-valuetext', words);
     if (range) ui.slider.value = String((state.to ? day(state.to) : range[1]) - range[0]);
+    // "All" while the map shows no window of days (all dates, or from or until a day).
+    ui.width.value = state.from && state.to ? String(width) : 'all';
     body.setAttribute('data-window', `${state.from || '..'}/${state.to || '..'}`);
   };
 
@@ -200,6 +203,13 @@ export function makeTimeline(cfg, state) {
     settle = setTimeout(() => setWindow(end), SETTLE_MS);
   });
   ui.width.addEventListener('change', () => {
+    if (ui.width.value === 'all') {
+      pause();
+      own = true;
+      state.set({ from: '', to: '' }, 'time');
+      own = false;
+      return;
+    }
     width = Number(ui.width.value);
     setWindow(state.to ? day(state.to) : range[1]);
     if (playing) setPlaying(true);
@@ -212,12 +222,12 @@ export function makeTimeline(cfg, state) {
     if (moved && !own) {
       // The date fields changed the window: the timeline follows, and stops playing.
       pause();
-      if (state.from && state.to) setWidthOption((width = day(state.to) - day(state.from) + 1));
+      if (state.from && state.to) offerWidth((width = day(state.to) - day(state.from) + 1));
       fit();
     }
     show();
   });
-  setWidthOption(width);
+  offerWidth(width);
   show();
   body.setAttribute('data-timeline', 'loading');
 

@@ -274,7 +274,7 @@ describe('the editor page (issue 20)', () => {
     a.page.on('response', (r) => { if (r.url().includes(`${ITEMS}/${id}`) && r.request().method() === 'PATCH') statuses.a.push(r.status()); });
     b.page.on('response', (r) => { if (r.url().includes(`${ITEMS}/${id}`) && r.request().method() === 'PATCH') statuses.b.push(r.status()); });
     for (const { page } of [a, b]) {
-      await openEditor(page, SARAQIB, 12);
+      await openEditor(page, SARAQIB, 11);
       await page.click(`#event-list [data-event="${id}"]`);
       await page.waitForFunction(() => document.getElementById('form-title').textContent.startsWith('Editing:'));
       assert.equal(await page.inputValue('[name=injured]'), '5');

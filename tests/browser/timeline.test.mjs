@@ -202,6 +202,36 @@ describe('the timeline (issue 20, item 2)', () => {
     await page.waitForFunction(() => document.body.getAttribute('data-window') === '2020-02-01/2020-02-07');
     assert.equal(await page.inputValue('#timeline-width'), '7');
     assert.equal(await page.textContent('#timeline-date'), '1–7 February 2020');
+
+    // "All": every date again, in the map, the address and the date fields.
+    await page.selectOption('#timeline-width', 'all');
+    await page.waitForFunction(() => document.body.getAttribute('data-window') === '../..');
+    assert.doesNotMatch(page.url(), /from=|to=/);
+    assert.deepEqual([await page.inputValue('#from'), await page.inputValue('#to')], ['', '']);
+    assert.equal(await page.isHidden('#timeline-date'), true);
+    noProblems(problems);
+    await context.close();
+  });
+
+  test('playing waits while the page is hidden, and goes on when it is shown again', async () => {
+    const { context, page, problems } = await newPage(browser, { viewport: { width: 800, height: 500 } });
+    await page.goto(`${server.url}/embed?lat=${CENTRE[1]}&lon=${CENTRE[0]}&zoom=10&from=2020-02-01&to=2020-02-20&play=1`);
+    await page.waitForFunction(() => document.body.getAttribute('data-window') === '2020-02-02/2020-02-02', null, { timeout: 20_000 });
+    // What a browser says of a tab in the background.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await page.waitForTimeout(500);
+    const held = await page.evaluate(() => document.body.getAttribute('data-window'));
+    await page.waitForTimeout(3000);
+    assert.equal(await page.evaluate(() => document.body.getAttribute('data-window')), held, 'no step while hidden');
+    assert.equal(await page.getAttribute('body', 'data-timeline'), 'playing');
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await page.waitForFunction((w) => document.body.getAttribute('data-window') !== w, held, { timeout: 10_000 });
     noProblems(problems);
     await context.close();
   });

@@ -441,6 +441,39 @@ describe('the editor page (issue 20)', () => {
     await context.close();
   });
 
+  test('an event carrying markup is text in the list, on the map, in the form and in a conflict', async () => {
+    const id = 'edit-test-hostile';
+    const hostile = '<img src=x onerror="window.__xss=1">Hostile <b>title</b>';
+    await postEvent(server.url, {
+      type: 'Feature', id, geometry: { type: 'Point', coordinates: JISR },
+      properties: { time: '2020-02-09', kind: 'other', title: hostile, location_precision: 'town', sources: ['<script>window.__xss=2</script>'] },
+    });
+    const { context, page, problems } = await newPage(browser);
+    await page.addInitScript(() => { window.alert = () => { window.__xss = 'alert'; }; });
+    await openEditor(page, JISR, 12);
+    assert.equal(await page.textContent(`#event-list [data-event="${id}"]`), hostile);
+    assert.equal(await page.getAttribute(`.leaflet-marker-icon[data-event="${id}"]`, 'title'), hostile);
+    await page.click(`#event-list [data-event="${id}"]`);
+    await page.waitForFunction(() => document.getElementById('form-title').textContent.startsWith('Editing:'));
+    assert.equal(await page.textContent('#form-title'), `Editing: ${hostile}`);
+    assert.equal(await page.inputValue('[name=sources]'), '<script>window.__xss=2</script>');
+    // A conflict shows both versions as text.
+    const current = await fetch(`${server.url}${ITEMS}/${id}`);
+    await fetch(`${server.url}${ITEMS}/${id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${WRITE_TOKEN}`, 'Content-Type': 'application/merge-patch+json', 'If-Match': current.headers.get('etag') },
+      body: JSON.stringify({ properties: { title: `${hostile} <svg onload="window.__xss=3">` } }),
+    });
+    await page.fill('[name=title]', '<i>mine</i>');
+    await page.click('#save');
+    await page.waitForSelector('#conflict:not([hidden]) table');
+    assert.equal(await page.textContent('#conflict tr[data-field="title"] td:nth-child(2)'), `${hostile} <svg onload="window.__xss=3">`);
+    assert.equal(await page.locator('#edit-panel img, #edit-panel b, #edit-panel i, #edit-panel svg, #edit-panel script').count(), 0, 'no element came from the data');
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    noProblems(problems, [412]);
+    await context.close();
+  });
+
   test('the form by keyboard alone: its order, choices, Enter to save, and opening a listed event', async () => {
     const { context, page, problems } = await newPage(browser);
     await openEditor(page, JISR, 12, null);

@@ -53,7 +53,7 @@ export class EventForm {
     options(control('location_precision'), editor.locationPrecision.map((p) => [p, p]), 'Choose…');
     options(control('date_precision'), editor.datePrecision.map((p) => [p, p]), 'Not said');
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.save(); });
-    $('new-event').addEventListener('click', () => this.openNew());
+    $('new-event').addEventListener('click', async () => { if (await this.mayDiscard()) this.openNew(); });
     $('delete-event').addEventListener('click', () => this.confirmDelete());
     for (const n of ['lon', 'lat']) control(n).addEventListener('input', () => this.pinFromFields());
     this.openNew();
@@ -180,8 +180,34 @@ export class EventForm {
     this.setMode({ id: feature.id, etag, base, title: String(feature.properties.title) });
   }
 
-  /** Reads one event and opens it in the form. */
+  /** Whether the form holds something not saved: changes to its event, or a new event begun. */
+  dirty() {
+    const texts = this.texts();
+    if (this.current) return changed(this.current.base, texts).length > 0;
+    return Object.values(texts).some((t) => String(t).trim() !== '') || control('id').value.trim() !== '';
+  }
+
+  /** True when the form may be emptied: nothing unsaved, or the editor says to drop it. */
+  mayDiscard() {
+    if (this.busy || !this.dirty()) return Promise.resolve(!this.busy);
+    const box = this.conflict;
+    box.textContent = '';
+    box.append(el('h3', { id: 'conflict-title' }, 'Your changes are not saved'),
+      el('p', null, this.current ? `The changes to “${this.current.title}” in the form would be lost.` : 'The new event in the form would be lost.'));
+    const actions = box.appendChild(el('div', { class: 'form-actions' }));
+    const drop = actions.appendChild(el('button', { type: 'button', class: 'button danger' }, 'Discard them'));
+    const keep = actions.appendChild(el('button', { type: 'button', class: 'button primary' }, 'Keep editing'));
+    box.hidden = false;
+    keep.focus();
+    return new Promise((resolve) => {
+      drop.addEventListener('click', () => { closeConflict(box); resolve(true); });
+      keep.addEventListener('click', () => { closeConflict(box); control('title').focus(); resolve(false); });
+    });
+  }
+
+  /** Reads one event and opens it in the form (after asking, if the form holds unsaved work). */
   async open(id) {
+    if (!(await this.mayDiscard())) return;
     closeConflict(this.conflict);
     this.clearErrors();
     const res = await read(id);
@@ -271,8 +297,9 @@ export class EventForm {
       const theirs = textsOf(now.body);
       const chosen = await this.ask(title, base, mine, theirs);
       if (chosen === null) {
-        this.load(now.body, now.etag);
-        this.status('You kept the stored version.');
+        // The form shows the stored version if it held this event; another event's form stays.
+        if (this.current && this.current.id === id) this.load(now.body, now.etag);
+        this.status(`You kept the stored version of “${title}”.`);
         this.hooks.written();
         return null;
       }

@@ -470,11 +470,19 @@ describe('the editor page (issue 20)', () => {
     assert.equal(await page.textContent('#conflict tr[data-field="title"] td:nth-child(2)'), `${hostile} <svg onload="window.__xss=3">`);
     assert.equal(await page.locator('#edit-panel img, #edit-panel b, #edit-panel i, #edit-panel svg, #edit-panel script').count(), 0, 'no element came from the data');
     assert.equal(await page.evaluate(() => window.__xss), undefined);
+    // "Discard mine": the form takes the stored version, and nothing is sent.
+    const sent = [];
+    page.on('request', (r) => { if (r.method() !== 'GET') sent.push(r.url()); });
+    await page.click('#conflict button:not(.primary)');
+    await status(page, /^You kept the stored version/);
+    assert.equal(await page.inputValue('[name=title]'), `${hostile} <svg onload="window.__xss=3">`);
+    assert.equal(await page.isHidden('#conflict'), true);
+    assert.deepEqual(sent, []);
     noProblems(problems, [412]);
     await context.close();
   });
 
-  test('the form by keyboard alone: its order, choices, Enter to save, and opening a listed event', async () => {
+  test('the form by keyboard alone: its order, choices, Enter to save, opening a listed event, and unsaved changes kept unless dropped', async () => {
     const { context, page, problems } = await newPage(browser);
     await openEditor(page, JISR, 12, null);
     await page.focus('#token');
@@ -522,6 +530,21 @@ describe('the editor page (issue 20)', () => {
     await page.waitForFunction(() => document.getElementById('form-title').textContent.startsWith('Editing:'));
     assert.equal(await page.inputValue('[name=displaced]'), '1200');
     assert.equal(await page.evaluate(() => document.activeElement.name), 'title');
+
+    // Unsaved changes are not dropped without asking.
+    await page.keyboard.type(' (changed)');
+    await page.click('#new-event');
+    await page.waitForSelector('#conflict:not([hidden])');
+    assert.equal(await page.textContent('#conflict h3'), 'Your changes are not saved');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Keep editing');
+    await page.keyboard.press('Enter');
+    assert.match(await page.inputValue('[name=title]'), /\(changed\)$/);
+    assert.match(await page.textContent('#form-title'), /^Editing:/);
+    await page.click('#new-event');
+    await page.click('#conflict button.danger');
+    assert.equal(await page.textContent('#form-title'), 'New event');
+    assert.equal(await page.inputValue('[name=title]'), '');
+    assert.doesNotMatch((await stored(id)).properties.title, /changed/, 'nothing was saved');
     noProblems(problems);
     await context.close();
   });

@@ -77,7 +77,7 @@ function overlaySettled(page, from, to) {
 }
 
 describe('the timeline (issue 20, item 2)', () => {
-  test('plays 1-7 February a day a step: each step asks once for each overlay tile in view, with its day, and gets the server\'s tile', async () => {
+  test('plays 1-7 February a day a step: each step asks once for each overlay tile in view, with its day, and gets the server\'s tile; a replay asks for none', async () => {
     const { context, page, problems } = await newPage(browser, { viewport: { width: 800, height: 500 } });
     const overlay = recordOverlay(page);
     const markerJson = [];
@@ -141,6 +141,15 @@ describe('the timeline (issue 20, item 2)', () => {
     }
     // Paused, the markers of the last day are loaded again.
     await page.waitForSelector('body[data-events-loaded]');
+
+    // Played again (Play at the end replays the span): the browser holds every tile of it and
+    // asks the server for none.
+    const asked = overlay.length;
+    await page.click('#timeline-play');
+    await page.waitForFunction(() => document.body.getAttribute('data-window') === '2020-02-01/2020-02-01');
+    await page.waitForSelector('body[data-timeline="paused"]', { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => document.body.getAttribute('data-window')), '2020-02-07/2020-02-07');
+    assert.deepEqual(overlay.slice(asked).map((o) => o.url), [], 'a replay comes from the cache');
     noProblems(problems);
     await context.close();
   });

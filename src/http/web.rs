@@ -35,7 +35,7 @@ pub use self::assets::{asset, leaflet_file};
 use self::html::{escape, fill, json_for_script};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
-use crate::events::{DatePrecision, EventKind, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT, MAX_TITLE};
+use crate::events::{DatePrecision, EventKind, LocationPrecision};
 use crate::layer::Layer;
 use crate::mvt::{self, EventLegend};
 use crate::style::{Color, Icon, kind_style};
@@ -213,17 +213,15 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
 }
 
 /// What the editor's form needs of the event model, so that the page never holds a second
-/// copy of it: the accepted values of the closed fields, the limits, and whether this server
-/// takes writes at all (it says so before the editor types anything).
+/// copy of it: the accepted values of the closed fields (the kinds are in `events`), the size
+/// of a batch, and whether this server takes writes at all (it says so before the editor types
+/// anything). The page checks no field itself: the server's 422 names each problem.
 fn editor_config(state: &AppState) -> Value {
     json!({
         "writes": state.config.events.write_token.is_some(),
         "maxBatch": state.config.events.max_batch,
         "locationPrecision": LocationPrecision::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
         "datePrecision": DatePrecision::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        "limits": {
-            "title": MAX_TITLE, "text": MAX_TEXT, "list": MAX_LIST, "item": MAX_ITEM,
-        },
     })
 }
 

@@ -69,7 +69,6 @@ fn the_editor_gets_the_event_model_from_the_server_and_whether_it_takes_writes()
     let editor = &config["editor"];
     assert_eq!(editor["writes"], true, "the shared server has a write token");
     assert_eq!(editor["maxBatch"], 50);
-    assert_eq!(editor["limits"]["title"], 300);
     // The same closed lists as the event model's schema.
     let schema = get("/collections/events/queryables").json();
     for (field, key) in [("location_precision", "locationPrecision"), ("date_precision", "datePrecision")] {

@@ -17,5 +17,6 @@ pub mod imagery;
 pub mod layer;
 pub mod mvt;
 pub mod render;
+pub mod service;
 pub mod style;
 pub mod tile;

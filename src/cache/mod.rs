@@ -1,8 +1,9 @@
 //! The tile cache: encoded tiles in memory, bounded in bytes, and invalidation that drops only
 //! the tiles an event write touches.
 //!
-//! Keys carry everything that changes a tile: its kind, z/x/y, scale, layer list and filters,
-//! and, for tiles that show events, the *version of their area*. A write bumps the version of
+//! Keys ([`TileKey`]) carry everything that changes a tile: z/x/y and a typed [`TileSpec`] (its
+//! kind, scale, format, layers, language and events), and, for tiles that show events, the
+//! *version of their area*. A write bumps the version of
 //! every area it touches, at every zoom; a later lookup then asks for the new version and
 //! cannot meet a tile drawn before the write, even one whose rendering was still running when
 //! the write landed. Stale entries are also dropped from memory at once.
@@ -10,6 +11,10 @@
 //! Areas are tiles at zoom 0 to [`VERSION_ZOOM`]; deeper tiles share the version of their
 //! ancestor at that zoom, so that the version table stays small (a few dozen entries per written
 //! event) while a write still only touches the tiles within some kilometres of it.
+
+mod key;
+
+pub use key::{EventSelection, LayerIds, TileKey, TileSpec};
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -22,45 +27,6 @@ use crate::tile::{LonLat, MAX_ZOOM, TileCoord, TileRange, WorldPoint, WorldRect}
 
 /// Deepest zoom whose tiles have versions of their own.
 pub const VERSION_ZOOM: u8 = 12;
-
-/// What kind of tile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TileKind {
-    /// Base raster tile (geodata only; never changes while the server runs).
-    Raster,
-    /// Event overlay raster tile.
-    Overlay,
-    /// Vector tile (may hold events).
-    Vector,
-    /// The event markers of an overlay tile, as GeoJSON.
-    Markers,
-    /// Tile of a georeferenced image overlay (never changes while the server runs); the
-    /// variant holds the image's id.
-    Image,
-}
-
-impl TileKind {
-    /// Whether tiles of this kind may show events, so that an event write can change them.
-    pub const fn shows_events(self) -> bool {
-        matches!(self, Self::Overlay | Self::Vector | Self::Markers)
-    }
-}
-
-/// Everything that decides a tile's bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TileKey {
-    /// Kind of tile.
-    pub kind: TileKind,
-    /// Which tile.
-    pub tile: TileCoord,
-    /// 1 or 2 (raster), 0 (vector).
-    pub scale: u8,
-    /// The request's layer list and filters (an image overlay's id), and its image format when
-    /// not PNG, in a canonical form.
-    pub variant: Arc<str>,
-    /// Version of the tile's area (0 for tiles without events).
-    pub version: u64,
-}
 
 /// An encoded tile with its strong ETag.
 #[derive(Debug, Clone)]
@@ -101,7 +67,7 @@ impl TileCache {
             moka::future::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|k: &TileKey, v: &CachedTile| {
-                    u32::try_from(v.body.len() + v.etag.len() + k.variant.len() + 96).unwrap_or(u32::MAX)
+                    u32::try_from(v.body.len() + v.etag.len() + k.weight()).unwrap_or(u32::MAX)
                 })
                 .support_invalidation_closures()
                 .build()
@@ -151,7 +117,7 @@ impl TileCache {
             let areas = Arc::new(areas);
             // Registered closures only ever see entries inserted before them: exactly the
             // ones that may be stale. The versioned keys already keep them from being served.
-            let _ = c.invalidate_entries_if(move |k, _| k.kind.shows_events() && areas.contains(&version_tile(k.tile)));
+            let _ = c.invalidate_entries_if(move |k, _| k.shows_events() && areas.contains(&version_tile(k.tile)));
         }
     }
 
@@ -160,7 +126,7 @@ impl TileCache {
     pub fn touch_everywhere(&self) {
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Some(c) = &self.tiles {
-            let _ = c.invalidate_entries_if(|k, _| k.kind.shows_events());
+            let _ = c.invalidate_entries_if(|k, _| k.shows_events());
         }
     }
 

@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
 
 /// An inclusive span of time in UTC seconds since 1970.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TimeSpan {
     /// First second of the span.
     pub start: i64,

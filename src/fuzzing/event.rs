@@ -6,7 +6,8 @@ use crate::events::{
     DatePrecision, Event, EventInput, EventKind, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT, MAX_TITLE, TimeSpan,
     valid_id,
 };
-use crate::http::fuzz_api::{merge_patch, nesting};
+use crate::http::events::nesting;
+use crate::service::merge_patch;
 use crate::tile::LonLat;
 
 /// Reads `data` as a request body of the events API and checks: the nesting counted before

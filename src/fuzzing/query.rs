@@ -3,9 +3,8 @@
 use std::sync::OnceLock;
 
 use crate::events::{EventKind, TimeSpan};
-use crate::http::fuzz_api::{
-    overlay_filter, parse_bbox, parse_count, parse_datetime, parse_kinds, parse_limit, query_pairs, view,
-};
+use crate::http::query::{Query, parse_bbox, parse_count, parse_datetime, parse_kinds, parse_limit, query_pairs};
+use crate::http::web::params::View;
 use crate::layer::{Catalog, Layer, LayerMeta};
 use crate::style::StyleSpec;
 use crate::tile::{LonLatBBox, MAX_LATITUDE};
@@ -28,7 +27,7 @@ pub fn query(data: &[u8]) {
         Ok(pairs) => pairs,
         Err(e) => {
             super::short_message(&e.to_string());
-            assert!(overlay_filter(Some(raw)).is_err(), "an overlay accepted a query that does not decode");
+            assert!(Query::parse(Some(raw)).is_err(), "a tile accepted a query that does not decode");
             return;
         }
     };
@@ -39,8 +38,9 @@ pub fn query(data: &[u8]) {
         kinds(v);
         layers(v);
     }
-    match overlay_filter(Some(raw)) {
-        Ok(f) => {
+    match Query::parse(Some(raw)).and_then(|q| q.events()) {
+        Ok(events) => {
+            let f = events.filter();
             assert!(f.time.is_none_or(|t| t.start <= t.end), "overlay time {:?}", f.time);
             assert!(f.kinds.is_none_or(|k| !k.is_empty()), "an empty kind list");
         }
@@ -125,7 +125,7 @@ fn layers(v: &str) {
 
 fn page_view(pairs: &[(String, String)]) {
     let c = catalog();
-    let v = view(pairs, c, MAX_ZOOM);
+    let v = View::parse(pairs, c, MAX_ZOOM);
     assert!(v.lat.is_none_or(|x| x.abs() <= MAX_LATITUDE), "view lat {:?}", v.lat);
     assert!(v.lon.is_none_or(|x| x.abs() <= 180.0), "view lon {:?}", v.lon);
     assert!(v.zoom.is_none_or(|z| z <= MAX_ZOOM), "view zoom {:?}", v.zoom);

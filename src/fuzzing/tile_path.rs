@@ -1,6 +1,6 @@
 //! Tile addresses: `Z/X/Y` text and the `{z}/{x}/{y}.png|.webp|.jpg|@2x.png|.mvt` paths of the tile routes.
 
-use crate::http::fuzz_api::{parse_tile, split_file};
+use crate::http::extract::{Ending, ending, parse_tile};
 use crate::render::Scale;
 use crate::tile::{MAX_ZOOM, TileCoord, WorldPoint};
 
@@ -19,17 +19,16 @@ pub fn tile_path(data: &[u8]) {
     }
     let path = text.strip_prefix("/tiles/").or_else(|| text.strip_prefix("/overlays/events/")).unwrap_or(text);
     let [z, x, file] = path.split('/').collect::<Vec<_>>()[..] else { return };
-    if let Some(y) = file.strip_suffix(".mvt") {
-        route(z, x, y);
-    }
-    match split_file(file) {
-        Ok((y, scale, ext)) => {
-            let at = if scale == Scale::X2 { "@2x" } else { "" };
-            assert_eq!(format!("{y}{at}.{ext}"), file, "split_file lost part of the name");
-            // The handlers refuse a row with another '@' as an unsupported format.
-            if !y.contains('@') {
-                route(z, x, y);
-            }
+    match ending(file, 85) {
+        Ok((y, end)) => {
+            let (at, ext) = match end {
+                Ending::Image(scale, format) => (if scale == Scale::X2 { "@2x" } else { "" }, format.extension()),
+                Ending::Mvt => ("", "mvt"),
+                Ending::Json => ("", "json"),
+            };
+            assert_eq!(format!("{y}{at}.{ext}"), file, "the file name's ending lost part of it");
+            assert!(!y.contains('@'), "a row with an '@' in it: {y:.40}");
+            route(z, x, y);
         }
         Err(e) => super::short_message(&e.to_string()),
     }

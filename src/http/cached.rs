@@ -1,29 +1,11 @@
-//! The path every tile takes: the cache (with single flight), the bounded render pool, and an
-//! answer with a strong ETag, `If-None-Match` -> 304 (see [`super::etag`]), and the route's
-//! `Cache-Control`.
-
-use std::sync::Arc;
+//! The answer every tile (and cached JSON document) gets: a strong ETag, `If-None-Match` -> 304
+//! (see [`super::etag`]), and the route's `Cache-Control`. The tile itself comes from the tile
+//! service (`crate::service`).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, AppState};
-use crate::cache::{CachedTile, TileKey};
-
-/// Looks a tile up, or renders it once on the pool (concurrent identical requests share the
-/// render) and keeps it.
-pub async fn get_or_render(
-    state: &AppState,
-    key: TileKey,
-    render: impl FnOnce() -> Result<Vec<u8>, ApiError> + Send + 'static,
-) -> Result<CachedTile, ApiError> {
-    let pool = Arc::clone(&state.pool);
-    state
-        .cache
-        .get_or_make(key, async move { pool.run(render).await?.map(CachedTile::new) })
-        .await
-        .map_err(Arc::unwrap_or_clone)
-}
+use crate::cache::CachedTile;
 
 /// `Cache-Control` for a `max-age` in seconds (0: revalidate every time).
 pub fn cache_control(max_age: u64) -> HeaderValue {

@@ -42,11 +42,14 @@ pub enum ApiError {
     /// A tile that does not exist at this zoom, or a zoom above the maximum.
     #[error("{0}")]
     TileOutOfRange(String),
-    /// A tile format that is not served.
-    #[error(
-        "'{0}' is not a tile format served here: use {{y}}.png, {{y}}.webp or {{y}}.jpg (each with @2x before the dot for 512 px), or {{y}}.mvt"
-    )]
-    UnsupportedFormat(String),
+    /// A tile file name this route does not serve.
+    #[error("'{ext}' is not a tile format served here: use {accepted}")]
+    UnsupportedFormat {
+        /// What the name ended in (clipped).
+        ext: String,
+        /// What the route serves, e.g. `{y}.png or {y}@2x.png`.
+        accepted: &'static str,
+    },
     /// A format without transparency asked of a transparent overlay.
     #[error("overlay tiles are transparent and '{0}' (JPEG) has no transparency: use .png or .webp")]
     OpaqueFormat(&'static str),
@@ -148,6 +151,11 @@ fn problems(errors: &[FieldError]) -> String {
 }
 
 impl ApiError {
+    /// A tile file name ending in `ext`, which a route serving `accepted` does not serve.
+    pub fn unsupported_format(ext: &str, accepted: &'static str) -> Self {
+        Self::UnsupportedFormat { ext: ext.chars().take(16).collect(), accepted }
+    }
+
     /// A bad query parameter.
     pub fn param(name: &str, reason: impl Into<String>) -> Self {
         Self::InvalidParameter { name: name.chars().take(64).collect(), reason: reason.into() }
@@ -157,7 +165,7 @@ impl ApiError {
         match self {
             Self::InvalidTile(_) => (StatusCode::BAD_REQUEST, "invalid_tile"),
             Self::TileOutOfRange(_) => (StatusCode::NOT_FOUND, "tile_out_of_range"),
-            Self::UnsupportedFormat(_) | Self::OpaqueFormat(_) => (StatusCode::NOT_FOUND, "unsupported_format"),
+            Self::UnsupportedFormat { .. } | Self::OpaqueFormat(_) => (StatusCode::NOT_FOUND, "unsupported_format"),
             Self::UnknownLayer(_) => (StatusCode::BAD_REQUEST, "unknown_layer"),
             Self::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "invalid_parameter"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -220,5 +228,35 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+impl From<crate::service::TileError> for ApiError {
+    fn from(e: crate::service::TileError) -> Self {
+        use crate::service::TileError;
+        match e {
+            TileError::Overloaded => Self::Overloaded,
+            TileError::UnknownImage(id) => Self::NotFound(format!(
+                "no image overlay '{}'; see /overlays for the overlays",
+                id.chars().take(64).collect::<String>()
+            )),
+            TileError::Failed(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+impl From<crate::service::EventError> for ApiError {
+    fn from(e: crate::service::EventError) -> Self {
+        use crate::service::EventError;
+        match e {
+            EventError::NotFound(id) => {
+                Self::NotFound(format!("no event '{}'", id.chars().take(64).collect::<String>()))
+            }
+            EventError::Conflict(_) => Self::Conflict(e.to_string()),
+            EventError::Stale(why) => Self::PreconditionFailed(why),
+            EventError::Invalid(errors) => Self::InvalidEvent(errors),
+            EventError::TooMany { .. } => Self::PayloadTooLarge(e.to_string()),
+            EventError::Unavailable(fault) => Self::StorageUnavailable(fault),
+        }
     }
 }

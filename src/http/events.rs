@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, FailedToBufferBody, PathRejection};
-use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -12,10 +12,12 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::etag::{self, Precondition};
-use super::{ApiError, AppState, query_pairs};
-use crate::events::{
-    Event, EventExtent, EventFilter, EventInput, EventKind, Expect, FieldError, StorageFault, StoreError, TimeSpan,
-};
+use super::extract::Segment;
+use super::paging::Page;
+use super::query::Query;
+use super::{ApiError, AppState};
+use crate::events::{Event, EventExtent, EventFilter, Expect};
+use crate::service::Created;
 
 const GEOJSON: &str = "application/geo+json";
 /// Deepest nesting of arrays and objects accepted in a body.
@@ -60,82 +62,39 @@ fn rfc3339(seconds: i64) -> String {
 }
 
 /// `GET /collections/events`.
-pub async fn collection(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/collections/events")?;
+pub async fn collection(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&["f"], "/collections/events")?;
     let base = state.base_url(&headers);
-    let body = describe(&base, state.events.extent());
-    Ok(match super::pages::negotiate(&pairs, &headers)? {
+    let body = describe(&base, state.events.store().extent());
+    Ok(match super::pages::negotiate(q.pairs(), &headers)? {
         super::pages::Format::Html => super::pages::collection(&body, &base),
         super::pages::Format::Json => (super::features::vary(), axum::Json(body)).into_response(),
     })
 }
 
-/// Most ids one `ids=` takes: a page of a marker's events, well within the URL limit.
-pub const MAX_IDS: usize = 100;
-
 /// `GET /collections/events/items?bbox=&datetime=&kind=&ids=&limit=&offset=`.
-pub async fn items(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let mut filter = EventFilter::default();
-    let (mut limit, mut offset) = (state.config.features.items_limit, 0usize);
-    let mut kept: Vec<(String, String)> = Vec::new();
-    for (k, v) in query_pairs(q.as_deref())? {
-        match k.as_str() {
-            "bbox" => filter.bbox = Some(super::features::parse_bbox(&v)?),
-            "datetime" => filter.time = Some(parse_datetime("datetime", &v)?),
-            "kind" => filter.kinds = Some(parse_kinds(&v)?),
-            "ids" => filter.ids = Some(parse_ids(&v)?),
-            "limit" => limit = super::features::parse_limit(&v, state.config.features.items_max_limit)?,
-            "offset" => {
-                offset = super::features::parse_count("offset", &v)?;
-                continue;
-            }
-            "f" if v == "json" => continue,
-            "f" => return Err(ApiError::param("f", "only f=json is served here")),
-            other => {
-                return Err(ApiError::param(
-                    other,
-                    "unknown parameter; event items take bbox, datetime, kind, ids, limit, offset and f",
-                ));
-            }
-        }
-        if k != "limit" {
-            kept.push((k, v));
-        }
-    }
-    let store = Arc::clone(&state.events);
-    let f = filter.clone();
-    let (matched, page) = tokio::task::spawn_blocking(move || store.query(&f, offset, limit))
-        .await
-        .map_err(|e| ApiError::Internal(format!("events query: {e}")))?;
-    let base = format!("{}/collections/events/items", state.base_url(&headers));
-    let href = |off: usize| {
-        let mut pairs = kept.clone();
-        pairs.push(("limit".into(), limit.to_string()));
-        pairs.push(("offset".into(), off.to_string()));
-        format!("{base}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+pub async fn items(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    const TAKES: [&str; 7] = ["bbox", "datetime", "kind", "ids", "limit", "offset", "f"];
+    q.only(&TAKES, "event items")?;
+    super::features::json_only(q.pairs())?;
+    let features = &state.config.features;
+    let filter = EventFilter { bbox: q.bbox()?, time: q.datetime()?, kinds: q.kinds()?, ids: q.ids()? };
+    let (limit, offset) = (q.limit(features.items_limit, features.items_max_limit)?, q.offset()?);
+    let (matched, found) = state.events.query(filter, offset, limit).await;
+    let page = Page {
+        url: format!("{}/collections/events/items", state.base_url(&headers)),
+        kept: ["bbox", "datetime", "kind", "ids"].into_iter().filter_map(|k| q.last(k).map(|v| (k, v))).collect(),
+        limit,
+        offset,
+        matched,
+        returned: found.len(),
     };
-    let mut links = vec![json!({ "href": href(offset), "rel": "self", "type": GEOJSON })];
-    if offset + page.len() < matched {
-        links.push(json!({ "href": href(offset + page.len()), "rel": "next", "type": GEOJSON }));
-    }
-    if offset > 0 {
-        links.push(json!({ "href": href(offset.min(matched).saturating_sub(limit)), "rel": "prev", "type": GEOJSON }));
-    }
     let body = json!({
         "type": "FeatureCollection",
         "numberMatched": matched,
-        "numberReturned": page.len(),
-        "features": page.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
-        "links": links,
+        "numberReturned": found.len(),
+        "features": found.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
+        "links": page.links(GEOJSON),
     });
     Ok(super::cached::json_with_etag(&headers, &body, GEOJSON, state.config.tiles.events_max_age))
 }
@@ -144,13 +103,12 @@ pub async fn items(
 pub async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
+    Segment(id): Segment,
+    q: Query,
 ) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/collections/events/items/{id}")?;
-    super::features::json_only(&pairs)?;
-    let e = find(&state, path)?;
+    q.only(&["f"], "/collections/events/items/{id}")?;
+    super::features::json_only(q.pairs())?;
+    let e = find(&state, &id)?;
     let cc = super::cached::cache_control(state.config.tiles.events_max_age);
     if let Some(named) = etag::none_match(&headers, &e.etag()) {
         let tag = HeaderValue::from_str(&named).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
@@ -166,101 +124,53 @@ pub async fn item(
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Request) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     let v = json_body(&state, &headers, body, &["application/json", GEOJSON]).await?;
-    let (inputs, batch) = match v.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => {
-            let Some(features) = v.get("features").and_then(Value::as_array) else {
-                return Err(ApiError::InvalidEvent(vec![field("features", "must be an array of Features")]));
-            };
-            if features.len() > state.config.events.max_batch {
-                return Err(ApiError::PayloadTooLarge(format!(
-                    "a batch holds at most {} events; this one has {}",
-                    state.config.events.max_batch,
-                    features.len()
-                )));
-            }
-            if features.is_empty() {
-                return Err(ApiError::InvalidEvent(vec![field("features", "is empty")]));
-            }
-            let mut errors = Vec::new();
-            let mut inputs = Vec::new();
-            for (i, f) in features.iter().enumerate() {
-                match EventInput::from_feature(f, &format!("features[{i}].")) {
-                    Ok(e) => inputs.push(e),
-                    Err(mut errs) => errors.append(&mut errs),
-                }
-            }
-            if !errors.is_empty() {
-                return Err(ApiError::InvalidEvent(errors));
-            }
-            (inputs, true)
+    match state.events.create(&v).await? {
+        Created::Batch(events) => {
+            let body = json!({
+                "type": "FeatureCollection",
+                "numberReturned": events.len(),
+                "features": events.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
+            });
+            Ok(geojson(StatusCode::CREATED, &body, None))
         }
-        _ => (vec![EventInput::from_feature(&v, "").map_err(ApiError::InvalidEvent)?], false),
-    };
-    let store = Arc::clone(&state.events);
-    let created = blocking(move || store.insert(inputs)).await?;
-    let base = format!("{}/collections/events/items", state.base_url(&headers));
-    if batch {
-        let body = json!({
-            "type": "FeatureCollection",
-            "numberReturned": created.len(),
-            "features": created.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
-        });
-        return Ok(geojson(StatusCode::CREATED, &body, None));
+        Created::One(e) => {
+            let mut resp = geojson(StatusCode::CREATED, &e.to_feature(), Some(&e));
+            let location = format!("{}/collections/events/items/{}", state.base_url(&headers), e.id);
+            if let Ok(loc) = HeaderValue::from_str(&location) {
+                resp.headers_mut().insert(header::LOCATION, loc);
+            }
+            Ok(resp)
+        }
     }
-    let e = created.first().ok_or_else(|| ApiError::Internal("insert returned nothing".into()))?;
-    let mut resp = geojson(StatusCode::CREATED, &e.to_feature(), Some(e));
-    if let Ok(loc) = HeaderValue::from_str(&format!("{base}/{}", e.id)) {
-        resp.headers_mut().insert(header::LOCATION, loc);
-    }
-    Ok(resp)
 }
 
 /// `PUT /collections/events/items/{id}`: replaces the event; needs `If-Match`.
 pub async fn replace(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(id): Segment,
     body: Request,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let cur = find(&state, path)?;
+    let cur = find(&state, &id)?;
     let expect = if_match(&headers, &cur)?;
     let v = json_body(&state, &headers, body, &["application/json", GEOJSON]).await?;
-    let input = EventInput::from_feature(&v, "").map_err(ApiError::InvalidEvent)?;
-    store_replacement(&state, &cur, input, expect, "differs from the id in the URL").await
+    let e = state.events.replace(&cur, &v, expect).await?;
+    Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
 }
 
 /// `PATCH /collections/events/items/{id}`: a JSON Merge Patch (RFC 7396); needs `If-Match`.
 pub async fn patch(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(id): Segment,
     body: Request,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let cur = find(&state, path)?;
+    let cur = find(&state, &id)?;
     let expect = if_match(&headers, &cur)?;
     let patch = json_body(&state, &headers, body, &["application/merge-patch+json"]).await?;
-    let mut doc = cur.to_feature();
-    merge_patch(&mut doc, &patch);
-    let input = EventInput::from_feature(&doc, "").map_err(ApiError::InvalidEvent)?;
-    store_replacement(&state, &cur, input, expect, "cannot be changed").await
-}
-
-/// The end of PUT and PATCH: the id must stay, the store replaces the event, and the tiles at
-/// its old and new position are dropped before the answer.
-async fn store_replacement(
-    state: &AppState,
-    cur: &Event,
-    input: EventInput,
-    expect: Expect,
-    id_problem: &str,
-) -> Result<Response, ApiError> {
-    if input.id.as_ref().is_some_and(|id| *id != cur.id) {
-        return Err(ApiError::InvalidEvent(vec![field("id", id_problem)]));
-    }
-    let (store, id) = (Arc::clone(&state.events), cur.id.clone());
-    let e = blocking(move || store.replace(&id, input, expect)).await?;
+    let e = state.events.patch(&cur, &patch, expect).await?;
     Ok(geojson(StatusCode::OK, &e.to_feature(), Some(&e)))
 }
 
@@ -268,21 +178,19 @@ async fn store_replacement(
 pub async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(id): Segment,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let cur = find(&state, path)?;
+    let cur = find(&state, &id)?;
     let expect = if_match(&headers, &cur)?;
-    let (store, id) = (Arc::clone(&state.events), cur.id.clone());
-    blocking(move || store.delete(&id, expect)).await?;
+    state.events.delete(&cur.id, expect).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn find(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<Arc<Event>, ApiError> {
-    let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+fn find(state: &AppState, id: &str) -> Result<Arc<Event>, ApiError> {
     state
         .events
-        .get(&id)
+        .get(id)
         .ok_or_else(|| ApiError::NotFound(format!("no event '{}'", id.chars().take(64).collect::<String>())))
 }
 
@@ -344,7 +252,7 @@ async fn json_body(state: &AppState, headers: &HeaderMap, body: Request, types: 
 }
 
 /// The deepest nesting of `[` and `{` outside strings.
-pub(super) fn nesting(text: &str) -> usize {
+pub(crate) fn nesting(text: &str) -> usize {
     let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
     for b in text.bytes() {
         match (in_str, b) {
@@ -362,26 +270,6 @@ pub(super) fn nesting(text: &str) -> usize {
         }
     }
     max
-}
-
-/// RFC 7396: objects merge key by key, `null` removes, anything else replaces.
-pub(super) fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Default::default());
-    }
-    if let Value::Object(t) = target {
-        for (k, v) in p {
-            if v.is_null() {
-                t.remove(k);
-            } else {
-                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-    }
 }
 
 /// `If-Match`: required; `*`, or the ETag of any representation of the current version (the
@@ -425,63 +313,6 @@ fn geojson(status: StatusCode, body: &Value, e: Option<&Event>) -> Response {
     resp
 }
 
-fn field(name: &str, problem: &str) -> FieldError {
-    FieldError { field: name.into(), problem: problem.into() }
-}
-
-/// Runs a store write off the executor and maps its errors.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("store task: {e}")))?.map_err(|e| {
-        match e {
-            StoreError::NotFound(id) => ApiError::NotFound(format!("no event '{id}'")),
-            StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
-            StoreError::Stale { .. } => ApiError::PreconditionFailed(e.to_string()),
-            // The store has logged what failed.
-            StoreError::Unwritable { fault, .. } => ApiError::StorageUnavailable(fault),
-            other => {
-                tracing::error!(error = %other, "an event write failed");
-                ApiError::StorageUnavailable(StorageFault::Failed)
-            }
-        }
-    })
-}
-
-/// A `datetime` (or `from`/`to`) value.
-pub fn parse_datetime(name: &str, v: &str) -> Result<TimeSpan, ApiError> {
-    TimeSpan::parse_filter(v).map_err(|e| ApiError::param(name, e.to_string()))
-}
-
-/// A comma-separated list of kinds.
-/// `ids`: comma-separated event ids, at most [`MAX_IDS`], each one an id the server could hold.
-pub fn parse_ids(v: &str) -> Result<Vec<String>, ApiError> {
-    let ids: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).collect();
-    if ids.len() > MAX_IDS {
-        return Err(ApiError::param("ids", format!("at most {MAX_IDS} ids in one request")));
-    }
-    if let Some(bad) = ids.iter().position(|id| !crate::events::valid_id(id)) {
-        return Err(ApiError::param(
-            "ids",
-            format!("id {} is not an event id (1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-')", bad + 1),
-        ));
-    }
-    Ok(ids)
-}
-
-pub fn parse_kinds(v: &str) -> Result<Vec<EventKind>, ApiError> {
-    v.split(',')
-        .map(|k| {
-            EventKind::parse(k.trim()).ok_or_else(|| {
-                ApiError::param(
-                    "kind",
-                    format!("'{}' is not one of: {}", k.chars().take(40).collect::<String>(), EventKind::list()),
-                )
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,12 +321,5 @@ mod tests {
     fn nesting_ignores_brackets_in_strings() {
         assert_eq!(nesting(r#"{"a": "[[[[{{{", "b": [[1]]}"#), 3);
         assert_eq!(nesting(r#"{"a": "\"[["}"#), 1);
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
     }
 }

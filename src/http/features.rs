@@ -2,15 +2,17 @@
 //! conformance, collections, queryables, items.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::cached::json_with_etag;
+use super::extract::{Segment, Segments};
 use super::pages::{self, Format};
-use super::{ApiError, AppState, query_pairs, schema};
+use super::paging::Page;
+use super::query::Query;
+use super::{ApiError, AppState, schema};
 use crate::layer::{Feature, Layer};
 use crate::tile::LonLatBBox;
 
@@ -36,15 +38,10 @@ pub const NO_TIME: &str =
     "Its features have no time: datetime is accepted on its items, checked, and matches every feature.";
 
 /// `GET /conformance`.
-pub async fn conformance(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/conformance")?;
+pub async fn conformance(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&["f"], "/conformance")?;
     let body = json!({ "conformsTo": CONFORMANCE });
-    Ok(match pages::negotiate(&pairs, &headers)? {
+    Ok(match pages::negotiate(q.pairs(), &headers)? {
         Format::Html => pages::conformance(&body, &state.base_url(&headers)),
         Format::Json => (vary(), Json(body)).into_response(),
     })
@@ -56,17 +53,12 @@ pub(super) fn vary() -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 /// `GET /collections`.
-pub async fn collections(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/collections")?;
-    let format = pages::negotiate(&pairs, &headers)?;
+pub async fn collections(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&["f"], "/collections")?;
+    let format = pages::negotiate(q.pairs(), &headers)?;
     let base = state.base_url(&headers);
     let mut list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
-    list.push(super::events::describe(&base, state.events.extent()));
+    list.push(super::events::describe(&base, state.events.store().extent()));
     let body = json!({
         "links": [
             { "href": format!("{base}/collections"), "rel": "self", "type": "application/json", "title": "the collections" },
@@ -84,13 +76,12 @@ pub async fn collections(
 pub async fn collection(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
+    Segment(id): Segment,
+    q: Query,
 ) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/collections/{id}")?;
-    let format = pages::negotiate(&pairs, &headers)?;
-    let layer = find_layer(&state, path)?;
+    q.only(&["f"], "/collections/{id}")?;
+    let format = pages::negotiate(q.pairs(), &headers)?;
+    let layer = find_layer(&state, &id)?;
     let base = state.base_url(&headers);
     let body = describe(layer, &base);
     Ok(match format {
@@ -109,13 +100,11 @@ pub async fn collection(
 pub async fn queryables(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
+    Segment(id): Segment,
+    q: Query,
 ) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/collections/{id}/queryables")?;
-    json_only(&pairs)?;
-    let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    q.only(&["f"], "/collections/{id}/queryables")?;
+    json_only(q.pairs())?;
     let base = state.base_url(&headers);
     // Part 3: `$id` is the URI of the resource without query parameters.
     let uri = format!("{base}/collections/{id}/queryables");
@@ -130,17 +119,21 @@ pub async fn queryables(
 /// The media type of JSON Schema documents.
 pub const SCHEMA_JSON: &str = "application/schema+json";
 
-/// `GET /collections/{id}/items?bbox=&datetime=&limit=&offset=`.
+/// `GET /collections/{id}/items?bbox=&datetime=&limit=&offset=`. `datetime` is checked and
+/// carried into the links; a layer's features have no time, so every one matches.
 pub async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    RawQuery(q): RawQuery,
+    Segment(id): Segment,
+    q: Query,
 ) -> Result<Response, ApiError> {
-    let layer = find_layer(&state, path)?;
-    let params =
-        ItemsQuery::parse(q.as_deref(), state.config.features.items_limit, state.config.features.items_max_limit)?;
-    let matched: Vec<usize> = match &params.bbox {
+    let layer = find_layer(&state, &id)?;
+    q.only(&["bbox", "datetime", "limit", "offset", "f"], "items")?;
+    json_only(q.pairs())?;
+    let features = &state.config.features;
+    let (bbox, _) = (q.bbox()?, q.datetime()?);
+    let (limit, offset) = (q.limit(features.items_limit, features.items_max_limit)?, q.offset()?);
+    let matched: Vec<usize> = match &bbox {
         None => (0..layer.features().len()).collect(),
         Some(boxes) => {
             let mut all: Vec<usize> = boxes.iter().flat_map(|b| layer.query_bbox(b)).collect();
@@ -149,29 +142,24 @@ pub async fn items(
             all
         }
     };
-    let page: Vec<Value> =
-        matched.iter().skip(params.offset).take(params.limit).map(|&i| feature_json(&layer.features()[i])).collect();
+    let found: Vec<Value> =
+        matched.iter().skip(offset).take(limit).map(|&i| feature_json(&layer.features()[i])).collect();
     let base = state.base_url(&headers);
-    let href = |offset: usize| params.href(&format!("{base}/collections/{}/items", layer.meta.id), offset);
-    let mut links = vec![
-        json!({ "href": href(params.offset), "rel": "self", "type": GEOJSON, "title": "this page" }),
-        json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }),
-    ];
-    if params.offset + page.len() < matched.len() {
-        links.push(
-            json!({ "href": href(params.offset + page.len()), "rel": "next", "type": GEOJSON, "title": "next page" }),
-        );
-    }
-    if params.offset > 0 {
-        // From past the end, "previous" is the last page.
-        let prev = params.offset.min(matched.len()).saturating_sub(params.limit);
-        links.push(json!({ "href": href(prev), "rel": "prev", "type": GEOJSON, "title": "previous page" }));
-    }
+    let page = Page {
+        url: format!("{base}/collections/{}/items", layer.meta.id),
+        kept: ["bbox", "datetime"].into_iter().filter_map(|k| q.last(k).map(|v| (k, v))).collect(),
+        limit,
+        offset,
+        matched: matched.len(),
+        returned: found.len(),
+    };
+    let mut links = page.links(GEOJSON);
+    links.insert(1, json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }));
     let body = json!({
         "type": "FeatureCollection",
         "numberMatched": matched.len(),
-        "numberReturned": page.len(),
-        "features": page,
+        "numberReturned": found.len(),
+        "features": found,
         "links": links,
     });
     Ok(json_with_etag(&headers, &body, GEOJSON, state.config.tiles.tile_max_age))
@@ -181,13 +169,11 @@ pub async fn items(
 pub async fn item(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
-    RawQuery(q): RawQuery,
+    Segments(id, fid): Segments,
+    q: Query,
 ) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/collections/{id}/items/{fid}")?;
-    json_only(&pairs)?;
-    let Path((id, fid)) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
+    q.only(&["f"], "/collections/{id}/items/{fid}")?;
+    json_only(q.pairs())?;
     let layer = state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
     let feature = layer.feature_by_id(&fid).ok_or_else(|| {
         ApiError::NotFound(format!("collection '{id}' has no feature '{}'", fid.chars().take(64).collect::<String>()))
@@ -201,9 +187,8 @@ pub async fn item(
     Ok(json_with_etag(&headers, &body, GEOJSON, state.config.tiles.tile_max_age))
 }
 
-fn find_layer(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Layer, ApiError> {
-    let Path(id) = path.map_err(|_| ApiError::NotFound("the path is not valid UTF-8".into()))?;
-    state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))
+fn find_layer<'a>(state: &'a AppState, id: &str) -> Result<&'a Layer, ApiError> {
+    state.catalog.layer(id).ok_or_else(|| unknown_collection(id))
 }
 
 fn unknown_collection(id: &str) -> ApiError {
@@ -261,121 +246,4 @@ fn feature_json(f: &Feature) -> Value {
 
 fn encode_segment(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').replace('+', "%20")
-}
-
-/// The parameters of an items query, validated.
-struct ItemsQuery {
-    /// One box, or two when the box crosses the antimeridian.
-    bbox: Option<Vec<LonLatBBox>>,
-    bbox_text: Option<String>,
-    /// Checked, and carried into the links; a layer's features have no time, so every one matches.
-    datetime: Option<String>,
-    limit: usize,
-    offset: usize,
-}
-
-impl ItemsQuery {
-    fn parse(q: Option<&str>, default_limit: usize, max_limit: usize) -> Result<Self, ApiError> {
-        let mut out = Self { bbox: None, bbox_text: None, datetime: None, limit: default_limit, offset: 0 };
-        for (k, v) in query_pairs(q)? {
-            match k.as_str() {
-                "bbox" => {
-                    out.bbox = Some(parse_bbox(&v)?);
-                    out.bbox_text = Some(v);
-                }
-                "datetime" => {
-                    super::events::parse_datetime("datetime", &v)?;
-                    out.datetime = Some(v);
-                }
-                "limit" => out.limit = parse_limit(&v, max_limit)?,
-                "offset" => out.offset = parse_count("offset", &v)?,
-                "f" if v == "json" => {}
-                "f" => return Err(ApiError::param("f", "only f=json is served here")),
-                other => {
-                    return Err(ApiError::param(
-                        other,
-                        "unknown parameter; items take bbox, datetime, limit, offset and f",
-                    ));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn href(&self, path: &str, offset: usize) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        if let Some(b) = &self.bbox_text {
-            pairs.push(("bbox", b.clone()));
-        }
-        if let Some(d) = &self.datetime {
-            pairs.push(("datetime", d.clone()));
-        }
-        pairs.push(("limit", self.limit.to_string()));
-        pairs.push(("offset", offset.to_string()));
-        format!("{path}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
-    }
-}
-
-/// A `limit`: at least 1; above the maximum it is lowered to it, as OGC API - Features asks.
-pub(crate) fn parse_limit(v: &str, max_limit: usize) -> Result<usize, ApiError> {
-    match parse_count("limit", v)? {
-        0 => Err(ApiError::param("limit", "must be at least 1")),
-        n => Ok(n.min(max_limit)),
-    }
-}
-
-/// A non-negative integer parameter.
-pub(crate) fn parse_count(name: &str, v: &str) -> Result<usize, ApiError> {
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::param(name, format!("'{}' is not a non-negative integer", truncate(v))));
-    }
-    // Too large for usize means "as many as you have": a huge limit is lowered like any limit
-    // above the maximum, and a huge offset is past the end.
-    Ok(v.parse().unwrap_or(usize::MAX))
-}
-
-fn truncate(v: &str) -> String {
-    v.chars().take(32).collect()
-}
-
-/// `minLon,minLat,maxLon,maxLat` (or the six-number form with heights, which are ignored).
-pub(crate) fn parse_bbox(v: &str) -> Result<Vec<LonLatBBox>, ApiError> {
-    let bad = |why: &str| ApiError::param("bbox", format!("'{}' {why}", truncate(v)));
-    let nums: Vec<f64> = v
-        .split(',')
-        .map(|s| s.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad("is not a list of numbers"))?;
-    let [west, south, east, north] = match nums.as_slice() {
-        [a, b, c, d] => [*a, *b, *c, *d],
-        [a, b, _, d, e, _] => [*a, *b, *d, *e],
-        _ => return Err(bad("must have 4 numbers: west,south,east,north")),
-    };
-    if !nums.iter().all(|n| n.is_finite()) {
-        return Err(bad("has a number that is not finite"));
-    }
-    if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x))
-        || ![south, north].iter().all(|y| (-90.0..=90.0).contains(y))
-    {
-        return Err(bad("is out of range: longitudes -180..180, latitudes -90..90"));
-    }
-    if south > north {
-        return Err(bad("has its south edge north of its north edge"));
-    }
-    Ok(LonLatBBox::crossing(west, south, east, north))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bbox_forms() {
-        assert_eq!(parse_bbox("36,35,37,36").map(|b| b.len()).ok(), Some(1));
-        assert_eq!(parse_bbox("170,-10,-170,10").map(|b| b.len()).ok(), Some(2));
-        assert_eq!(parse_bbox("36,35,0,37,36,100").map(|b| b.len()).ok(), Some(1));
-        for bad in ["", "1,2,3", "a,b,c,d", "0,0,200,1", "0,10,1,5", "0,0,1,inf", "0,0,1,NaN"] {
-            assert!(parse_bbox(bad).is_err(), "{bad}");
-        }
-    }
 }

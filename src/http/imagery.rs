@@ -4,49 +4,35 @@
 //! route, `/overlays/events/...`, which the router matches before these; no image may be
 //! called `events`.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::cached::{get_or_render, json_with_etag, tile_response};
-use super::tiles::{format_key, format_param, missing, overlay_tile};
-use super::{ApiError, AppState, query_pairs};
-use crate::cache::{TileKey, TileKind};
-use crate::imagery::{GeoImage, render_tile};
-use crate::render::{TileFormat, TileImage, encode};
-use crate::tile::MAX_LATITUDE;
+use super::cached::{json_with_etag, tile_response};
+use super::extract::{Segment, TilePath};
+use super::query::Query;
+use super::tilejson::TileJson;
+use super::{ApiError, AppState};
+use crate::cache::TileSpec;
+use crate::imagery::GeoImage;
+use crate::render::TileFormat;
+use crate::tile::{LonLatBBox, MAX_LATITUDE};
 
 /// `GET /overlays/{id}/{z}/{x}/{y}.png` (and `@2x`, and `.webp`): the image reprojected onto the
 /// tile, transparent beyond its bounds and zooms. Parameters are ignored.
-pub async fn tile(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String, String, String)>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let Path((id, z, x, file)) = path.map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
+pub async fn tile(State(state): State<AppState>, headers: HeaderMap, path: TilePath) -> Result<Response, ApiError> {
+    let id = path.id.clone().unwrap_or_default();
     if state.catalog.image(&id).is_none() {
         return Err(unknown(&id));
     }
-    let (tile, scale, format) = overlay_tile(&z, &x, &file, &state.config.tiles)?;
-    let key = TileKey {
-        kind: TileKind::Image,
-        tile,
-        scale: scale.factor() as u8,
-        variant: format!("{id}{}", format_key(format)).into(),
-        version: 0,
-    };
-    let st = state.clone();
-    let cached = get_or_render(&state, key, move || {
-        let image = st.catalog.image(&id).ok_or_else(|| unknown(&id))?;
-        match render_tile(image, tile, scale) {
-            TileImage::Empty => st.clear.get(format, scale).map(<[u8]>::to_vec).ok_or_else(|| missing(format)),
-            TileImage::Drawn(p) => encode(p, format).map_err(|e| ApiError::Internal(format!("{id} {tile}: {e}"))),
-        }
-    })
-    .await?;
-    Ok(tile_response(&headers, cached, format.content_type(), state.config.tiles.tile_max_age))
+    let (scale, format) =
+        path.image(&["png", "webp"], "{y}.png or {y}.webp, each with @2x before the dot for 512 px")?;
+    let spec = TileSpec::Image { id: Arc::from(id), scale, format };
+    let tile = state.tiles.get(path.tile, spec).await?;
+    Ok(tile_response(&headers, tile, format.content_type(), state.config.tiles.tile_max_age))
 }
 
 /// `GET /overlays/{id}/tiles.json`: TileJSON 3.0.0 of one image overlay; `?format=webp` lists
@@ -54,12 +40,12 @@ pub async fn tile(
 pub async fn tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    Segment(id): Segment,
+    q: Query,
 ) -> Result<Response, ApiError> {
     let image = state.catalog.image(&id).ok_or_else(|| unknown(&id))?;
-    super::refuse_unknown(&query_pairs(query.as_deref())?, &["format"], "an overlay's tiles.json")?;
-    let format = format_param(query.as_deref(), &state.config.tiles)?;
+    q.only(&["format"], "an overlay's tiles.json")?;
+    let format = q.format(state.config.tiles.jpeg_quality)?;
     if !format.allows_transparency() {
         return Err(ApiError::param(
             "format",
@@ -73,30 +59,23 @@ pub async fn tilejson(
     let (south, north) = (b.south.max(-MAX_LATITUDE), b.north.min(MAX_LATITUDE));
     // A zoom at which the image spans about one tile.
     let fit = (360.0 / (b.east - b.west)).log2().floor().clamp(0.0, 30.0) as u8;
-    let body = json!({
-        "tilejson": "3.0.0",
-        "name": m.title,
-        "description": m.description,
-        "version": env!("CARGO_PKG_VERSION"),
-        "attribution": m.attribution,
-        "scheme": "xyz",
-        "tiles": [tile_url(&state, &headers, &m.id, format)],
-        "minzoom": minzoom,
-        "maxzoom": maxzoom,
-        "bounds": [b.west, south, b.east, north],
-        "center": [(b.west + b.east) / 2.0, (south + north) / 2.0, fit.clamp(minzoom, maxzoom)],
-        "tileSize": 256,
-    });
-    Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
+    let doc = TileJson {
+        name: m.title.clone(),
+        description: m.description.clone(),
+        attribution: m.attribution.clone(),
+        tiles: tile_url(&state, &headers, &m.id, format),
+        minzoom,
+        maxzoom,
+        bounds: LonLatBBox { west: b.west, south, east: b.east, north },
+        center: ((b.west + b.east) / 2.0, (south + north) / 2.0, fit),
+        vector_layers: None,
+    };
+    Ok(json_with_etag(&headers, &doc.to_json(), "application/json", state.config.tiles.tile_max_age))
 }
 
 /// `GET /overlays`: every overlay: the events, and each image with its TileJSON.
-pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    super::refuse_unknown(&query_pairs(query.as_deref())?, &[], "/overlays")?;
+pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&[], "/overlays")?;
     let base = state.base_url(&headers);
     let mut overlays = vec![json!({
         "id": "events",

@@ -1,21 +1,17 @@
 //! The landing page (OGC API - Features; the map viewer for browsers, see `web`) and `/health`.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{ApiError, AppState, query_pairs};
+use super::query::Query;
+use super::{ApiError, AppState};
 
 /// `GET /`: JSON for `?f=json` or an `Accept` without `text/html`; HTML for browsers.
-pub async fn landing(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    let f = pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str());
+pub async fn landing(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    let f = q.pairs().iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str());
     let wants_html = match f {
         Some("json") => false,
         Some("html") => true,
@@ -25,11 +21,11 @@ pub async fn landing(
     let vary = [(header::VARY, HeaderValue::from_static("Accept"))];
     let base = state.base_url(&headers);
     if wants_html {
-        return Ok(super::web::viewer(&state, &pairs));
+        return Ok(super::web::viewer(&state, q.pairs()));
     }
     // The JSON landing page takes the viewer's parameters too (the same URL serves both), and
     // refuses any other.
-    super::refuse_unknown(&pairs, &LANDING_PARAMETERS, "/")?;
+    q.only(&LANDING_PARAMETERS, "/")?;
     let c = &state.catalog;
     let body = json!({
         "title": c.title,
@@ -52,20 +48,21 @@ pub async fn landing(
 const LANDING_PARAMETERS: [&str; 8] = ["f", "lat", "lon", "zoom", "from", "to", "kind", "layers"];
 
 /// `GET /health`.
-pub async fn health(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Json<serde_json::Value>, ApiError> {
-    super::refuse_unknown(&query_pairs(q.as_deref())?, &[], "/health")?;
+pub async fn health(State(state): State<AppState>, q: Query) -> Result<Json<serde_json::Value>, ApiError> {
+    q.only(&[], "/health")?;
+    let events = state.events.store();
     Ok(Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "layers": state.catalog.layers().len(),
         "features": state.catalog.feature_count(),
-        "events": state.events.len(),
-        "events_read_only": state.events.read_only(),
-        "events_store": state.events.backend(),
-        "events_in_sync": state.events.in_sync(),
-        "cached_tiles": state.cache.len(),
-        "cached_bytes": state.cache.bytes(),
-        "render_jobs": state.pool.load(),
-        "tiles_rendered": state.pool.finished(),
+        "events": events.len(),
+        "events_read_only": events.read_only(),
+        "events_store": events.backend(),
+        "events_in_sync": events.in_sync(),
+        "cached_tiles": state.tiles.cache().len(),
+        "cached_bytes": state.tiles.cache().bytes(),
+        "render_jobs": state.tiles.jobs(),
+        "tiles_rendered": state.tiles.rendered(),
     })))
 }

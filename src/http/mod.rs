@@ -6,23 +6,22 @@
 mod cached;
 mod error;
 mod etag;
-mod events;
+pub(crate) mod events;
+pub(crate) mod extract;
 mod features;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzz_api;
 mod imagery;
 mod landing;
 mod limits;
-mod markers;
 mod openapi;
 mod pages;
-mod pool;
+mod paging;
+pub(crate) mod query;
 mod schema;
 mod server;
+mod tilejson;
 mod tiles;
 mod vector;
-mod web;
+pub(crate) mod web;
 
 pub use error::ApiError;
 
@@ -41,58 +40,36 @@ use crate::cache::TileCache;
 use crate::config::Config;
 use crate::events::EventStore;
 use crate::layer::Catalog;
-use crate::render::{EncodeError, SolidTiles, TileFormat};
+use crate::render::EncodeError;
+use crate::service::{EventService, TileService};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     catalog: Arc<Catalog>,
-    events: Arc<dyn EventStore>,
     config: Arc<Config>,
-    /// Pre-encoded background-only tiles, in every format at 1x and 2x.
-    empty: Arc<SolidTiles>,
-    /// Pre-encoded transparent tiles (empty overlays), in every format with transparency.
-    clear: Arc<SolidTiles>,
+    /// Every kind of tile, through the cache and the render pool.
+    tiles: TileService,
+    /// Event reads and writes.
+    events: EventService,
     /// Vector TileJSON fields and the MapLibre sprite, prepared once.
     vector: Arc<vector::VectorAssets>,
-    /// Encoded tiles, and the versions of areas that events change.
-    cache: Arc<TileCache>,
-    /// Admission control for rendering and encoding.
-    pool: Arc<pool::RenderPool>,
 }
 
 impl AppState {
-    /// Prepares the state, encoding the empty tiles once.
+    /// Prepares the state: the tile service (its empty tiles encoded once, its cache listening
+    /// to the event store) and the event service.
     pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, config: Config) -> Result<Self, EncodeError> {
-        let formats = TileFormat::all(config.tiles.jpeg_quality);
-        let empty = SolidTiles::new(catalog.background, &formats)?;
-        let transparent: Vec<TileFormat> = formats.into_iter().filter(|f| f.allows_transparency()).collect();
-        let clear = SolidTiles::new(None, &transparent)?;
+        let catalog = Arc::new(catalog);
+        let tiles = TileService::new(Arc::clone(&catalog), Arc::clone(&events), &config.tiles)?;
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
-        let cache = Arc::new(TileCache::new(config.tiles.cache_mb.saturating_mul(1024 * 1024)));
-        // Every change of the events, this server's own writes (before they are acknowledged)
-        // and any other's, drops the cached tiles it touches.
-        let touched = Arc::clone(&cache);
-        events.on_change(Box::new(move |change| match change {
-            crate::events::Change::At(positions) => touched.touch(positions, crate::render::OVERLAY_REACH_PX + 1.0),
-            crate::events::Change::Everywhere => touched.touch_everywhere(),
-        }));
-        let pool = Arc::new(pool::RenderPool::new(config.tiles.render_workers, config.tiles.render_queue));
-        Ok(Self {
-            catalog: Arc::new(catalog),
-            events,
-            config: Arc::new(config),
-            empty: Arc::new(empty),
-            clear: Arc::new(clear),
-            vector,
-            cache,
-            pool,
-        })
+        let events = EventService::new(events, config.events.max_batch);
+        Ok(Self { catalog, config: Arc::new(config), tiles, events, vector })
     }
 
     /// The tile cache (tests look into it).
     pub fn cache(&self) -> &TileCache {
-        &self.cache
+        self.tiles.cache()
     }
 
     /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
@@ -148,7 +125,7 @@ fn routes() -> Routes {
         .route("/collections/{id}/items", get(features::items))
         .route("/collections/{id}/items/{fid}", get(features::item))
         .route("/tiles.json", get(tiles::tilejson))
-        .route("/tiles/{z}/{x}/{file}", get(tiles::raster))
+        .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
         .route("/tiles/vector.json", get(vector::tilejson))
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
@@ -254,19 +231,4 @@ fn shutdown() -> impl std::future::Future<Output = ()> {
     }
 }
 
-/// Refuses the first parameter that a JSON route does not take, naming it and the ones it
-/// takes: a misspelt parameter (`layer=` for `layers=`) must not be silently ignored. Tile
-/// images do not call this, so that cache-busting parameters keep working there.
-pub(crate) fn refuse_unknown(pairs: &[(String, String)], takes: &[&str], route: &str) -> Result<(), ApiError> {
-    match pairs.iter().find(|(k, _)| !takes.contains(&k.as_str())) {
-        None => Ok(()),
-        Some((k, _)) if takes.is_empty() => Err(ApiError::param(k, format!("unknown parameter; {route} takes none"))),
-        Some((k, _)) => Err(ApiError::param(k, format!("unknown parameter; {route} takes {}", takes.join(", ")))),
-    }
-}
-
-/// Query parameters as name-value pairs; malformed encoding is a 400.
-pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|_| ApiError::param("query", "the query string is not valid URL encoding"))
-}
+pub(crate) use query::query_pairs;

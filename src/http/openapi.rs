@@ -12,41 +12,32 @@
 //! are: the tests hold the two together instead.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::pages::{self, Format};
-use super::{ApiError, AppState, query_pairs, schema};
+use super::query::Query;
+use super::{ApiError, AppState, schema};
 use crate::events::EventKind;
 
 /// The media type of an OpenAPI 3.0 document in JSON (OGC API - Features, `oas30`).
 pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
 
 /// `GET /openapi.json`: the OpenAPI document.
-pub async fn openapi_json(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/openapi.json")?;
-    super::features::json_only(&pairs)?;
+pub async fn openapi_json(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&["f"], "/openapi.json")?;
+    super::features::json_only(q.pairs())?;
     Ok(json_answer(document(&state, &state.base_url(&headers))))
 }
 
 /// `GET /api`: the OpenAPI document for JSON clients, the page for browsers (`f=json|html`).
-pub async fn api(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = query_pairs(q.as_deref())?;
-    super::refuse_unknown(&pairs, &["f"], "/api")?;
+pub async fn api(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&["f"], "/api")?;
     let base = state.base_url(&headers);
     let doc = document(&state, &base);
-    Ok(match pages::negotiate(&pairs, &headers)? {
+    Ok(match pages::negotiate(q.pairs(), &headers)? {
         Format::Html => pages::api(&doc, &base),
         Format::Json => {
             let mut r = json_answer(doc);

@@ -1,23 +1,21 @@
-//! Vector tiles, their TileJSON, the MapLibre style and its sprite.
+//! The vector TileJSON, the MapLibre style and its sprite (the vector tiles themselves are in
+//! `tiles`).
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::cached::{get_or_render, json_with_etag, tile_response};
+use super::cached::json_with_etag;
+use super::extract::Segment;
+use super::query::Query;
+use super::tilejson::{TileJson, query_suffix};
 use super::{ApiError, AppState};
-use crate::cache::{TileKey, TileKind};
-use crate::events::{self, EventFilter};
 use crate::layer::{Catalog, Layer};
 use crate::mvt;
 use crate::render::{EncodeError, Sprite, sprite};
-use crate::tile::TileCoord;
-
-/// MVT media type.
-pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 
 /// What the vector routes prepare once at start-up.
 #[derive(Debug)]
@@ -60,63 +58,6 @@ fn describe_layer(l: &Layer) -> Value {
     })
 }
 
-/// `GET /tiles/{z}/{x}/{y}.mvt`, with `?layers=a,b,events`, `datetime=`, `kind=`.
-/// An empty tile is answered `204 No Content`.
-pub async fn tile(
-    state: AppState,
-    headers: &HeaderMap,
-    tile: TileCoord,
-    query: Option<String>,
-) -> Result<Response, ApiError> {
-    let pairs = super::query_pairs(query.as_deref())?;
-    let filter: EventFilter = super::tiles::overlay_filter(query.as_deref())?;
-    let Selection { ids, with_events } = select(&state, &pairs)?;
-    let key = TileKey {
-        kind: TileKind::Vector,
-        tile,
-        scale: 0,
-        variant: format!("{}|{}|{}", ids.join(","), with_events, super::tiles::filter_key(&filter)).into(),
-        version: if with_events { state.cache.version(tile) } else { 0 },
-    };
-    let st = state.clone();
-    let cached = get_or_render(&state, key, move || {
-        let layers: Vec<&Layer> = ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
-        let mut out = mvt::data_layers(&layers, tile);
-        if with_events {
-            let margin = f64::from(mvt::BUFFER) / f64::from(mvt::EXTENT) * 256.0;
-            let found = st.events.select(&events::fetch_rect(tile, margin), &filter);
-            out.extend(mvt::events_layer(&events::cluster(&found, tile.z()), tile));
-        }
-        Ok(mvt::encode(out))
-    })
-    .await?;
-    let max_age = if with_events { state.config.tiles.events_max_age } else { state.config.tiles.tile_max_age };
-    Ok(tile_response(headers, cached, MVT, max_age))
-}
-
-/// The layers a vector tile (or its TileJSON) asks for with `?layers=`: data layers, and
-/// `events` beside them. Without the parameter, every layer and the events.
-struct Selection {
-    /// Data layer ids, in draw order.
-    ids: Vec<String>,
-    /// Whether the `events` layer is in.
-    with_events: bool,
-}
-
-fn select(state: &AppState, pairs: &[(String, String)]) -> Result<Selection, ApiError> {
-    let Some((_, l)) = pairs.iter().rev().find(|(k, _)| k == "layers") else {
-        return Ok(Selection { ids: super::tiles::select_ids(state, None)?, with_events: true });
-    };
-    let names: Vec<&str> = l.split(',').map(str::trim).collect();
-    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
-    let with_events = names.contains(&"events");
-    let ids = match rest.is_empty() {
-        true => Vec::new(),
-        false => super::tiles::select_ids(state, Some(&rest.join(",")))?,
-    };
-    Ok(Selection { ids, with_events })
-}
-
 /// The parameters of a vector tile, which its TileJSON takes and carries into the tile URL.
 const TILE_PARAMETERS: [&str; 5] = ["layers", "datetime", "from", "to", "kind"];
 
@@ -124,21 +65,15 @@ const TILE_PARAMETERS: [&str; 5] = ["layers", "datetime", "from", "to", "kind"];
 /// the vector tiles (`layers`, `datetime`, `from`, `to`, `kind`): `layers` narrows
 /// `vector_layers`, the attribution and the zooms, and all of them are carried into the tile
 /// URL. Any other parameter is refused.
-pub async fn tilejson(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let pairs = super::query_pairs(query.as_deref())?;
-    super::refuse_unknown(&pairs, &TILE_PARAMETERS, "/tiles/vector.json")?;
+pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
+    q.only(&TILE_PARAMETERS, "/tiles/vector.json")?;
     // Checked as the tiles will check them, so that the template never leads to a 400.
-    super::tiles::overlay_filter(query.as_deref())?;
-    let sel = select(&state, &pairs)?;
+    q.events()?;
+    let (ids, with_events) = super::tiles::vector_layers(&state.catalog, &q)?;
     let c = &state.catalog;
-    let base = state.base_url(&headers);
     let max_zoom = state.config.tiles.max_zoom;
-    let layers: Vec<&Layer> = sel.ids.iter().filter_map(|id| c.layer(id)).collect();
-    let min_zoom = match sel.with_events {
+    let layers: Vec<&Layer> = ids.iter().filter_map(|id| c.layer(id)).collect();
+    let min_zoom = match with_events {
         true => 0,
         false => layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom),
     };
@@ -148,8 +83,8 @@ pub async fn tilejson(
         .vector_layers
         .iter()
         .filter(|l| match l["id"].as_str() {
-            Some("events") => sel.with_events,
-            Some(id) => sel.ids.iter().any(|i| i == id),
+            Some("events") => with_events,
+            Some(id) => ids.iter().any(|i| i == id),
             None => false,
         })
         .map(|l| {
@@ -161,48 +96,34 @@ pub async fn tilejson(
         })
         .collect();
     // The last of a repeated parameter counts, as in the tile route.
-    let carried: Vec<(&str, &str)> = TILE_PARAMETERS
-        .iter()
-        .filter_map(|&name| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| (name, v.as_str())))
-        .collect();
-    let mut body = json!({
-        "tilejson": "3.0.0",
-        "name": c.title,
-        "description": c.description,
-        "version": env!("CARGO_PKG_VERSION"),
-        "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt{}", super::tiles::query_suffix(&carried))],
-        "minzoom": min_zoom,
-        "maxzoom": max_zoom,
-        "bounds": c.bounds().to_array(),
-        "center": super::tiles::center(&state, min_zoom, max_zoom),
-        "vector_layers": vector_layers,
-    });
-    // The events carry no credit of their own; an empty attribution is left out.
-    let attribution = c.attribution(layers.iter().copied());
-    if !attribution.is_empty() {
-        body["attribution"] = json!(attribution);
-    }
-    Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
+    let carried: Vec<(&str, &str)> =
+        TILE_PARAMETERS.iter().filter_map(|&name| q.last(name).map(|v| (name, v))).collect();
+    let center = c.center();
+    let doc = TileJson {
+        name: c.title.clone(),
+        description: c.description.clone(),
+        // The events carry no credit of their own.
+        attribution: c.attribution(layers.iter().copied()),
+        tiles: format!("{}/tiles/{{z}}/{{x}}/{{y}}.mvt{}", state.base_url(&headers), query_suffix(&carried)),
+        minzoom: min_zoom,
+        maxzoom: max_zoom,
+        bounds: c.bounds(),
+        center: (center.position.lon, center.position.lat, center.zoom),
+        vector_layers: Some(vector_layers),
+    };
+    Ok(json_with_etag(&headers, &doc.to_json(), "application/json", state.config.tiles.tile_max_age))
 }
 
 /// `GET /style.json`: a MapLibre style for the vector tiles. It takes no parameter.
-pub async fn style(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<axum::Json<Value>, ApiError> {
-    super::refuse_unknown(&super::query_pairs(query.as_deref())?, &[], "/style.json")?;
+pub async fn style(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<axum::Json<Value>, ApiError> {
+    q.only(&[], "/style.json")?;
     Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers))))
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.
-pub async fn sprite_file(
-    State(state): State<AppState>,
-    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Result<Response, ApiError> {
-    // A name that is not UTF-8 (`%FF`) is no sprite file either: 404 like any other name.
-    let file = path.map(|Path(f)| f).unwrap_or_default();
+pub async fn sprite_file(State(state): State<AppState>, file: Result<Segment, ApiError>) -> Result<Response, ApiError> {
+    // A name that is not UTF-8 (`%FF`) is no sprite file either: 404 naming the files.
+    let file = file.map(|Segment(f)| f).unwrap_or_default();
     let (s, ext) = match file.as_str() {
         "tessera.json" => (&state.vector.sprites[0], "json"),
         "tessera.png" => (&state.vector.sprites[0], "png"),

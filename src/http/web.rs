@@ -23,7 +23,7 @@
 
 mod assets;
 pub(super) mod html;
-pub(super) mod params;
+pub(crate) mod params;
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};

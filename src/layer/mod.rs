@@ -14,9 +14,10 @@ mod manifest;
 mod place;
 mod source;
 
+pub use crate::geom::Shape;
 pub use catalog::{Catalog, Center, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
-pub use feature::{Feature, Shape, id_text, validate_geometry};
+pub use feature::{Feature, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
@@ -24,12 +25,12 @@ pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
-use crate::geom::simplify_for_zoom;
+use crate::geom::ZoomShapes;
 use crate::style::{GeometryKind, LabelSpec, Names, Rule, Style, StyleSpec};
 use crate::tile::{LonLat, LonLatBBox, WorldPoint, WorldRect};
 
@@ -71,9 +72,8 @@ pub struct Layer {
     by_id: HashMap<String, usize>,
     bounds: Option<LonLatBBox>,
     reach_px: f32,
-    /// Shapes simplified for each zoom up to [`PREPARED_MAX_ZOOM`], made on first use of the zoom
-    /// (`None` for a feature means its own shape serves).
-    prepared: Vec<OnceLock<Vec<Option<Shape>>>>,
+    /// The features' shapes simplified per zoom.
+    simplified: ZoomShapes,
     /// How features are labelled, and each feature's label (`None`: no name, or a line).
     labels: Option<(LabelSpec, Vec<Option<FeatureLabel>>)>,
     /// `clipped_to` in the unit square: ring edges along it are not stroked.
@@ -106,9 +106,6 @@ pub struct FeatureLabel {
     /// Class within the layer (`label_class`), lower first; ranks before `rank`.
     pub class: u32,
 }
-
-/// Deepest zoom with simplified shapes; deeper tiles use the shapes as loaded.
-pub const PREPARED_MAX_ZOOM: u8 = 14;
 
 const KINDS: [GeometryKind; 3] = [GeometryKind::Point, GeometryKind::Line, GeometryKind::Polygon];
 
@@ -150,7 +147,7 @@ impl Layer {
             by_id,
             bounds,
             reach_px,
-            prepared: (0..=PREPARED_MAX_ZOOM).map(|_| OnceLock::new()).collect(),
+            simplified: ZoomShapes::default(),
             labels: None,
             clipped_to: None,
             not_within: None,
@@ -243,15 +240,8 @@ impl Layer {
 
     /// The shape of feature `i` as drawn at zoom `z`: simplified to 1/16 px at that zoom.
     pub fn shape_at(&self, i: usize, z: u8) -> &Shape {
-        let own = &self.features[i].shape;
-        match self.prepared.get(usize::from(z)) {
-            Some(cell) => {
-                let shapes =
-                    cell.get_or_init(|| self.features.iter().map(|f| simplify_for_zoom(&f.shape, z)).collect());
-                shapes.get(i).and_then(Option::as_ref).unwrap_or(own)
-            }
-            None => own,
-        }
+        let all = || self.features.iter().map(|f| &f.shape);
+        self.simplified.get(z, i, all).unwrap_or(&self.features[i].shape)
     }
 
     /// The layer's style as written: its base keys and its rules.

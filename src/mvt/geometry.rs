@@ -1,9 +1,9 @@
 //! Geometry for vector tiles: projection to tile extent units, clipping to the buffered tile,
-//! snapping to the integer grid, ring winding, and command encoding.
+//! snapping to the integer grid, polygons made valid and wound on that grid
+//! ([`crate::geom::valid_polygons`]), and command encoding.
 
 use super::proto::GeomType;
-use crate::geom::{ClipRect, Px};
-use crate::layer::Shape;
+use crate::geom::{ClipRect, GridPoint, Px, Shape, valid_polygons};
 use crate::tile::{TileCoord, WorldPoint};
 
 /// Tile extent: coordinates run 0..EXTENT across the tile.
@@ -39,7 +39,8 @@ impl Frame {
     }
 
     /// A shape as MVT geometry commands, or `None` when nothing of it is left in the
-    /// buffered tile after clipping, simplification and snapping.
+    /// buffered tile after clipping and snapping. Polygons come out valid by OGC rules,
+    /// exteriors of positive area (clockwise with y down) and holes negative, as MVT 2.1 asks.
     pub fn encode(&self, shape: &Shape) -> Option<(GeomType, Vec<u32>)> {
         let clip = Self::clip();
         match shape {
@@ -67,39 +68,34 @@ impl Frame {
                 (!parts.is_empty()).then(|| (GeomType::Linestring, lines_cmd(&parts)))
             }
             Shape::Polygons(polys) => {
-                let rings: Vec<Vec<[i32; 2]>> = polys.iter().flat_map(|p| self.polygon(p, clip)).collect();
+                let rings = self.polygons(polys, clip);
                 (!rings.is_empty()).then(|| (GeomType::Polygon, rings_cmd(&rings)))
             }
         }
     }
 
-    /// One polygon's rings, wound as MVT 2.1 asks: exterior positive area (clockwise with y
-    /// down), holes negative. A polygon whose exterior vanishes loses its holes too.
-    fn polygon(&self, rings: &[Vec<WorldPoint>], clip: ClipRect) -> Vec<Vec<[i32; 2]>> {
+    /// The rings of a shape's polygons in the buffered tile, valid and wound as MVT 2.1 asks,
+    /// each exterior followed by its holes.
+    fn polygons(&self, polys: &[Vec<Vec<WorldPoint>>], clip: ClipRect) -> Vec<Vec<GridPoint>> {
+        let snapped: Vec<Vec<Vec<GridPoint>>> = polys.iter().map(|p| self.polygon(p, clip)).collect();
+        valid_polygons(&snapped).into_iter().flatten().collect()
+    }
+
+    /// One polygon's rings clipped to the buffered tile and snapped to the grid, open and wound
+    /// as they come; a polygon whose exterior vanishes loses its holes too.
+    fn polygon(&self, rings: &[Vec<WorldPoint>], clip: ClipRect) -> Vec<Vec<GridPoint>> {
         let mut out = Vec::with_capacity(rings.len());
         for (i, ring) in rings.iter().enumerate() {
             let px: Vec<Px> = ring.iter().map(|&p| self.px(p)).collect();
-            let mut clipped = clip.ring(&px);
-            if clipped.len() < 3 {
-                if i == 0 {
-                    return Vec::new();
-                }
-                continue;
-            }
-            clipped.push(clipped[0]);
-            let mut pts = dedup(clipped.into_iter().map(snap).collect());
+            let mut pts = dedup(clip.ring(&px).into_iter().map(snap).collect());
             if pts.len() > 1 && pts.first() == pts.last() {
                 pts.pop();
             }
-            let area = area2(&pts);
-            if pts.len() < 3 || area == 0 {
+            if pts.len() < 3 {
                 if i == 0 {
                     return Vec::new();
                 }
                 continue;
-            }
-            if (i == 0) != (area > 0) {
-                pts.reverse();
             }
             out.push(pts);
         }
@@ -205,14 +201,8 @@ mod tests {
                 WorldPoint::new(a, a),
             ]
         };
-        let shape = Shape::Polygons(vec![vec![sq(0.1, 0.9), sq(0.4, 0.6)]]);
-        let rings = f.polygon(
-            match &shape {
-                Shape::Polygons(p) => &p[0],
-                _ => unreachable!(),
-            },
-            Frame::clip(),
-        );
+        // Both rings wound alike in the source: the hole comes out reversed.
+        let rings = f.polygons(&[vec![sq(0.1, 0.9), sq(0.4, 0.6)]], Frame::clip());
         assert_eq!(rings.len(), 2);
         assert!(area2(&rings[0]) > 0);
         assert!(area2(&rings[1]) < 0);

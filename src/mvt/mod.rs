@@ -155,7 +155,7 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer>
     let frame = Frame::new(tile);
     let mut b = LayerBuilder::new("events");
     for (i, m) in markers.iter().enumerate() {
-        let Some(geom) = frame.encode(&crate::layer::Shape::Points(vec![m.at()])) else { continue };
+        let Some(geom) = frame.encode(&crate::geom::Shape::Points(vec![m.at()])) else { continue };
         match m {
             Marker::Single(e) | Marker::Region(e) => {
                 let inp = &e.input;

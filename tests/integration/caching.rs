@@ -8,8 +8,9 @@ use std::io::Read;
 use std::sync::OnceLock;
 
 use serde_json::json;
-use tessera::cache::{TileKey, TileKind};
+use tessera::cache::{EventSelection, TileKey, TileSpec};
 use tessera::http::AppState;
+use tessera::render::{Scale, TileFormat};
 use tessera::tile::TileCoord;
 
 use crate::common::{
@@ -26,8 +27,6 @@ pub const A: (f64, f64) = (10.18, 36.80);
 const B: (f64, f64) = (-8.0, 40.0);
 const ZOOMS: [u8; 4] = [4, 8, 12, 16];
 const LONG: &str = "public, max-age=3600";
-/// The cache-key variant of a tile without filters (see `filter_key` in src/http/tiles.rs).
-const NO_FILTER: &str = "t=;k=";
 
 /// A server with the default caching settings and a write token, shared by the read-only tests.
 pub fn server() -> &'static str {
@@ -189,12 +188,17 @@ fn keys(state: &AppState, data_layers: &str, (z, x, y): TileAt) -> [TileKey; 2] 
     let tile = TileCoord::new(u32::from(z), u64::from(x), u64::from(y)).expect("a valid tile");
     let version = state.cache().version(tile);
     [
-        TileKey { kind: TileKind::Overlay, tile, scale: 1, variant: NO_FILTER.into(), version },
         TileKey {
-            kind: TileKind::Vector,
             tile,
-            scale: 0,
-            variant: format!("{data_layers}|true|{NO_FILTER}").into(),
+            spec: TileSpec::Overlay { scale: Scale::X1, format: TileFormat::Png, events: EventSelection::default() },
+            version,
+        },
+        TileKey {
+            tile,
+            spec: TileSpec::Vector {
+                layers: data_layers.split(',').map(str::to_owned).collect::<Vec<_>>().into(),
+                events: Some(EventSelection::default()),
+            },
             version,
         },
     ]
@@ -255,7 +259,7 @@ fn assert_dropped_only(state: &AppState, before: &[Probe], touched: &[(f64, f64)
         for key in &p.keys {
             let cached = state.cache().contains(key);
             // If this fails before any write, `keys` no longer builds keys as the handlers do.
-            assert_eq!(cached, !hit, "{what}: {:?} at {:?} z{}: cached {cached}", key.kind, p.place, p.tile.0);
+            assert_eq!(cached, !hit, "{what}: {:?} at {:?} z{}: cached {cached}", key.spec, p.place, p.tile.0);
             assert_eq!(
                 state.cache().version(key.tile) > key.version,
                 hit,

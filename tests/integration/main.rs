@@ -30,6 +30,7 @@ mod labels;
 mod limits;
 mod mvt;
 mod mvt_seams;
+mod mvt_validity;
 mod ogc_collections;
 mod pg_cluster;
 mod pg_scale;

@@ -1,7 +1,8 @@
 //! Vector tile geometry across tiles and zooms, decoded by `mvt::decode` (which already refuses
 //! empty, degenerate, out-of-buffer or wrongly wound geometry in every tile): polygons valid
-//! and clipped whole, a road that crosses a tile edge continuing on the next tile, few
-//! vertices at zoom 0 and an unchanged border shape at zooms 10 and 12.
+//! and clipped whole around Idlib (every polygon at every zoom is in `mvt_validity.rs`), a road
+//! that crosses a tile edge continuing on the next tile, few vertices at zoom 0 and an
+//! unchanged border shape at zooms 10 and 12.
 //!
 //! The truth comes from the GeoJSON files projected with `common::mercator_px`, in extent units
 //! of the tile at hand (4096 across; one 256-px pixel is 16 units).
@@ -108,7 +109,7 @@ fn polygons_are_valid_and_wound_as_mvt_2_1_requires() {
         tiles.extend(neighbourhood(tile_of(IDLIB, z)));
         tiles.extend(neighbourhood(tile_of(DAMASCUS, z)));
     }
-    // Zooms 0-3 are left to `low_zoom_world_rings_do_not_cross_themselves`.
+    // Every zoom, with full OGC rules, is in `mvt_validity.rs`.
     tiles.extend([4, 5].map(|z| tile_of(LESOTHO, z)));
     // (exteriors, holes) per layer
     let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -144,39 +145,6 @@ fn polygons_are_valid_and_wound_as_mvt_2_1_requires() {
     }
     // The Damascus enclave and Lesotho were met as holes, wound negative.
     assert!(seen["governorates"].1 >= 1 && seen["world-countries"].1 >= 1, "{seen:?}");
-}
-
-#[test]
-#[ignore = "bug: per-ring Douglas-Peucker and snapping to the grid leave world-countries rings that cross \
-            themselves at zooms 0-3 (MVT 2.1, 4.3.4.4: linear rings MUST NOT self-intersect)"]
-fn low_zoom_world_rings_do_not_cross_themselves() {
-    // A few rings (Norway, Canada, Panama) already cross themselves in the file; the file's
-    // coordinates have 3 decimals, so thousandths of a degree test them exactly.
-    let milli = |p: &(f64, f64)| [(p.0 * 1000.0).round() as i64, (p.1 * 1000.0).round() as i64];
-    let simple_in_file: BTreeSet<String> = features("world-countries.geojson")
-        .iter()
-        .filter(|f| {
-            polygon_rings(f)
-                .iter()
-                .flatten()
-                .all(|r| crossing(&r[..r.len() - 1].iter().map(milli).collect::<Vec<_>>()).is_none())
-        })
-        .map(|f| f["properties"]["name"].as_str().expect("name").to_owned())
-        .collect();
-    let mut bad = Vec::new();
-    for z in 0..=3u8 {
-        for t in (0..1u32 << z).flat_map(|x| (0..1u32 << z).map(move |y| (z, x, y))) {
-            let tile = fetch(&tile_path(t, "?layers=world-countries"));
-            for f in tile.get("world-countries").into_iter().flat_map(|l| &l.features) {
-                let Geom::Rings(rings) = &f.geom else { panic!("not a polygon") };
-                let name = f.str("name").expect("name");
-                if simple_in_file.contains(name) {
-                    bad.extend(rings.iter().filter_map(|r| crossing(r)).map(|c| format!("{name} in {t:?} at {c:?}")));
-                }
-            }
-        }
-    }
-    assert!(bad.is_empty(), "{} crossings, first {:?}", bad.len(), &bad[..bad.len().min(5)]);
 }
 
 /// Whether a segment meets the square `lo..=hi` on both axes (Liang-Barsky).

@@ -7,7 +7,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 
-use super::ApiError;
+/// Why a job did not run to its end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    /// `workers + queue` jobs are running or waiting: refused at once.
+    #[error("the render queue is full")]
+    Full,
+    /// The job's thread failed (it panicked).
+    #[error("a render job failed: {0}")]
+    Failed(String),
+}
 
 /// Admission control for rendering and encoding.
 #[derive(Debug)]
@@ -42,17 +51,17 @@ impl RenderPool {
     }
 
     /// Runs `f` on a blocking thread when a worker is free, or refuses at once with
-    /// [`ApiError::Overloaded`] when the queue is full.
-    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    /// [`PoolError::Full`] when the queue is full.
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, PoolError> {
         if self.admitted.fetch_add(1, Ordering::SeqCst) >= self.limit {
             self.admitted.fetch_sub(1, Ordering::SeqCst);
-            return Err(ApiError::Overloaded);
+            return Err(PoolError::Full);
         }
         let admitted = Admitted(Arc::clone(&self.admitted));
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
-            .map_err(|e| ApiError::Internal(format!("render pool: {e}")))?;
+            .map_err(|e| PoolError::Failed(format!("render pool: {e}")))?;
         // The slot and the permit travel with the job: a client that goes away while its tile
         // renders does not free a place the render still occupies.
         let out = tokio::task::spawn_blocking(move || {
@@ -61,7 +70,7 @@ impl RenderPool {
             out
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("render task: {e}")))?;
+        .map_err(|e| PoolError::Failed(format!("render task: {e}")))?;
         self.finished.fetch_add(1, Ordering::Relaxed);
         Ok(out)
     }
@@ -99,7 +108,7 @@ mod tests {
                 tokio::task::yield_now().await;
             }
         }
-        assert!(matches!(pool.run(|| false).await, Err(ApiError::Overloaded)), "one past workers + queue");
+        assert!(matches!(pool.run(|| false).await, Err(PoolError::Full)), "one past workers + queue");
         drop(gates);
         for job in jobs {
             assert!(matches!(job.await, Ok(Ok(true))), "every admitted job runs");

@@ -1,0 +1,14 @@
+//! The services the HTTP layer calls: tiles (rendering, the cache and its keys, the bounded
+//! render pool) and event writes (validation of bodies, JSON Merge Patch, the store).
+//!
+//! Between the domain (`layer`, `render`, `mvt`, `events`, `cache`: plain synchronous Rust)
+//! and `http`: a service may use tokio, to run work off the async executor and to bound it, but
+//! never axum; a handler extracts, calls a service, and shapes the answer.
+
+mod events;
+mod pool;
+mod tiles;
+
+pub use events::{Created, EventError, EventService, merge_patch};
+pub use pool::{PoolError, RenderPool};
+pub use tiles::{EVENT_REACH_PX, INVALIDATION_REACH_PX, TileError, TileService, event_margin_px};

@@ -130,6 +130,7 @@ fn routes() -> Routes {
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
         .route("/embed", get(web::embed))
+        .route("/edit", get(web::edit))
         .route("/web/leaflet/{*file}", get(web::leaflet_file))
         .route("/web/{version}/{file}", get(web::asset))
 }

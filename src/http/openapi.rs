@@ -194,7 +194,17 @@ fn paths() -> Value {
             id: "getLandingPage",
             tag: "OGC API - Features",
             summary: "The landing page (JSON) for clients; the map viewer for browsers (Accept: text/html or f=html)",
-            params: &["fHtml", "viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers"],
+            params: &[
+                "fHtml",
+                "viewLat",
+                "viewLon",
+                "viewZoom",
+                "viewFrom",
+                "viewTo",
+                "viewKind",
+                "viewLayers",
+                "viewPlay",
+            ],
             ok: vec![(
                 "200",
                 "The landing page, or the viewer",
@@ -538,7 +548,18 @@ fn paths() -> Value {
             id: "getEmbed",
             tag: "Pages",
             summary: "The map for an iframe; a parameter that fails its check is ignored and the page says so",
-            params: &["viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers"],
+            params: &["viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers", "viewPlay"],
+            ok: vec![("200", "The page", vec![(HTML, html())])],
+            errors: &[],
+        }),
+    );
+    add(
+        "/edit",
+        get(Op {
+            id: "getEditor",
+            tag: "Pages",
+            summary: "The desk editor's page: events entered, corrected, moved, deleted and imported in the browser through the event API, with the write token typed into the page (never framed)",
+            params: &["viewLat", "viewLon", "viewZoom"],
             ok: vec![("200", "The page", vec![(HTML, html())])],
             errors: &[],
         }),
@@ -650,7 +671,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "imageId": path_param("imageId", "A georeferenced image overlay's id (see /overlays)", image_ids, json!(first_image)),
         "spriteFile": path_param("file", "The sprite file", json!({ "type": "string", "enum": ["tessera.json", "tessera.png", "tessera@2x.json", "tessera@2x.png"] }), json!("tessera.json")),
         "assetVersion": path_param("version", "The version of the pages' files (a hash of them all), as the pages name it", json!({ "type": "string" }), json!("0123456789abcdef")),
-        "assetFile": path_param("file", "One of the pages' files (main.js, the modules it imports, viewer.css)", json!({ "type": "string" }), json!("main.js")),
+        "assetFile": path_param("file", "One of the pages' files (main.js, edit.js, the modules they import, the stylesheets)", json!({ "type": "string" }), json!("main.js")),
         "ids": list("ids", "Only the events with these ids (at most 100)", json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })),
         "leafletFile": path_param("file", "A file of Leaflet's dist directory (leaflet.js, leaflet.css, images/...)", json!({ "type": "string" }), json!("leaflet.js")),
         "ifMatch": {
@@ -664,6 +685,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "viewFrom": query("from", "First day of events shown, YYYY-MM-DD", json!({ "type": "string", "format": "date" })),
         "viewTo": query("to", "Last day of events shown, YYYY-MM-DD, inclusive", json!({ "type": "string", "format": "date" })),
         "viewKind": list("kind", "Event kinds shown", json!({ "type": "string", "enum": kinds })),
+        "viewPlay": query("play", "The timeline plays from..to (the events' first and last day where either is left out), a window of this many days at a time, a day a step; without it the map shows from..to and waits", json!({ "type": "integer", "minimum": 1, "maximum": 366 })),
         "viewLayers": list("layers", "Map layers shown: base, overlay, markers, or data layer ids (the base map with those layers only)", json!({ "type": "string", "enum": view_layers })),
     })
 }

@@ -49,6 +49,7 @@ function readView(v, kindIds, maxZoom, defaults) {
     kinds: kinds.length ? kinds : null,
     show,
     dataLayers: data.length ? data : null,
+    play: isNum(v.play, 1, 366) ? Math.round(v.play) : null,
   };
 }
 

@@ -1,7 +1,8 @@
 // tessera's map page: the viewer (/) and the page for iframes (/embed). This module wires the
 // others: settings (config.js), the map (map.js), the event markers (events.js), the filters
-// and the legend (filters.js, legend.js, sprite.js), the panel (panel.js) and the embed dialog
-// (embed.js). Leaflet is a classic script that runs before any module.
+// and the legend (filters.js, legend.js, sprite.js), the panel (panel.js), the embed dialog
+// (embed.js) and the timeline (timeline.js). Leaflet is a classic script that runs before any
+// module.
 import { $ } from './dom.js';
 import { readConfig } from './config.js';
 import { makeState } from './state.js';
@@ -13,6 +14,7 @@ import { wirePanel } from './panel.js';
 import { wireEmbed } from './embed.js';
 import { fail, showNotes } from './messages.js';
 import { viewParams } from './urls.js';
+import { leafletReady, makeTimeline } from './timeline.js';
 
 const NO_LEAFLET = 'The map library (Leaflet) could not be loaded. Check the connection, or ask the site to serve Leaflet itself (tessera --leaflet-dir).';
 
@@ -30,6 +32,8 @@ function start(cfg) {
   const wide = window.innerWidth >= 700;
   document.documentElement.classList.add('js');
   const state = makeState(cfg.view);
+  // Before the map: the timeline sets the first window its overlay shows.
+  const timeline = makeTimeline(cfg, state);
   // The panel opens before the map is made, so that the map is sized once and its first
   // events request is its only one.
   document.body.classList.toggle('panel-open', !embed && wide);
@@ -38,6 +42,7 @@ function start(cfg) {
   buildFilters(cfg, state);
   buildLegend(cfg);
   showEvents(cfg, state, map, layers.markers);
+  timeline.start({ ready: leafletReady(map, layers.overlay), resized: () => map.invalidateSize() });
   const refreshEmbed = wireEmbed(cfg, map, state);
   const sync = () => syncAddress(map, state, refreshEmbed);
   map.on('moveend', sync);

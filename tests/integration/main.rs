@@ -12,6 +12,7 @@ mod cli;
 mod cli_serve;
 mod common;
 mod data_dir_lock;
+mod edit_page;
 mod events_api;
 mod events_durability;
 mod events_etags;

@@ -1,5 +1,5 @@
 //! The view a map page opens on, read from its URL: `layers`, `lat`, `lon`, `zoom`, `from`,
-//! `to`, `kind`.
+//! `to`, `kind`, and the timeline's `play`.
 //!
 //! Every value is checked here, before anything of it reaches the page, and only the checked,
 //! typed value does (numbers, dates re-formatted, names from closed lists). A value that fails
@@ -11,6 +11,9 @@ use chrono::NaiveDate;
 
 use crate::events::EventKind;
 use crate::layer::Catalog;
+
+/// Widest window of days the timeline plays (`play`): a year, leap day included.
+pub const MAX_PLAY_DAYS: u16 = 366;
 
 /// The map layers a page can show, besides the data layers that narrow the base tiles.
 pub const MAP_LAYERS: [&str; 3] = ["base", "overlay", "markers"];
@@ -34,6 +37,8 @@ pub struct View {
     pub show: Option<[bool; 3]>,
     /// Data layer ids the base tiles are narrowed to; `None` draws every layer.
     pub data_layers: Option<Vec<String>>,
+    /// The timeline plays `from`..`to` a window of this many days at a time; `None`: paused.
+    pub play: Option<u16>,
     /// One line for each parameter that was ignored, and why.
     pub notes: Vec<String>,
 }
@@ -59,6 +64,9 @@ impl View {
                 "from" => date(raw).map(|d| v.from = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "to" => date(raw).map(|d| v.to = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "kind" => kinds(raw).map(|ks| v.kinds = Some(ks)).ok_or("a comma-separated list of event kinds"),
+                "play" => play_days(raw)
+                    .map(|n| v.play = Some(n))
+                    .ok_or("a whole number of days from 1 to 366 (the width of the window that plays)"),
                 "layers" => {
                     v.set_layers(raw, catalog).ok_or("a comma-separated list of base, overlay, markers or layer ids")
                 }
@@ -106,6 +114,12 @@ fn number(raw: &str, lo: f64, hi: f64) -> Option<f64> {
     (x.is_finite() && (lo..=hi).contains(&x)).then_some(x)
 }
 
+/// A whole number of days, 1 to [`MAX_PLAY_DAYS`], written in plain digits.
+fn play_days(raw: &str) -> Option<u16> {
+    let n: u16 = raw.parse().ok().filter(|_| raw.len() <= 3 && raw.bytes().all(|b| b.is_ascii_digit()))?;
+    (1..=MAX_PLAY_DAYS).contains(&n).then_some(n)
+}
+
 /// A calendar date written `YYYY-MM-DD`, returned in that form.
 fn date(raw: &str) -> Option<String> {
     if raw.len() != 10
@@ -141,8 +155,9 @@ mod tests {
     #[test]
     fn good_values_are_kept() {
         let v = parse(
-            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers",
+            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers&play=1",
         );
+        assert_eq!(v.play, Some(1));
         assert_eq!((v.lat, v.lon, v.zoom), (Some(36.233), Some(36.817), Some(12)));
         assert_eq!((v.from.as_deref(), v.to.as_deref()), (Some("2020-02-01"), Some("2020-02-29")));
         assert_eq!(v.kinds, Some(vec!["airstrike", "shelling"]));
@@ -156,12 +171,12 @@ mod tests {
             ["<script>alert(1)</script>", "javascript:alert(1)", "\"><img src=x onerror=alert(1)>", "1e3", "NaN", "inf"]
         {
             let q = serde_urlencoded::to_string(
-                ["layers", "lat", "lon", "zoom", "from", "to", "kind"].map(|k| (k, payload)),
+                ["layers", "lat", "lon", "zoom", "from", "to", "kind", "play"].map(|k| (k, payload)),
             )
             .unwrap_or_default();
             let v = parse(&q);
             assert_eq!(v, View { notes: v.notes.clone(), ..View::default() }, "{payload}");
-            assert_eq!(v.notes.len(), 7, "{payload}: {:?}", v.notes);
+            assert_eq!(v.notes.len(), 8, "{payload}: {:?}", v.notes);
             assert!(v.notes.iter().all(|n| !n.contains(payload) && !n.contains('<')), "{:?}", v.notes);
         }
     }
@@ -172,5 +187,16 @@ mod tests {
         assert_eq!(v.notes.len(), 5, "{:?}", v.notes);
         let v = parse("from=2020-03-01&to=2020-02-01");
         assert_eq!((v.from, v.to, v.notes.len()), (None, None, 1));
+    }
+
+    #[test]
+    fn play_takes_a_whole_number_of_days_from_1_to_366() {
+        for (raw, want) in [("1", Some(1)), ("7", Some(7)), ("366", Some(366)), ("007", Some(7))] {
+            assert_eq!(parse(&format!("play={raw}")).play, want, "{raw}");
+        }
+        for raw in ["0", "367", "1000", "1.5", "-1", "+1", " 1x", "true", "1e2", "65537"] {
+            let v = parse(&format!("play={}", raw.replace('+', "%2B")));
+            assert_eq!((v.play, v.notes.len()), (None, 1), "{raw}: {:?}", v.notes);
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod geom;
+pub mod glyphs;
 pub mod http;
 pub mod imagery;
 pub mod layer;

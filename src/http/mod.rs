@@ -8,6 +8,7 @@ mod error;
 mod etag;
 mod events;
 mod features;
+mod fonts;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_api;
@@ -152,6 +153,8 @@ fn routes() -> Routes {
         .route("/tiles/vector.json", get(vector::tilejson))
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
+        .route("/fonts.json", get(fonts::list))
+        .route("/fonts/{fontstack}/{file}", get(fonts::glyphs))
         .route("/embed", get(web::embed))
         .route("/web/leaflet/{*file}", get(web::leaflet_file))
         .route("/web/{version}/{file}", get(web::asset))

@@ -523,8 +523,8 @@ fn paths() -> Value {
         get(Op {
             id: "getStyle",
             tag: "Tiles",
-            summary: "A MapLibre GL style drawing the vector tiles like the raster tiles",
-            params: &[],
+            summary: "A MapLibre GL style drawing the vector tiles like the raster tiles, place names (in lang) and cluster counts included; its glyphs are /fonts",
+            params: &["lang"],
             ok: vec![("200", "The style", vec![(JSON, schema_ref("Object"))])],
             errors: &bad,
         }),
@@ -538,6 +538,31 @@ fn paths() -> Value {
             params: &["spriteFile"],
             ok: vec![("200", "The sprite file", vec![(JSON, schema_ref("Object")), (PNG, binary())])],
             errors: &[("404", "NotFound")],
+        }),
+    );
+    add(
+        "/fonts.json",
+        get(Op {
+            id: "getFonts",
+            tag: "Tiles",
+            summary: "The fonts the style's text-font may name (a JSON array of names)",
+            params: &[],
+            ok: vec![
+                ("200", "The font names", vec![(JSON, json!({ "type": "array", "items": { "type": "string" } }))]),
+                not_modified(),
+            ],
+            errors: &bad,
+        }),
+    );
+    add(
+        "/fonts/{fontstack}/{range}.pbf",
+        get(Op {
+            id: "getGlyphs",
+            tag: "Tiles",
+            summary: "Signed-distance-field glyphs of 256 code points for MapLibre GL (protobuf llmr.glyphs), each from the first font of the stack that has it",
+            params: &["fontStack", "glyphRange"],
+            ok: vec![("200", "The glyph range", vec![("application/x-protobuf", binary())]), not_modified()],
+            errors: &[("400", "BadRequest"), ("404", "NotFound")],
         }),
     );
     add(
@@ -657,6 +682,8 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "overlayFormat": query("format", "Format of the tiles listed: png or webp (lossless); overlays are transparent, so not jpg", json!({ "type": "string", "enum": ["png", "webp"], "default": "png" })),
         "imageId": path_param("imageId", "A georeferenced image overlay's id (see /overlays)", image_ids, json!(first_image)),
         "spriteFile": path_param("file", "The sprite file", json!({ "type": "string", "enum": ["tessera.json", "tessera.png", "tessera@2x.json", "tessera@2x.png"] }), json!("tessera.json")),
+        "fontStack": path_param("fontstack", "Font names separated by commas, first preferred (see /fonts.json); an unknown font is 404 not_found", json!({ "type": "string" }), json!("Noto Sans Regular,Noto Sans Arabic Regular")),
+        "glyphRange": path_param("range", "First and last code point of the range: a multiple of 256, and 255 more", json!({ "type": "string", "pattern": "^[0-9]+-[0-9]+$" }), json!("0-255")),
         "assetVersion": path_param("version", "The version of the pages' files (a hash of them all), as the pages name it", json!({ "type": "string" }), json!("0123456789abcdef")),
         "assetFile": path_param("file", "One of the pages' files (main.js, the modules it imports, viewer.css)", json!({ "type": "string" }), json!("main.js")),
         "ids": list("ids", "Only the events with these ids (at most 100)", json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })),

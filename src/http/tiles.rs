@@ -139,7 +139,7 @@ fn layers_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
 
 /// The `lang` parameter of a raster tile or TileJSON request: `en`, `ar`, `both`, or `none`
 /// for no place names (`Some(None)`); `None` when absent.
-fn lang_param(query: Option<&str>) -> Result<Option<Option<Lang>>, ApiError> {
+pub(super) fn lang_param(query: Option<&str>) -> Result<Option<Option<Lang>>, ApiError> {
     let Some((_, v)) = query_pairs(query)?.into_iter().rev().find(|(k, _)| k == "lang") else {
         return Ok(None);
     };

@@ -44,6 +44,16 @@ impl VectorAssets {
                 "region": "Boolean", "cluster": "Boolean", "count": "Number", "first_id": "String",
             },
         }));
+        vector_layers.push(json!({
+            "id": mvt::LABELS,
+            "description": "A point for each place or area the raster tiles name at this zoom, one per place: name and name_ar (Latin-script and Arabic, as drawn), layer (whose label settings draw it), of (the layer of its symbol), sort (the order names are placed in, lower first), symbol_px (radius of the symbol the name keeps clear of); areas have area = true and fits_en, fits_ar, fits_both (whether that name fits the area). A point without a name marks a place drawn but not named at this zoom.",
+            "minzoom": 0,
+            "maxzoom": crate::tile::MAX_ZOOM,
+            "fields": {
+                "layer": "String", "of": "String", "name": "String", "name_ar": "String", "sort": "Number",
+                "symbol_px": "Number", "area": "Boolean", "fits_en": "Boolean", "fits_ar": "Boolean", "fits_both": "Boolean",
+            },
+        }));
         Ok(Self { vector_layers, sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?] })
     }
 }
@@ -70,18 +80,22 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let pairs = super::query_pairs(query.as_deref())?;
     let filter: EventFilter = super::tiles::overlay_filter(query.as_deref())?;
-    let Selection { ids, with_events } = select(&state, &pairs)?;
+    let Selection { ids, with_events, with_labels } = select(&state, &pairs)?;
     let key = TileKey {
         kind: TileKind::Vector,
         tile,
         scale: 0,
-        variant: format!("{}|{}|{}", ids.join(","), with_events, super::tiles::filter_key(&filter)).into(),
+        variant: format!("{}|{}|{}|{}", ids.join(","), with_events, with_labels, super::tiles::filter_key(&filter))
+            .into(),
         version: if with_events { state.cache.version(tile) } else { 0 },
     };
     let st = state.clone();
     let cached = get_or_render(&state, key, move || {
         let layers: Vec<&Layer> = ids.iter().filter_map(|id| st.catalog.layer(id)).collect();
         let mut out = mvt::data_layers(&layers, tile);
+        if with_labels {
+            out.extend(mvt::labels_layer(&layers, tile, &crate::render::label::label_width));
+        }
         if with_events {
             let margin = f64::from(mvt::BUFFER) / f64::from(mvt::EXTENT) * 256.0;
             let found = st.events.select(&events::fetch_rect(tile, margin), &filter);
@@ -95,26 +109,30 @@ pub async fn tile(
 }
 
 /// The layers a vector tile (or its TileJSON) asks for with `?layers=`: data layers, and
-/// `events` beside them. Without the parameter, every layer and the events.
+/// `labels` and `events` beside them. Without the parameter, every layer, the labels and the
+/// events.
 struct Selection {
     /// Data layer ids, in draw order.
     ids: Vec<String>,
     /// Whether the `events` layer is in.
     with_events: bool,
+    /// Whether the `labels` layer (of the data layers chosen) is in.
+    with_labels: bool,
 }
 
 fn select(state: &AppState, pairs: &[(String, String)]) -> Result<Selection, ApiError> {
     let Some((_, l)) = pairs.iter().rev().find(|(k, _)| k == "layers") else {
-        return Ok(Selection { ids: super::tiles::select_ids(state, None)?, with_events: true });
+        return Ok(Selection { ids: super::tiles::select_ids(state, None)?, with_events: true, with_labels: true });
     };
     let names: Vec<&str> = l.split(',').map(str::trim).collect();
-    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
+    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events" && *n != mvt::LABELS).collect();
     let with_events = names.contains(&"events");
+    let with_labels = names.contains(&mvt::LABELS);
     let ids = match rest.is_empty() {
         true => Vec::new(),
         false => super::tiles::select_ids(state, Some(&rest.join(",")))?,
     };
-    Ok(Selection { ids, with_events })
+    Ok(Selection { ids, with_events, with_labels })
 }
 
 /// The parameters of a vector tile, which its TileJSON takes and carries into the tile URL.
@@ -149,6 +167,7 @@ pub async fn tilejson(
         .iter()
         .filter(|l| match l["id"].as_str() {
             Some("events") => sel.with_events,
+            Some(mvt::LABELS) => sel.with_labels,
             Some(id) => sel.ids.iter().any(|i| i == id),
             None => false,
         })
@@ -186,14 +205,16 @@ pub async fn tilejson(
     Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
 }
 
-/// `GET /style.json`: a MapLibre style for the vector tiles. It takes no parameter.
+/// `GET /style.json`: a MapLibre style for the vector tiles, naming places in `?lang=` (`en`,
+/// `ar`, `both`, or `none` for no names; the raster tiles' default when absent).
 pub async fn style(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<axum::Json<Value>, ApiError> {
-    super::refuse_unknown(&super::query_pairs(query.as_deref())?, &[], "/style.json")?;
-    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers))))
+    super::refuse_unknown(&super::query_pairs(query.as_deref())?, &["lang"], "/style.json")?;
+    let lang = super::tiles::lang_param(query.as_deref())?.unwrap_or(Some(state.config.tiles.label_lang));
+    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers), lang)))
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.

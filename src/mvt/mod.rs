@@ -7,13 +7,17 @@
 //! over hand-written `vector_tile.proto` structs.
 
 mod geometry;
+mod labels;
 pub mod proto;
 mod sprite;
 mod style;
+mod text_style;
 
 pub use geometry::{BUFFER, EXTENT, Frame, TOLERANCE, area2};
+pub use labels::{LABELS, Measure, labels_layer};
 pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};
 pub use style::maplibre_style;
+pub use text_style::{LABEL_BOX, LABEL_BOX_PX, font_stack, name_field};
 
 use std::collections::HashMap;
 

@@ -157,6 +157,8 @@ fn routes() -> Routes {
         .route("/fonts/{fontstack}/{file}", get(fonts::glyphs))
         .route("/embed", get(web::embed))
         .route("/web/leaflet/{*file}", get(web::leaflet_file))
+        .route("/web/maplibre/{file}", get(web::maplibre_file))
+        .route("/web/rtl-text/{file}", get(web::rtl_text_file))
         .route("/web/{version}/{file}", get(web::asset))
 }
 

@@ -202,7 +202,17 @@ fn paths() -> Value {
             id: "getLandingPage",
             tag: "OGC API - Features",
             summary: "The landing page (JSON) for clients; the map viewer for browsers (Accept: text/html or f=html)",
-            params: &["fHtml", "viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers"],
+            params: &[
+                "fHtml",
+                "viewLat",
+                "viewLon",
+                "viewZoom",
+                "viewFrom",
+                "viewTo",
+                "viewKind",
+                "viewLayers",
+                "viewRenderer",
+            ],
             ok: vec![(
                 "200",
                 "The landing page, or the viewer",
@@ -571,7 +581,7 @@ fn paths() -> Value {
             id: "getEmbed",
             tag: "Pages",
             summary: "The map for an iframe; a parameter that fails its check is ignored and the page says so",
-            params: &["viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers"],
+            params: &["viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers", "viewRenderer"],
             ok: vec![("200", "The page", vec![(HTML, html())])],
             errors: &[],
         }),
@@ -594,6 +604,28 @@ fn paths() -> Value {
             tag: "Pages",
             summary: "Leaflet's files, when the server was started with --leaflet-dir (404 otherwise)",
             params: &["leafletFile"],
+            ok: vec![("200", "The file", vec![("*/*", binary())])],
+            errors: &[("404", "NotFound")],
+        }),
+    );
+    add(
+        "/web/maplibre/{file}",
+        get(Op {
+            id: "getMapLibreFile",
+            tag: "Pages",
+            summary: "maplibre-gl.js and maplibre-gl.css for the vector view, when the server was started with --maplibre-dir (404 otherwise)",
+            params: &["maplibreFile"],
+            ok: vec![("200", "The file", vec![("*/*", binary())])],
+            errors: &[("404", "NotFound")],
+        }),
+    );
+    add(
+        "/web/rtl-text/{file}",
+        get(Op {
+            id: "getRtlTextFile",
+            tag: "Pages",
+            summary: "MapLibre's RTL text plugin (mapbox-gl-rtl-text.js), when the server was started with --rtl-text-dir (404 otherwise)",
+            params: &["rtlTextFile"],
             ok: vec![("200", "The file", vec![("*/*", binary())])],
             errors: &[("404", "NotFound")],
         }),
@@ -653,7 +685,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         false => json!({ "type": "string", "enum": images }),
     };
     let first_image = images.first().copied().unwrap_or("none");
-    json!({
+    let mut params = json!({
         "fJson": query("f", "The representation: JSON only", json!({ "type": "string", "enum": ["json"] })),
         "fHtml": query("f", "The representation; without it, browsers (Accept: text/html) get HTML and other clients JSON", json!({ "type": "string", "enum": ["json", "html"] })),
         "bbox": {
@@ -700,7 +732,26 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "viewTo": query("to", "Last day of events shown, YYYY-MM-DD, inclusive", json!({ "type": "string", "format": "date" })),
         "viewKind": list("kind", "Event kinds shown", json!({ "type": "string", "enum": kinds })),
         "viewLayers": list("layers", "Map layers shown: base, overlay, markers, or data layer ids (the base map with those layers only)", json!({ "type": "string", "enum": view_layers })),
-    })
+    });
+    // Outside the json! above, whose size reaches the macro's recursion limit.
+    params["maplibreFile"] = path_param(
+        "file",
+        "maplibre-gl.js or maplibre-gl.css",
+        json!({ "type": "string", "enum": ["maplibre-gl.js", "maplibre-gl.css"] }),
+        json!("maplibre-gl.js"),
+    );
+    params["rtlTextFile"] = path_param(
+        "file",
+        "The plugin's file",
+        json!({ "type": "string", "enum": ["mapbox-gl-rtl-text.js"] }),
+        json!("mapbox-gl-rtl-text.js"),
+    );
+    params["viewRenderer"] = query(
+        "renderer",
+        "How the map is drawn: raster (Leaflet over the raster tiles) or vector (MapLibre GL JS over the vector tiles and /style.json)",
+        json!({ "type": "string", "enum": ["raster", "vector"], "default": "raster" }),
+    );
+    params
 }
 
 /// The error answers, each with the error schema and the codes it carries.

@@ -59,8 +59,14 @@ impl VectorAssets {
 }
 
 fn describe_layer(l: &Layer) -> Value {
-    let fields: BTreeMap<String, &str> =
+    let mut fields: BTreeMap<String, &str> =
         l.property_types().into_iter().filter_map(|(k, t)| Some((k, crate::layer::mvt_field_type(&t)?))).collect();
+    // A feature that another feature of its place may stand for carries `held_by` (see `mvt::data_layers`).
+    let holdable = (0..l.features().len())
+        .any(|i| l.place(i).is_some_and(|p| p.first().is_some_and(|f| f.layer != l.meta.id || f.feature != i)));
+    if holdable {
+        fields.insert("held_by".into(), "String");
+    }
     json!({
         "id": l.meta.id,
         "description": l.meta.description,

@@ -21,7 +21,7 @@ pub use feature::{Feature, Shape, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
-pub use naming::{held_by_another, namer, place_names};
+pub use naming::{held_by, held_by_another, namer, place_names};
 pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 

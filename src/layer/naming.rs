@@ -14,16 +14,21 @@ use crate::style::Names;
 /// `layers` drawn at zoom `z` (the Natural Earth point of a city that is a place of the
 /// report): then it is neither drawn nor named.
 pub fn held_by_another(layers: &[&Layer], layer: &Layer, i: usize, z: u8) -> bool {
-    let Some(place) = layer.place(i) else { return false };
-    for p in place {
+    held_by(layers, layer, i, z).is_some()
+}
+
+/// The layer of the feature that holds feature `i` of `layer` at zoom `z` (see
+/// [`held_by_another`]), if one does.
+pub fn held_by<'a>(layers: &[&'a Layer], layer: &Layer, i: usize, z: u8) -> Option<&'a Layer> {
+    for p in layer.place(i)? {
         if p.layer == layer.meta.id && p.feature == i {
-            return false;
+            return None;
         }
-        if layers.iter().any(|l| l.meta.id == p.layer && l.visible_at(z)) {
-            return true;
+        if let Some(l) = layers.iter().find(|l| l.meta.id == p.layer && l.visible_at(z)) {
+            return Some(l);
         }
     }
-    false
+    None
 }
 
 /// The feature that names feature `i` of `layer` at zoom `z`: itself when its layer is named

@@ -84,8 +84,13 @@ fn layer_styles(l: &Layer) -> Vec<Value> {
             json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]]);
         let line_filter =
             json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]]);
-        let point_filter =
-            json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]]);
+        // A point held by a more important feature of its place is not drawn (see `data_layers`).
+        let point_filter = json!([
+            "all",
+            filter.clone(),
+            ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]],
+            ["!", ["has", "held_by"]]
+        ]);
         let common = |suffix: &str, kind: &str, f: &Value| json!({ "id": format!("{id}-{name}-{suffix}"), "type": kind, "source": "tessera", "source-layer": id, "filter": f });
         if polys {
             let s = l.resolved_style(GeometryKind::Polygon, rule);

@@ -14,6 +14,7 @@ export function makeState(view) {
     kinds: view.kinds,
     show: { ...view.show },
     dataLayers: view.dataLayers,
+    renderer: view.renderer,
     onChange(fn) { listeners.push(fn); },
     set(values, what) {
       Object.assign(state, values);

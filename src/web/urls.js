@@ -40,5 +40,6 @@ export function viewParams(map, state) {
   p.set('lon', c.lng.toFixed(5));
   p.set('zoom', String(map.getZoom()));
   timeParams(state).forEach((value, key) => p.set(key, value));
+  if (state.renderer === 'vector') p.set('renderer', 'vector');
   return p;
 }

@@ -322,3 +322,30 @@ fn the_label_points_land_where_web_mercator_puts_their_places() {
     assert!((at(&p)[0] as f64 - ex).abs() <= 1.0 && (at(&p)[1] as f64 - ey).abs() <= 1.0);
     assert!((0.0..EXTENT).contains(&(at(&p)[0] as f64)));
 }
+
+/// Regression (issue 17): Aleppo was drawn twice in the vector map, as the report's place and as
+/// the Natural Earth city 3.5 km away, where the raster tiles draw the report's place alone.
+#[test]
+fn a_point_held_by_a_more_important_feature_of_its_place_is_flagged_and_not_drawn() {
+    let aleppo_ne = crate::common::features("cities.geojson")
+        .into_iter()
+        .find(|f| f["properties"]["name"] == "Aleppo")
+        .map(|f| crate::common::point(&f))
+        .expect("Aleppo in cities");
+    for z in [6, 8, 10] {
+        let t = tile_of(aleppo_ne, z);
+        let tile = fetch(&tile_path(t, ""));
+        let city = tile["cities"].features.iter().find(|f| f.str("name") == Some("Aleppo")).expect("the city");
+        assert_eq!(city.str("held_by"), Some("report-places"), "z{z}");
+        // Alone, the city layer holds it itself.
+        let alone = fetch(&tile_path(t, "?layers=cities"));
+        let city = alone["cities"].features.iter().find(|f| f.str("name") == Some("Aleppo")).expect("the city");
+        assert_eq!(city.str("held_by"), None, "z{z}");
+    }
+    for (id, l) in style_layers("") {
+        if l["source-layer"] == "cities" && (l["type"] == "circle" || l["type"] == "symbol") {
+            let filter = l["filter"].as_array().expect("a filter");
+            assert!(filter.contains(&serde_json::json!(["!", ["has", "held_by"]])), "{id}: {}", l["filter"]);
+        }
+    }
+}

@@ -22,7 +22,7 @@ pub const PAGE_HTML: &str = include_str!("../../web/page.html");
 
 /// The page's own files under `/web/{version}/`: its stylesheet and its modules (`main.js`
 /// imports the others), with their types.
-pub const ASSETS: [(&str, &str, &str); 18] = [
+pub const ASSETS: [(&str, &str, &str); 19] = [
     ("viewer.css", CSS, include_str!("../../web/viewer.css")),
     ("main.js", JS, include_str!("../../web/main.js")),
     ("checks.js", JS, include_str!("../../web/checks.js")),
@@ -41,6 +41,7 @@ pub const ASSETS: [(&str, &str, &str); 18] = [
     ("sprite.js", JS, include_str!("../../web/sprite.js")),
     ("state.js", JS, include_str!("../../web/state.js")),
     ("urls.js", JS, include_str!("../../web/urls.js")),
+    ("vector.js", JS, include_str!("../../web/vector.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";

@@ -1,5 +1,6 @@
 //! The view a map page opens on, read from its URL: `layers`, `lat`, `lon`, `zoom`, `from`,
-//! `to`, `kind`.
+//! `to`, `kind`, and `renderer` (`raster`, Leaflet over the raster tiles, or `vector`, MapLibre
+//! GL JS over the vector tiles).
 //!
 //! Every value is checked here, before anything of it reaches the page, and only the checked,
 //! typed value does (numbers, dates re-formatted, names from closed lists). A value that fails
@@ -37,6 +38,8 @@ pub struct View {
     pub show: Option<[bool; 3]>,
     /// Data layer ids the base tiles are narrowed to; `None` draws every layer.
     pub data_layers: Option<Vec<String>>,
+    /// Whether the map is drawn by MapLibre GL JS from the vector tiles (`renderer=vector`).
+    pub vector: bool,
     /// One line for each parameter that was ignored, and why.
     pub notes: Vec<String>,
 }
@@ -60,6 +63,13 @@ impl View {
                 "from" => date(raw).map(|d| v.from = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "to" => date(raw).map(|d| v.to = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "kind" => kinds(raw).map(|ks| v.kinds = Some(ks)).ok_or("a comma-separated list of event kinds"),
+                "renderer" => match raw {
+                    "raster" | "vector" => {
+                        v.vector = raw == "vector";
+                        Ok(())
+                    }
+                    _ => Err("raster or vector"),
+                },
                 "layers" => {
                     v.set_layers(raw, catalog).ok_or("a comma-separated list of base, overlay, markers or layer ids")
                 }
@@ -142,8 +152,9 @@ mod tests {
     #[test]
     fn good_values_are_kept() {
         let v = parse(
-            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers",
+            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers&renderer=vector",
         );
+        assert!(v.vector);
         assert_eq!((v.lat, v.lon, v.zoom), (Some(36.233), Some(36.817), Some(12)));
         assert_eq!((v.from.as_deref(), v.to.as_deref()), (Some("2020-02-01"), Some("2020-02-29")));
         assert_eq!(v.kinds, Some(vec!["airstrike", "shelling"]));
@@ -157,12 +168,12 @@ mod tests {
             ["<script>alert(1)</script>", "javascript:alert(1)", "\"><img src=x onerror=alert(1)>", "1e3", "NaN", "inf"]
         {
             let q = serde_urlencoded::to_string(
-                ["layers", "lat", "lon", "zoom", "from", "to", "kind"].map(|k| (k, payload)),
+                ["layers", "lat", "lon", "zoom", "from", "to", "kind", "renderer"].map(|k| (k, payload)),
             )
             .unwrap_or_default();
             let v = parse(&q);
             assert_eq!(v, View { notes: v.notes.clone(), ..View::default() }, "{payload}");
-            assert_eq!(v.notes.len(), 7, "{payload}: {:?}", v.notes);
+            assert_eq!(v.notes.len(), 8, "{payload}: {:?}", v.notes);
             assert!(v.notes.iter().all(|n| !n.contains(payload) && !n.contains('<')), "{:?}", v.notes);
         }
     }

@@ -7,10 +7,11 @@
 //! within by `symbol-sort-key` (the `labels` layer's `sort`, the raster tiles' order). A place's
 //! name tries the raster tiles' positions in their order (right of its symbol, left, above,
 //! below) at the same distance from it, in the same size, weight, colour and white halo; an
-//! area's name is centred, and left out where the tiles say it does not fit the area. Every
-//! place also carries an invisible icon the size of its symbol (`label-box` in the sprite),
-//! always shown and placed, so that the names placed after it keep clear of the symbol, as the
-//! raster tiles' names do.
+//! area's name is centred, and left out where the tiles say it does not fit the area. Above each
+//! layer's names, a layer of invisible icons the size of its places' symbols (`label-box` in the
+//! sprite), always shown and placed first, so that the names placed after them keep clear of
+//! the symbols, as the raster tiles' names do. (In one layer with the names, the icons would be
+//! placed with them, and a place whose name found no room would still count as drawn.)
 
 use serde_json::{Value, json};
 
@@ -78,7 +79,10 @@ pub fn label_layers(catalog: &Catalog, lang: Lang) -> Vec<Value> {
             out.push(area_names(l, lang));
         }
         if points {
+            // The symbols' boxes above the names: placed first, so that the layer's names keep
+            // clear of its own places' symbols, and every later layer's names too.
             out.push(place_names(l, lang));
+            out.push(place_boxes(l));
         }
     }
     out
@@ -116,19 +120,32 @@ fn name_layer(l: &Layer, lang: Lang, suffix: &str, kind: Value) -> Value {
 fn place_names(l: &Layer, lang: Lang) -> Value {
     let size = f64::from(l.label_spec().map_or(12.0, |s| s.size));
     let mut layer = name_layer(l, lang, "places", json!(["!=", ["get", "area"], true]));
-    let symbol = json!(["get", "symbol_px"]);
     let layout = &mut layer["layout"];
     // Right of the symbol, left, above, below: the raster tiles' order.
     layout["text-variable-anchor"] = json!(["left", "right", "bottom", "top"]);
-    layout["text-radial-offset"] = json!(["/", ["+", symbol, NAME_GAP_PX], size]);
+    layout["text-radial-offset"] = json!(["/", ["+", ["get", "symbol_px"], NAME_GAP_PX], size]);
     layout["text-justify"] = json!("auto");
-    layout["text-optional"] = json!(true);
-    // The symbol's square, as the raster names keep clear of it: one pixel short of its reach.
-    layout["icon-image"] = json!(LABEL_BOX);
-    layout["icon-size"] = json!(["/", ["max", 0, ["*", 2, ["-", symbol, 1]]], LABEL_BOX_PX]);
-    layout["icon-padding"] = json!(0);
-    layout["icon-allow-overlap"] = json!(true);
     layer
+}
+
+/// Invisible icons on a layer's places, the size of the square the raster names keep clear of
+/// (one pixel short of the symbol's reach), always shown and placed.
+fn place_boxes(l: &Layer) -> Value {
+    let id = &l.meta.id;
+    json!({
+        "id": format!("labels-{id}-boxes"),
+        "type": "symbol",
+        "source": "tessera",
+        "source-layer": LABELS,
+        "filter": ["all", ["==", ["get", "layer"], id.as_str()], ["!=", ["get", "area"], true]],
+        "layout": {
+            "icon-image": LABEL_BOX,
+            "icon-size": ["/", ["max", 0, ["*", 2, ["-", ["get", "symbol_px"], 1]]], LABEL_BOX_PX],
+            "icon-padding": 0,
+            "icon-allow-overlap": true,
+            "symbol-sort-key": ["get", "sort"],
+        },
+    })
 }
 
 /// The names of a layer's areas, centred on their anchors where they fit.

@@ -454,6 +454,20 @@ mod tests {
     }
 
     #[test]
+    fn maplibre_and_rtl_text_dirs_without_their_files_are_refused_at_start() {
+        let mut args = ConfigArgs::default();
+        args.server.maplibre_dir = Some("src".into());
+        let e = Config::resolve(FileConfig::default(), &args).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("server.maplibre_dir") && e.contains("maplibre-gl.js"), "{e}");
+        let mut args = ConfigArgs::default();
+        args.server.rtl_text_dir = Some("src".into());
+        assert!(matches!(
+            Config::resolve(FileConfig::default(), &args),
+            Err(ConfigError::Invalid { key: "server.rtl_text_dir", .. })
+        ));
+    }
+
+    #[test]
     fn every_setting_has_a_key_a_flag_and_a_variable() {
         let all = catalogue();
         assert!(all.len() >= 22, "{}", all.len());

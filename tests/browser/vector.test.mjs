@@ -7,12 +7,12 @@
 // with its filters and popups, from the CDN and from local copies; and no page logs an error.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 // validateStyleMin is the style-spec's validator of a style object (validateStyle parses text first).
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
-import { HERE, startServer } from './lib/server.mjs';
+import { HERE, REPO, startServer } from './lib/server.mjs';
 import { hostServer, launch, newPage } from './lib/browser.mjs';
 
 const ARTIFACTS = path.join(HERE, 'artifacts');
@@ -134,6 +134,25 @@ describe('MapLibre GL JS with /style.json', () => {
       assert.equal(new Set(drawn.names).size, drawn.names.length, `z${z}: a name twice: ${drawn.names}`);
       if (z === 6) assert.ok(drawn.counts.length > 0 && drawn.counts.every((c) => c >= 2), `cluster counts: ${drawn.counts}`);
     }
+  });
+
+  test('names in both languages, for the README', async () => {
+    // The front at MapLibre's zoom 8.5: the report's places, the posts, the towns' dots. (The
+    // README's caption carries the credits.)
+    const url = mapPage('both', `window.map = new maplibregl.Map({ container: 'map', style: tessera + '/style.json?lang=both',
+  center: [36.8, 36.02], zoom: 8.5, attributionControl: false });`);
+    const { context, page, problems } = await openMapPage(url, { viewport: { width: 720, height: 460 } });
+    const names = await page.evaluate(() => {
+      const map = window.map;
+      const layers = map.getStyle().layers.filter((l) => l.id.startsWith('labels-') && l.layout && l.layout['text-field']).map((l) => l.id);
+      return map.queryRenderedFeatures({ layers }).filter((f) => f.properties.name_ar).map((f) => f.properties.name_ar);
+    });
+    const file = path.join(ARTIFACTS, 'vector-names-both.png');
+    await page.screenshot({ path: file });
+    await context.close();
+    assert.deepEqual(problems, []);
+    assert.ok(names.includes('إدلب') && names.includes('سراقب'), JSON.stringify(names));
+    if (process.env.TESSERA_UPDATE_README_IMAGE === '1') copyFileSync(file, path.join(REPO, 'docs', 'img', 'vector-names.png'));
   });
 
   test('screenshots with the names and without them differ where the names are, and only there', async () => {

@@ -349,3 +349,35 @@ fn a_point_held_by_a_more_important_feature_of_its_place_is_flagged_and_not_draw
         }
     }
 }
+
+#[test]
+fn the_vector_view_loads_maplibre_and_the_rtl_plugin_pinned_under_its_policy() {
+    let page = get_with("/?renderer=vector", &[("Accept", "text/html")]);
+    let html = page.text();
+    assert!(
+        html.contains("<script src=\"https://unpkg.com/maplibre-gl@5.24.1/dist/maplibre-gl.js\" integrity=\"sha384-"),
+        "MapLibre from the pinned CDN path with its hash"
+    );
+    assert!(!html.contains("leaflet.js"), "no Leaflet in the vector view");
+    let csp = page.header("content-security-policy");
+    for part in ["worker-src blob:", "child-src blob:", "'wasm-unsafe-eval'", "frame-ancestors 'none'"] {
+        assert!(csp.contains(part), "{part} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+    let config = crate::common::page_config("/?renderer=vector&zoom=9");
+    assert_eq!(config["view"]["renderer"], "vector");
+    assert_eq!(
+        config["rtlPlugin"]["url"],
+        "https://unpkg.com/@mapbox/mapbox-gl-rtl-text@0.3.0/dist/mapbox-gl-rtl-text.js"
+    );
+    assert!(config["rtlPlugin"]["integrity"].as_str().is_some_and(|i| i.starts_with("sha384-")));
+    // The raster view is the default, and a bad renderer is noted and ignored.
+    let raster = crate::common::page_config("/?renderer=webgl");
+    assert_eq!(raster["view"]["renderer"], "raster");
+    assert!(raster["rtlPlugin"].is_null());
+    assert!(raster["notes"][0].as_str().is_some_and(|n| n.contains("'renderer'")), "{}", raster["notes"]);
+    assert!(get_with("/embed?renderer=vector", &[]).header("content-security-policy").contains("frame-ancestors *"));
+    // Without --maplibre-dir and --rtl-text-dir, the server has no copies to serve.
+    get("/web/maplibre/maplibre-gl.js").assert_error(404, "not_found");
+    get("/web/rtl-text/mapbox-gl-rtl-text.js").assert_error(404, "not_found");
+}

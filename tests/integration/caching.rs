@@ -194,7 +194,8 @@ fn keys(state: &AppState, data_layers: &str, (z, x, y): TileAt) -> [TileKey; 2] 
             kind: TileKind::Vector,
             tile,
             scale: 0,
-            variant: format!("{data_layers}|true|{NO_FILTER}").into(),
+            // Data layers, events, labels, filters.
+            variant: format!("{data_layers}|true|true|{NO_FILTER}").into(),
             version,
         },
     ]

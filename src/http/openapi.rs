@@ -70,7 +70,7 @@ pub fn document(state: &AppState, base: &str) -> Value {
     let mut collection_ids = layer_ids.clone();
     collection_ids.push("events");
     let mut vector_ids = layer_ids.clone();
-    vector_ids.push("events");
+    vector_ids.extend(["labels", "events"]);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -701,7 +701,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "limit": query("limit", &format!("Items per page; values above {} are lowered to it", s.features.items_max_limit), json!({ "type": "integer", "minimum": 1, "maximum": s.features.items_max_limit, "default": s.features.items_limit })),
         "offset": query("offset", "Items to skip (paging); the next link carries it", json!({ "type": "integer", "minimum": 0, "default": 0 })),
         "layers": list("layers", "Only these layers, drawn in draw order whatever the order of the list; an unknown layer is 400 unknown_layer", json!({ "type": "string", "enum": layer_ids })),
-        "vectorLayers": list("layers", "Only these layers, events included; an unknown layer is 400 unknown_layer", json!({ "type": "string", "enum": vector_ids })),
+        "vectorLayers": list("layers", "Only these layers, and labels (the names of the data layers chosen) and events beside them; an unknown layer is 400 unknown_layer", json!({ "type": "string", "enum": vector_ids })),
         "lang": query("lang", "Language of the place names: en, ar, both (English above Arabic), or none", json!({ "type": "string", "enum": ["en", "ar", "both", "none"], "default": s.tiles.label_lang.as_str() })),
         "collectionId": path_param("collectionId", "A data layer's id", json!({ "type": "string", "enum": layer_ids }), json!(first_layer)),
         "anyCollectionId": path_param("collectionId", "A collection's id: a data layer, or events", json!({ "type": "string", "enum": collection_ids }), json!("events")),

@@ -23,6 +23,7 @@
 
 mod assets;
 pub(super) mod html;
+mod maplibre;
 pub(crate) mod params;
 
 use axum::extract::{RawQuery, State};
@@ -33,6 +34,7 @@ use serde_json::{Value, json};
 use self::assets::{EDIT_HTML, LEAFLET_CDN, PAGE_HTML, asset_version, leaflet_tags};
 pub use self::assets::{asset, leaflet_file};
 use self::html::{escape, fill, json_for_script};
+pub use self::maplibre::{maplibre_file, rtl_text_file};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
 use crate::events::{DatePrecision, EventKind, LocationPrecision};
@@ -86,7 +88,8 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
     let view = View::parse(pairs, c, state.config.tiles.max_zoom);
     let local = state.config.server.leaflet_dir.is_some();
     let config = page_config(state, which, &view);
-    let (lib_css, lib_js) = leaflet_tags(local);
+    // The vector view brings MapLibre instead of Leaflet, in the same slots.
+    let (lib_css, lib_js) = if view.vector { maplibre::maplibre_tags(&state.config) } else { leaflet_tags(local) };
     let html = fill(
         if which == Page::Edit { EDIT_HTML } else { PAGE_HTML },
         &[
@@ -108,7 +111,11 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
         }
     };
     set(header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(header::CONTENT_SECURITY_POLICY, &csp(which, local));
+    let policy = match view.vector {
+        true => maplibre::vector_csp(&state.config, if which == Page::Embed { "*" } else { "'none'" }),
+        false => csp(which, local),
+    };
+    set(header::CONTENT_SECURITY_POLICY, &policy);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(header::CACHE_CONTROL, "no-cache");
@@ -190,7 +197,9 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
             "show": MAP_LAYERS.iter().zip(show).map(|(k, on)| (k.to_string(), Value::Bool(on))).collect::<serde_json::Map<_, _>>(),
             "dataLayers": view.data_layers,
             "play": view.play,
+            "renderer": if view.vector { "vector" } else { "raster" },
         },
+        "rtlPlugin": view.vector.then(|| maplibre::rtl_plugin(&state.config)),
         "maxZoom": max_zoom,
         "attribution": c.attribution(shown.iter().copied()),
         "layers": shown.iter().map(|l| legend_entry(l)).collect::<Vec<_>>(),

@@ -70,6 +70,7 @@ impl Catalog {
         mut layers: Vec<Layer>,
     ) -> Self {
         super::place::link(&mut layers);
+        super::naming::order_labels(&mut layers);
         let world = LonLatBBox { west: -180.0, south: -MAX_LATITUDE, east: 180.0, north: MAX_LATITUDE };
         let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);

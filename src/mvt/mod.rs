@@ -7,13 +7,17 @@
 //! over hand-written `vector_tile.proto` structs.
 
 mod geometry;
+mod labels;
 pub mod proto;
 mod sprite;
 mod style;
+mod text_style;
 
 pub use geometry::{BUFFER, EXTENT, Frame, TOLERANCE, area2};
+pub use labels::{LABELS, Measure, labels_layer};
 pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};
 pub use style::maplibre_style;
+pub use text_style::{LABEL_BOX, LABEL_BOX_PX, font_stack, name_field};
 
 use std::collections::HashMap;
 
@@ -121,7 +125,10 @@ fn feature_id(id: &Json, index: usize) -> u64 {
     id.as_u64().unwrap_or(index as u64 + 1)
 }
 
-/// Slices the data layers visible at the tile's zoom. Layers with no feature in the tile are
+/// Slices the data layers visible at the tile's zoom, each feature with its properties, and
+/// `held_by` (the id of the layer whose feature stands for its place at this zoom: a Natural
+/// Earth city on a place of the report) on a point that the raster tiles leave out for another
+/// of its place. Layers with no feature in the tile are
 /// left out, and so is a layer kept out of a box (`not_within`) that holds the whole tile with
 /// its buffer: a vector style cannot cut a layer by a box, so the world's 3 km coasts would show
 /// under the detailed ones there. (Tiles across the box's edge still carry it whole.)
@@ -140,7 +147,12 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<proto::Layer> {
             for i in l.query(&rect) {
                 let f = &l.features()[i];
                 if let Some(geom) = frame.encode(l.shape_at(i, tile.z())) {
-                    b.push(Some(feature_id(&f.id, i)), geom, f.properties.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                    // A place that a more important feature holds at this zoom (see `labels`):
+                    // the raster tiles leave it out, and the style too.
+                    let held = crate::layer::held_by(layers, l, i, tile.z())
+                        .map(|h| ("held_by", Json::from(h.meta.id.as_str())));
+                    let props = f.properties.iter().map(|(k, v)| (k.as_str(), v.clone())).chain(held);
+                    b.push(Some(feature_id(&f.id, i)), geom, props);
                 }
             }
             (!b.layer.features.is_empty()).then_some(b.layer)

@@ -16,6 +16,7 @@ export function makeState(view) {
     show: { ...view.show },
     dataLayers: view.dataLayers,
     play: null,
+    renderer: view.renderer,
     onChange(fn) { listeners.push(fn); },
     set(values, what) {
       Object.assign(state, values);

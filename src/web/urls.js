@@ -48,5 +48,6 @@ export function viewParams(map, state) {
     else p.delete('to');
     p.set('play', String(state.play.days));
   }
+  if (state.renderer === 'vector') p.set('renderer', 'vector');
   return p;
 }

@@ -40,3 +40,4 @@ mod seams;
 mod storage_faults;
 mod tile_formats;
 mod tilejson;
+mod vector_labels;

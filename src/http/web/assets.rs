@@ -24,7 +24,7 @@ pub const EDIT_HTML: &str = include_str!("../../web/edit.html");
 
 /// The pages' own files under `/web/{version}/`: their stylesheets and their modules (`main.js`
 /// and `edit.js` import the others), with their types.
-pub const ASSETS: [(&str, &str, &str); 29] = [
+pub const ASSETS: [(&str, &str, &str); 30] = [
     ("viewer.css", CSS, include_str!("../../web/viewer.css")),
     ("timeline.css", CSS, include_str!("../../web/timeline.css")),
     ("edit.css", CSS, include_str!("../../web/edit.css")),
@@ -54,6 +54,7 @@ pub const ASSETS: [(&str, &str, &str); 29] = [
     ("edit-import.js", JS, include_str!("../../web/edit-import.js")),
     ("edit-list.js", JS, include_str!("../../web/edit-list.js")),
     ("edit-map.js", JS, include_str!("../../web/edit-map.js")),
+    ("vector.js", JS, include_str!("../../web/vector.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";

@@ -1,5 +1,6 @@
 //! The view a map page opens on, read from its URL: `layers`, `lat`, `lon`, `zoom`, `from`,
-//! `to`, `kind`, and the timeline's `play`.
+//! `to`, `kind`, the timeline's `play`, and `renderer` (`raster`, Leaflet over the raster
+//! tiles, or `vector`, MapLibre GL JS over the vector tiles).
 //!
 //! Every value is checked here, before anything of it reaches the page, and only the checked,
 //! typed value does (numbers, dates re-formatted, names from closed lists). A value that fails
@@ -39,6 +40,8 @@ pub struct View {
     pub data_layers: Option<Vec<String>>,
     /// The timeline plays `from`..`to` a window of this many days at a time; `None`: paused.
     pub play: Option<u16>,
+    /// Whether the map is drawn by MapLibre GL JS from the vector tiles (`renderer=vector`).
+    pub vector: bool,
     /// One line for each parameter that was ignored, and why.
     pub notes: Vec<String>,
 }
@@ -67,6 +70,13 @@ impl View {
                 "play" => play_days(raw)
                     .map(|n| v.play = Some(n))
                     .ok_or("a whole number of days from 1 to 366 (the width of the window that plays)"),
+                "renderer" => match raw {
+                    "raster" | "vector" => {
+                        v.vector = raw == "vector";
+                        Ok(())
+                    }
+                    _ => Err("raster or vector"),
+                },
                 "layers" => {
                     v.set_layers(raw, catalog).ok_or("a comma-separated list of base, overlay, markers or layer ids")
                 }
@@ -155,9 +165,10 @@ mod tests {
     #[test]
     fn good_values_are_kept() {
         let v = parse(
-            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers&play=1",
+            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers&play=1&renderer=vector",
         );
         assert_eq!(v.play, Some(1));
+        assert!(v.vector);
         assert_eq!((v.lat, v.lon, v.zoom), (Some(36.233), Some(36.817), Some(12)));
         assert_eq!((v.from.as_deref(), v.to.as_deref()), (Some("2020-02-01"), Some("2020-02-29")));
         assert_eq!(v.kinds, Some(vec!["airstrike", "shelling"]));
@@ -171,12 +182,12 @@ mod tests {
             ["<script>alert(1)</script>", "javascript:alert(1)", "\"><img src=x onerror=alert(1)>", "1e3", "NaN", "inf"]
         {
             let q = serde_urlencoded::to_string(
-                ["layers", "lat", "lon", "zoom", "from", "to", "kind", "play"].map(|k| (k, payload)),
+                ["layers", "lat", "lon", "zoom", "from", "to", "kind", "play", "renderer"].map(|k| (k, payload)),
             )
             .unwrap_or_default();
             let v = parse(&q);
             assert_eq!(v, View { notes: v.notes.clone(), ..View::default() }, "{payload}");
-            assert_eq!(v.notes.len(), 8, "{payload}: {:?}", v.notes);
+            assert_eq!(v.notes.len(), 9, "{payload}: {:?}", v.notes);
             assert!(v.notes.iter().all(|n| !n.contains(payload) && !n.contains('<')), "{:?}", v.notes);
         }
     }

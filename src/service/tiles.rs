@@ -181,9 +181,9 @@ impl Inner {
             }
             TileSpec::Image { id, scale, format } => {
                 let image = self.catalog.image(id).ok_or_else(|| TileError::UnknownImage(id.to_string()))?;
-                match crate::imagery::render_tile(image, tile, *scale) {
-                    TileImage::Empty => solid(&self.clear, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
+                match crate::imagery::render_tile(image, tile, scale.pixels()) {
+                    None => solid(&self.clear, *format, *scale),
+                    Some(p) => encode(p, *format).map_err(failed),
                 }
             }
         }

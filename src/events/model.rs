@@ -68,6 +68,24 @@ string_enum! {
     }
 }
 
+impl EventKind {
+    /// The kind in words, as the legends and the pages show it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            EventKind::Airstrike => "Air strike",
+            EventKind::Shelling => "Shelling",
+            EventKind::GroundClash => "Ground fighting",
+            EventKind::Casualties => "Casualties",
+            EventKind::Displacement => "Displacement",
+            EventKind::HospitalHit => "Hospital hit",
+            EventKind::Talks => "Talks",
+            EventKind::Statement => "Statement",
+            EventKind::Agreement => "Agreement",
+            EventKind::Other => "Other",
+        }
+    }
+}
+
 string_enum! {
     /// How far the point can be trusted.
     LocationPrecision {

@@ -201,14 +201,15 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
         },
         "rtlPlugin": view.vector.then(|| maplibre::rtl_plugin(&state.config)),
         "maxZoom": max_zoom,
+        "maxLatitude": crate::tile::MAX_LATITUDE,
         "attribution": c.attribution(shown.iter().copied()),
         "layers": shown.iter().map(|l| legend_entry(l)).collect::<Vec<_>>(),
         "events": {
             "kinds": EventKind::ALL.iter().map(|&k| {
-                json!({ "id": k.as_str(), "label": kind_label(k), "icon": mvt::event_icon(k), "color": hex(kind_style(k).1) })
+                json!({ "id": k.as_str(), "label": k.label(), "icon": mvt::event_icon(k), "color": hex(kind_style(k).1) })
             }).collect::<Vec<_>>(),
             "legend": EventLegend::ALL.iter().map(|&e| {
-                let (label, note) = event_legend_text(e);
+                let (label, note) = e.text();
                 json!({ "label": label, "note": note, "icons": names(e.icons()) })
             }).collect::<Vec<_>>(),
         },
@@ -252,36 +253,6 @@ fn legend_entry(l: &Layer) -> Value {
 
 fn names(icons: Vec<(String, Icon)>) -> Vec<String> {
     icons.into_iter().map(|(name, _)| name).collect()
-}
-
-/// The words of an item of the events' legend: its label and what it means.
-fn event_legend_text(e: EventLegend) -> (&'static str, &'static str) {
-    match e {
-        EventLegend::Size => ("Size", "Bigger symbols: more people killed and injured."),
-        EventLegend::Cluster => (
-            "Cluster",
-            "Several events close together, with their count; a red halo when people were killed or injured. Tap or click for the list.",
-        ),
-        EventLegend::Region => (
-            "Somewhere in the region",
-            "A soft disc with a dashed rim: the event is only known to have happened in the region; its point does not locate it. Several in one place show their count.",
-        ),
-    }
-}
-
-fn kind_label(k: EventKind) -> &'static str {
-    match k {
-        EventKind::Airstrike => "Air strike",
-        EventKind::Shelling => "Shelling",
-        EventKind::GroundClash => "Ground fighting",
-        EventKind::Casualties => "Casualties",
-        EventKind::Displacement => "Displacement",
-        EventKind::HospitalHit => "Hospital hit",
-        EventKind::Talks => "Talks",
-        EventKind::Statement => "Statement",
-        EventKind::Agreement => "Agreement",
-        EventKind::Other => "Other",
-    }
 }
 
 /// `#rrggbbaa`.

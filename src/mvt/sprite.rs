@@ -26,8 +26,8 @@ const LEGEND_SWATCHES: usize = 4;
 /// rule), in file order, at most [`LEGEND_SWATCHES`].
 pub fn layer_legend(layer: &Layer) -> Vec<(String, Icon)> {
     let mut seen: Vec<(GeometryKind, Option<usize>)> = Vec::new();
-    for f in layer.features() {
-        let key = (f.shape.kind(), layer.rule_of(f));
+    for (i, f) in layer.features().iter().enumerate() {
+        let key = (f.shape.kind(), layer.rule_of(i));
         if !seen.contains(&key) {
             seen.push(key);
             if seen.len() == LEGEND_SWATCHES {
@@ -63,6 +63,21 @@ pub enum EventLegend {
 impl EventLegend {
     /// Every item, in the legend's order.
     pub const ALL: [EventLegend; 3] = [EventLegend::Size, EventLegend::Cluster, EventLegend::Region];
+
+    /// The item in words: its label and what its symbols mean.
+    pub const fn text(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Size => ("Size", "Bigger symbols: more people killed and injured."),
+            Self::Cluster => (
+                "Cluster",
+                "Several events close together, with their count; a red halo when people were killed or injured. Tap or click for the list.",
+            ),
+            Self::Region => (
+                "Somewhere in the region",
+                "A soft disc with a dashed rim: the event is only known to have happened in the region; its point does not locate it. Several in one place show their count.",
+            ),
+        }
+    }
 
     /// The swatches of the item, drawn as the overlay draws such markers.
     pub fn icons(self) -> Vec<(String, Icon)> {

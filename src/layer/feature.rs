@@ -43,8 +43,6 @@ pub struct Feature {
     pub geometry: geo::Geometry<f64>,
     /// The same geometry in the Web Mercator unit square.
     pub shape: Shape,
-    /// Index into the layer's resolved styles.
-    pub style: usize,
 }
 
 impl Feature {

@@ -245,7 +245,7 @@ fn feature(v: serde_json::Value, index: usize, id_property: Option<&str>) -> Res
             _ => serde_json::Value::from(index),
         },
     };
-    Ok(Feature { id, properties, geometry, shape, style: 0 })
+    Ok(Feature { id, properties, geometry, shape })
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {

@@ -9,6 +9,7 @@ mod catalog;
 mod error;
 mod feature;
 mod fields;
+mod labels;
 mod load;
 mod manifest;
 mod naming;
@@ -20,6 +21,8 @@ pub use catalog::{Catalog, Center, SeedFile, SelectError};
 pub use error::{FeatureProblem, LoadError};
 pub use feature::{Feature, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
+pub use labels::FeatureLabel;
+use labels::LayerLabels;
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
 pub use naming::{held_by, held_by_another, namer, place_names};
@@ -27,14 +30,13 @@ pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
 use crate::geom::ZoomShapes;
-use crate::style::{GeometryKind, LabelSpec, Names, Rule, Style, StyleSpec};
-use crate::tile::{LonLat, LonLatBBox, WorldPoint, WorldRect};
+use crate::style::{GeometryKind, LabelSpec, LayerStyles, Rule, Style, StyleSpec};
+use crate::tile::{LonLatBBox, WorldRect};
 
 /// What the manifest says about a layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,71 +68,26 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 pub struct Layer {
     /// Identity, credits and zoom range.
     pub meta: LayerMeta,
-    styles: Vec<Style>,
-    base: StyleSpec,
-    rules: Vec<Rule>,
     features: Vec<Feature>,
     index: RTree<Entry>,
     by_id: HashMap<String, usize>,
     bounds: Option<LonLatBBox>,
-    reach_px: f32,
     /// The features' shapes simplified per zoom.
     simplified: ZoomShapes,
-    /// How features are labelled, and each feature's label (`None`: no name, or a line).
-    labels: Option<(LabelSpec, Vec<Option<FeatureLabel>>)>,
+    /// How each feature is drawn.
+    styles: LayerStyles,
+    /// What each feature is called and where its name goes; the places it shares with others.
+    labels: LayerLabels,
     /// `clipped_to` in the unit square: ring edges along it are not stroked.
     clipped_to: Option<WorldRect>,
     /// `not_within` in the unit square: nothing of the layer is drawn inside it.
     not_within: Option<WorldRect>,
-    /// Property naming a point's place across layers (`place_id`), and the distance within which
-    /// two of the layer's own points are one place (`place_merge_km`).
-    place_keys: (Option<String>, Option<f64>),
-    /// For each feature held by other features too (a city in two layers): every feature of
-    /// that place, most important first. Set by the catalog, which sees every layer.
-    places: Vec<Option<Arc<[PlaceRef]>>>,
-    /// For each feature, its position in the order names are placed over the whole catalog
-    /// (`u32::MAX`: unlabelled). Set by the catalog.
-    label_order: Vec<u32>,
 }
-
-/// A feature's label as read at load: where it is anchored and its names.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeatureLabel {
-    /// Anchor in the unit square: the point itself, or a polygon's interior point.
-    pub anchor: WorldPoint,
-    /// The names, cleaned.
-    pub names: Names,
-    /// Rank within the layer: the `label_rank` property, `-inf` when absent.
-    pub rank: f64,
-    /// Radius (CSS px) of the symbol drawn at the anchor, which the label keeps clear of; 0
-    /// for polygons.
-    pub symbol_px: f32,
-    /// Width of a polygon's bounding box in the unit square: a label wider than its polygon
-    /// is not drawn. `None` for points.
-    pub area_width: Option<f64>,
-    /// Class within the layer (`label_class`), lower first; ranks before `rank`.
-    pub class: u32,
-}
-
-const KINDS: [GeometryKind; 3] = [GeometryKind::Point, GeometryKind::Line, GeometryKind::Polygon];
 
 impl Layer {
     /// Builds a layer from validated features: resolves each feature's style and indexes it.
-    pub fn new(meta: LayerMeta, mut features: Vec<Feature>, base: &StyleSpec, rules: &[Rule]) -> Self {
-        // One resolved style per (geometry kind, matching rule or none).
-        let per_kind = rules.len() + 1;
-        let styles: Vec<Style> = KINDS
-            .iter()
-            .flat_map(|&k| {
-                let s = Style::default_for(k).overridden(base);
-                std::iter::once(s.clone()).chain(rules.iter().map(move |r| s.overridden(&r.style)))
-            })
-            .collect();
-        for f in &mut features {
-            let kind = KINDS.iter().position(|&k| k == f.shape.kind()).unwrap_or(0);
-            let rule = rules.iter().position(|r| r.matches(&f.properties)).map_or(0, |i| i + 1);
-            f.style = kind * per_kind + rule;
-        }
+    pub fn new(meta: LayerMeta, features: Vec<Feature>, base: &StyleSpec, rules: &[Rule]) -> Self {
+        let styles = LayerStyles::resolve(base, rules, features.iter().map(|f| (f.shape.kind(), &f.properties)));
         let entries = features
             .iter()
             .enumerate()
@@ -140,25 +97,18 @@ impl Layer {
             })
             .collect();
         let bounds = features.iter().map(|f| lonlat_bounds(&f.geometry)).reduce(LonLatBBox::union);
-        let reach_px = styles.iter().map(Style::reach_px).fold(0.0, f32::max);
         let by_id = features.iter().enumerate().map(|(i, f)| (f.id_text(), i)).collect();
         Self {
             meta,
-            styles,
-            base: base.clone(),
-            rules: rules.to_vec(),
             features,
             index: RTree::bulk_load(entries),
             by_id,
             bounds,
-            reach_px,
             simplified: ZoomShapes::default(),
-            labels: None,
+            styles,
+            labels: LayerLabels::default(),
             clipped_to: None,
             not_within: None,
-            place_keys: (None, None),
-            places: Vec::new(),
-            label_order: Vec::new(),
         }
     }
 
@@ -174,7 +124,7 @@ impl Layer {
     /// too: the property naming a point's place (`place_id`) and the distance within which two
     /// of its own points are one place (`place_merge_km`). The catalog links the places.
     pub fn with_place_keys(mut self, place_id: Option<String>, merge_km: Option<f64>) -> Self {
-        self.place_keys = (place_id, merge_km);
+        self.labels.place_keys = (place_id, merge_km);
         self
     }
 
@@ -191,58 +141,30 @@ impl Layer {
     /// Every feature of the place that feature `i` stands for, most important first, when
     /// another feature (of this layer or another) stands for it too.
     pub fn place(&self, i: usize) -> Option<&[PlaceRef]> {
-        self.places.get(i).and_then(Option::as_deref)
+        self.labels.places.get(i).and_then(Option::as_deref)
     }
 
     /// The position of feature `i` in the order names are placed over the whole catalog, most
     /// important first (see `naming`); `None` when it is not labelled.
     pub fn label_order(&self, i: usize) -> Option<u32> {
-        self.label_order.get(i).copied().filter(|&o| o != u32::MAX)
+        self.labels.order.get(i).copied().filter(|&o| o != u32::MAX)
     }
 
     /// This layer with labels: reads every feature's names and anchor once. Points are
     /// labelled beside their symbol, polygons at their interior point; lines are not labelled.
     pub fn with_labels(mut self, spec: LabelSpec) -> Self {
-        let items = self
-            .features
-            .iter()
-            .map(|f| {
-                let names = spec.names(&f.properties);
-                if names.latin.is_none() && names.arabic.is_none() {
-                    return None;
-                }
-                let (anchor, symbol_px, area_width) = match &f.shape {
-                    Shape::Points(ps) => (*ps.first()?, self.style_of(f).reach_px() - 1.0, None),
-                    Shape::Polygons(_) => {
-                        use geo::InteriorPoint;
-                        let p = f.geometry.interior_point()?;
-                        let b = f.shape.bounds();
-                        (LonLat::new(p.x(), p.y()).to_world(), 0.0, Some(b.max.x - b.min.x))
-                    }
-                    Shape::Lines(_) => return None,
-                };
-                Some(FeatureLabel {
-                    anchor,
-                    names,
-                    rank: spec.rank_of(&f.properties),
-                    symbol_px,
-                    area_width,
-                    class: spec.class_of(&f.properties),
-                })
-            })
-            .collect();
-        self.labels = Some((spec, items));
+        self.labels.read(spec, &self.features, &self.styles);
         self
     }
 
     /// How the layer's features are labelled; `None` when they are not.
     pub fn label_spec(&self) -> Option<&LabelSpec> {
-        self.labels.as_ref().map(|(s, _)| s)
+        self.labels.spec.as_ref()
     }
 
     /// The label of feature `i`, if it has one.
     pub fn label(&self, i: usize) -> Option<&FeatureLabel> {
-        self.labels.as_ref().and_then(|(_, items)| items.get(i)).and_then(Option::as_ref)
+        self.labels.items.get(i).and_then(Option::as_ref)
     }
 
     /// All features, in file order.
@@ -258,24 +180,22 @@ impl Layer {
 
     /// The layer's style as written: its base keys and its rules.
     pub fn style_source(&self) -> (&StyleSpec, &[Rule]) {
-        (&self.base, &self.rules)
+        self.styles.source()
     }
 
     /// The resolved style for a geometry kind and a rule (`None`: no rule matched).
     pub fn resolved_style(&self, kind: GeometryKind, rule: Option<usize>) -> &Style {
-        let k = KINDS.iter().position(|&g| g == kind).unwrap_or(0);
-        let i = k * (self.rules.len() + 1) + rule.map_or(0, |r| r + 1);
-        &self.styles[i.min(self.styles.len() - 1)]
+        self.styles.resolved(kind, rule)
     }
 
-    /// The rule a feature matched (first match wins); `None` when it matched none.
-    pub fn rule_of(&self, f: &Feature) -> Option<usize> {
-        (f.style % (self.rules.len() + 1)).checked_sub(1)
+    /// The rule feature `i` matched (first match wins); `None` when it matched none.
+    pub fn rule_of(&self, i: usize) -> Option<usize> {
+        self.styles.rule_of(i)
     }
 
-    /// The resolved style of a feature.
-    pub fn style_of(&self, f: &Feature) -> &Style {
-        &self.styles[f.style.min(self.styles.len() - 1)]
+    /// The resolved style of feature `i`.
+    pub fn style_of(&self, i: usize) -> &Style {
+        self.styles.of(i)
     }
 
     /// The feature with this id (as text, see [`Feature::id_text`]).
@@ -290,7 +210,7 @@ impl Layer {
 
     /// How far (CSS px) its symbols and strokes can reach beyond their geometry.
     pub fn reach_px(&self) -> f32 {
-        self.reach_px
+        self.styles.reach_px()
     }
 
     /// Whether the layer is drawn at zoom `z`.
@@ -327,6 +247,7 @@ fn lonlat_bounds(g: &geo::Geometry<f64>) -> LonLatBBox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tile::{LonLat, WorldPoint};
     use rand::{RngExt, SeedableRng};
 
     fn point_layer(n: usize, seed: u64) -> Layer {
@@ -346,7 +267,6 @@ mod tests {
                     properties: Default::default(),
                     geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
                     shape,
-                    style: 0,
                 }
             })
             .collect();

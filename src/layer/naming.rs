@@ -88,6 +88,6 @@ pub(super) fn order_labels(layers: &mut [Layer]) {
         orders[li][i] = u32::try_from(pos).unwrap_or(u32::MAX);
     }
     for (l, order) in layers.iter_mut().zip(orders) {
-        l.label_order = order;
+        l.labels.order = order;
     }
 }

@@ -72,7 +72,7 @@ pub(super) fn link(layers: &mut [Layer]) {
     // nearby, a shared spot.
     for (i, j) in pairs() {
         let (a, b) = (&points[i], &points[j]);
-        let merge = layers[a.layer].place_keys.1.unwrap_or(0.0);
+        let merge = layers[a.layer].labels.place_keys.1.unwrap_or(0.0);
         if a.layer == b.layer && km(a, b) < merge {
             groups.union(i, j, true);
         }
@@ -100,7 +100,7 @@ pub(super) fn link(layers: &mut [Layer]) {
         members.entry(groups.find(i)).or_default().push(i);
     }
     for layer in layers.iter_mut() {
-        layer.places = vec![None; layer.features().len()];
+        layer.labels.places = vec![None; layer.features().len()];
     }
     for mut group in members.into_values().filter(|g| g.len() > 1) {
         group.sort_by(|&a, &b| importance(layers, &points[a], &points[b]));
@@ -109,7 +109,7 @@ pub(super) fn link(layers: &mut [Layer]) {
             .map(|&i| PlaceRef { layer: layers[points[i].layer].meta.id.clone(), feature: points[i].feature })
             .collect();
         for &i in &group {
-            layers[points[i].layer].places[points[i].feature] = Some(Arc::clone(&refs));
+            layers[points[i].layer].labels.places[points[i].feature] = Some(Arc::clone(&refs));
         }
     }
 }
@@ -140,7 +140,7 @@ fn labelled_points(layers: &[Layer]) -> Vec<Point> {
             else {
                 continue;
             };
-            let id = layer.place_keys.0.as_ref().and_then(|k| f.properties.get(k)).filter(|v| !v.is_null());
+            let id = layer.labels.place_keys.0.as_ref().and_then(|k| f.properties.get(k)).filter(|v| !v.is_null());
             out.push(Point {
                 layer: li,
                 feature: i,

@@ -154,8 +154,7 @@ pub fn render_area(
             if places && (hidden.contains(&(li, i)) || held_by_another(layers, layer, i, z)) {
                 continue;
             }
-            let f = &layer.features()[i];
-            canvas.draw(layer.shape_at(i, z), layer.style_of(f), clip);
+            canvas.draw(layer.shape_at(i, z), layer.style_of(i), clip);
         }
     }
     let origin = ((area.x0 * factor).round() as i64, (area.y0 * factor).round() as i64);
@@ -416,7 +415,6 @@ mod tests {
             properties: Default::default(),
             geometry: geo::Geometry::Point(geo::Point::new(lon, lat)),
             shape,
-            style: 0,
         };
         let features = vec![feature(Shape::Points(vec![p]), 0), feature(Shape::Lines(vec![vec![p, q]]), 1)];
         let meta = LayerMeta {

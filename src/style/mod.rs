@@ -8,11 +8,13 @@ mod color;
 mod events;
 mod icon;
 mod label;
+mod layer;
 
 pub use color::{Color, ColorError};
 pub use events::{event_size, event_style, kind_style};
 pub use icon::Icon;
 pub use label::{LabelSpec, Lang, LangError, Names};
+pub use layer::LayerStyles;
 
 use serde::Deserialize;
 

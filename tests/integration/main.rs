@@ -28,6 +28,7 @@ mod http_tiles;
 mod imagery;
 mod labels;
 mod limits;
+mod modules;
 mod mvt;
 mod mvt_seams;
 mod mvt_validity;

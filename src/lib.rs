@@ -15,6 +15,7 @@ pub mod geom;
 pub mod http;
 pub mod imagery;
 pub mod layer;
+pub mod metrics;
 pub mod mvt;
 pub mod render;
 pub mod service;

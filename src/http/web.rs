@@ -55,7 +55,7 @@ pub async fn embed(State(state): State<AppState>, RawQuery(q): RawQuery) -> Resp
 }
 
 fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
-    let c = &state.catalog;
+    let c = &state.catalog();
     let view = View::parse(pairs, c, state.config.tiles.max_zoom);
     let local = state.config.server.leaflet_dir.is_some();
     let config = page_config(state, which, &view);
@@ -117,7 +117,7 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frames
 
 /// Everything the page script needs, as JSON.
 fn page_config(state: &AppState, which: Page, view: &View) -> Value {
-    let c = &state.catalog;
+    let c = &state.catalog();
     let center = c.center();
     let (lon, lat) = (center.position.lon, center.position.lat);
     let max_zoom = state.config.tiles.max_zoom;
@@ -216,7 +216,7 @@ fn hex(c: Color) -> String {
 
 /// For browsers without script: the 3x3 tiles around the default view.
 fn noscript_tiles(state: &AppState) -> String {
-    let c = &state.catalog;
+    let c = &state.catalog();
     let center = c.center();
     let z = center.zoom.min(state.config.tiles.max_zoom);
     let Ok(centre) = TileCoord::containing(center.position.to_world(), z) else {

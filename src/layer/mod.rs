@@ -15,8 +15,8 @@ mod place;
 mod source;
 
 pub use crate::geom::Shape;
-pub use catalog::{Catalog, Center, SeedFile, SelectError};
-pub use error::{FeatureProblem, LoadError};
+pub use catalog::{Catalog, Center, Changes, SeedFile, SelectError};
+pub use error::{FeatureProblem, LoadError, Problem};
 pub use feature::{Feature, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
@@ -86,6 +86,12 @@ pub struct Layer {
     /// For each feature held by other features too (a city in two layers): every feature of
     /// that place, most important first. Set by the catalog, which sees every layer.
     places: Vec<Option<Arc<[PlaceRef]>>>,
+    /// A hash of everything the layer is made from (its file, its manifest entry, its draw
+    /// order, the places it shares with other layers): a reload compares it to tell whether the
+    /// layer changed.
+    fingerprint: u64,
+    /// The catalog generation in which the layer last changed; part of its tiles' cache keys.
+    revision: u64,
 }
 
 /// A feature's label as read at load: where it is anchored and its names.
@@ -153,7 +159,27 @@ impl Layer {
             not_within: None,
             place_keys: (None, None),
             places: Vec::new(),
+            fingerprint: 0,
+            revision: 0,
         }
+    }
+
+    /// This layer with a hash of what it is made from (see [`Layer::fingerprint`]); the
+    /// catalog adds the places it shares with other layers.
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.fingerprint = fingerprint;
+        self
+    }
+
+    /// A hash of everything the layer is made from: two loads with the same fingerprint draw the
+    /// same tiles.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The catalog generation in which the layer last changed (0: since the first load).
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// This layer with the boxes of `clipped_to` (ring edges along it are not stroked) and

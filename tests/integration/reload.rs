@@ -1,0 +1,278 @@
+//! Hot reload of the geodata: a server over a copy of two layers of the default data (the
+//! places of the report and the roads) in a scratch directory, edited as an operator would,
+//! and watched through `/health`, the items, the tiles and the tile cache. Each test waits for
+//! the change to show, polling within a bound; no test sleeps a fixed time as an assertion.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tessera::cache::{TileKey, TileSpec};
+use tessera::http::AppState;
+use tessera::render::{Scale, TileFormat};
+use tessera::style::Lang;
+use tessera::tile::TileCoord;
+
+use crate::cli::broken_files;
+use crate::common::{
+    close, decode_png, geodata, get_url, hex, mercator_px, scratch_dir, settings_with, start_server_on,
+};
+
+/// The places' symbol colour in the test manifest.
+const PLACE_FILL: &str = "#c8102e";
+
+const MANIFEST: &str = r##"title = "reload test"
+background = "#f2efe9"
+
+[[layers]]
+id = "places"
+file = "places.geojson"
+title = "Places"
+[layers.style]
+symbol = "circle"
+size = 14.0
+fill = "#c8102e"
+
+[[layers]]
+id = "roads"
+file = "roads.geojson"
+title = "Roads"
+"##;
+
+/// A server over a fresh copy of the test data set in its own scratch directory.
+struct Reloading {
+    base: String,
+    state: AppState,
+    dir: PathBuf,
+}
+
+impl Reloading {
+    fn start(name: &str) -> Self {
+        let dir = scratch_dir(&format!("reload-{name}"));
+        std::fs::copy(geodata().join("report-places.geojson"), dir.join("places.geojson")).expect("copy places");
+        std::fs::copy(geodata().join("roads.geojson"), dir.join("roads.geojson")).expect("copy roads");
+        std::fs::write(dir.join("layers.toml"), MANIFEST).expect("write the manifest");
+        let settings = settings_with(|c| c.data.geodata = Some(dir.clone()));
+        let (base, state) = start_server_on(settings, &scratch_dir(&format!("reload-{name}-data")), &dir);
+        Self { base, state, dir }
+    }
+
+    fn get(&self, path: &str) -> crate::common::Reply {
+        get_url(&format!("{}{path}", self.base))
+    }
+
+    fn geodata_status(&self) -> Value {
+        let health = self.get("/health");
+        assert_eq!(health.status, 200);
+        health.json()["geodata"].clone()
+    }
+
+    /// The ids of the places layer's features, as served.
+    fn place_ids(&self) -> Vec<String> {
+        let items = self.get("/collections/places/items?limit=1000");
+        assert_eq!(items.status, 200, "{}", items.text());
+        let body = items.json();
+        body["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    /// Writes the places file without the features whose ids are in `dropped`; returns its
+    /// bytes.
+    fn places_without(&self, dropped: &[&str]) -> Vec<u8> {
+        let mut doc: Value =
+            serde_json::from_slice(&std::fs::read(geodata().join("report-places.geojson")).expect("read"))
+                .expect("JSON");
+        let features = doc["features"].as_array_mut().expect("features");
+        features.retain(|f| !dropped.contains(&f["id"].as_str().unwrap_or("")));
+        serde_json::to_vec_pretty(&doc).expect("JSON")
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+}
+
+/// Polls `probe` every 50 ms until it gives a value; fails after a minute (a reload of this data
+/// set takes milliseconds; a debug build on a loaded machine, far less than that).
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The place's position, from the repository's file (its source is in geodata/SOURCES.md).
+fn place(id: &str) -> (f64, f64) {
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(geodata().join("report-places.geojson")).expect("read")).expect("JSON");
+    let f = doc["features"].as_array().expect("features").iter().find(|f| f["id"] == id).expect("the place");
+    crate::common::point(f)
+}
+
+/// The raster tile at zoom `z` holding `at`, and the pixel there within it.
+fn tile_and_pixel(at: (f64, f64), z: u8) -> ((u8, u32, u32), (u32, u32)) {
+    let (px, py) = mercator_px(at.0, at.1, z);
+    let (x, y) = ((px / 256.0) as u32, (py / 256.0) as u32);
+    ((z, x, y), (px as u32 - x * 256, py as u32 - y * 256))
+}
+
+/// The key a raster tile of these layers is cached under while its layers are as first loaded.
+fn first_key((z, x, y): (u8, u32, u32), layers: &[&str]) -> TileKey {
+    TileKey {
+        tile: TileCoord::new(u32::from(z), u64::from(x), u64::from(y)).expect("a tile"),
+        spec: TileSpec::Raster {
+            scale: Scale::X1,
+            format: TileFormat::Png,
+            layers: layers.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>().into(),
+            lang: Some(Lang::En),
+        },
+        version: 0,
+        data: 0,
+    }
+}
+
+/// Runs the cache's pending invalidations, so that `contains` tells what it holds.
+fn sync(state: &AppState) {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    runtime.block_on(state.cache().sync());
+}
+
+/// The metric samples of `/metrics` named `name` with these labels, summed.
+fn metric(server: &Reloading, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let text = server.get("/metrics").text();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            let wanted = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+            wanted.then(|| value.parse::<f64>().ok()).flatten()
+        })
+        .sum()
+}
+
+#[test]
+fn an_edit_to_a_layer_is_served_within_seconds_and_drops_only_its_tiles() {
+    let server = Reloading::start("edit");
+    assert_eq!(server.geodata_status()["watching"], true);
+    let idlib = place("idlib");
+    let (tile, (px, py)) = tile_and_pixel(idlib, 10);
+    let path = |layers: &str| format!("/tiles/{}/{}/{}.png?layers={layers}", tile.0, tile.1, tile.2);
+    let before = server.get(&path("places"));
+    assert_eq!(before.status, 200);
+    let drawn = decode_png(&before.body).pixel(px, py);
+    assert!(close(drawn, hex(PLACE_FILL), 8), "Idlib's symbol is drawn before the edit: {drawn:?}");
+    assert_eq!(server.get(&path("roads")).status, 200);
+    assert!(server.state.cache().contains(&first_key(tile, &["places"])), "the places tile is cached");
+    assert!(server.state.cache().contains(&first_key(tile, &["roads"])), "the roads tile is cached");
+
+    std::fs::write(server.path("places.geojson"), server.places_without(&["idlib"])).expect("save");
+    let started = Instant::now();
+    wait_for("Idlib to leave the items", || (!server.place_ids().contains(&"idlib".to_owned())).then_some(()));
+    eprintln!("the edit was served after {:?}", started.elapsed());
+    let status = server.geodata_status();
+    assert!(status["reloads"].as_u64() >= Some(1), "{status}");
+    assert_eq!(status["error"], Value::Null, "{status}");
+
+    // Only the changed layer's tiles were dropped; the roads tile is still held, and answered
+    // from the cache.
+    sync(&server.state);
+    assert!(!server.state.cache().contains(&first_key(tile, &["places"])), "the old places tile was dropped");
+    assert!(server.state.cache().contains(&first_key(tile, &["roads"])), "the roads tile was kept");
+    let hits = metric(&server, "tessera_tile_cache_requests_total", &[("result", "hit")]);
+    let misses = metric(&server, "tessera_tile_cache_requests_total", &[("result", "miss")]);
+    assert_eq!(server.get(&path("roads")).status, 200);
+    assert_eq!(metric(&server, "tessera_tile_cache_requests_total", &[("result", "hit")]), hits + 1.0);
+    let after = server.get(&path("places"));
+    assert_eq!(metric(&server, "tessera_tile_cache_requests_total", &[("result", "miss")]), misses + 1.0);
+    assert_ne!(after.header("etag"), before.header("etag"));
+    let now = decode_png(&after.body).pixel(px, py);
+    assert!(!close(now, hex(PLACE_FILL), 60), "Idlib's symbol is still drawn after the edit: {now:?}");
+    // A reload's own reading of the files is no change: it once made the next reload, forever
+    // (one every debounce, about three a second, since this test's change showed).
+    let reloads = metric(&server, "tessera_geodata_reloads_total", &[("outcome", "ok")]);
+    assert!((1.0..=2.0).contains(&reloads), "{reloads} reloads after {:?}", started.elapsed());
+}
+
+#[test]
+fn a_broken_save_keeps_the_last_good_data_and_names_the_file_feature_and_reason() {
+    let server = Reloading::start("broken");
+    let good = server.place_ids();
+    assert!(good.contains(&"termanin".to_owned()), "{good:?}");
+    for (file, content, says) in broken_files() {
+        std::fs::write(server.path("places.geojson"), &content).expect("save");
+        // The failure of this file, named with its feature and reason (a save may make more
+        // than one reload; each fails alike).
+        let error = wait_for(&format!("the reload of {file} to fail, saying {says:?}"), || {
+            let error = server.geodata_status()["error"].clone();
+            let text = format!("feature {} {} {}", error["feature"], error["feature_id"], error["reason"]);
+            says.iter().all(|s| text.contains(s)).then_some(error)
+        });
+        let named = error["file"].as_str().unwrap_or("");
+        assert!(Path::new(named).ends_with("places.geojson"), "{file}: {error}");
+        // The last good data is still served, tiles included.
+        assert_eq!(server.place_ids(), good, "{file}");
+        assert_eq!(server.get("/tiles/8/154/100.png").status, 200, "{file}");
+        assert_eq!(metric(&server, "tessera_geodata_reload_failing", &[]), 1.0, "{file}");
+    }
+    // The next good save is picked up, and the error is cleared.
+    std::fs::write(server.path("places.geojson"), server.places_without(&["termanin"])).expect("save");
+    let status = wait_for("the good save", || {
+        let s = server.geodata_status();
+        (s["error"].is_null()).then_some(s)
+    });
+    assert!(status["reloads"].as_u64() >= Some(1), "{status}");
+    assert!(!server.place_ids().contains(&"termanin".to_owned()));
+    assert_eq!(metric(&server, "tessera_geodata_reload_failing", &[]), 0.0);
+}
+
+#[test]
+fn a_file_written_in_two_halves_is_served_once_whole() {
+    let server = Reloading::start("halves");
+    let good = server.place_ids();
+    let bytes = server.places_without(&["aleppo"]);
+    let (first, second) = bytes.split_at(bytes.len() / 2);
+    let mut file = std::fs::File::create(server.path("places.geojson")).expect("create");
+    file.write_all(first).expect("the first half");
+    file.flush().expect("flush");
+    let status = wait_for("the half-written file to fail", || {
+        let s = server.geodata_status();
+        (!s["error"].is_null()).then_some(s)
+    });
+    assert!(status["error"]["file"].as_str().unwrap_or("").ends_with("places.geojson"), "{status}");
+    assert!(status["error"]["reason"].as_str().unwrap_or("").contains("not valid JSON"), "{status}");
+    assert_eq!(server.place_ids(), good, "the half-written file is not served");
+
+    file.write_all(second).expect("the second half");
+    drop(file);
+    wait_for("the whole file", || (!server.place_ids().contains(&"aleppo".to_owned())).then_some(()));
+    assert_eq!(server.geodata_status()["error"], Value::Null);
+}
+
+#[test]
+fn an_edit_to_layers_toml_changes_the_layers_it_names() {
+    let server = Reloading::start("manifest");
+    let idlib = place("idlib");
+    let (tile, (px, py)) = tile_and_pixel(idlib, 10);
+    let path = format!("/tiles/{}/{}/{}.png?layers=places", tile.0, tile.1, tile.2);
+    assert!(close(decode_png(&server.get(&path).body).pixel(px, py), hex(PLACE_FILL), 8));
+    assert_eq!(server.get("/tiles/8/154/100.png?layers=roads").status, 200);
+    // The places turn blue and get a new title; the roads are as they were.
+    let edited = MANIFEST.replace("fill = \"#c8102e\"", "fill = \"#1f5fbf\"").replace("\"Places\"", "\"Towns\"");
+    std::fs::write(server.path("layers.toml"), edited).expect("save");
+    wait_for("the new title", || (server.get("/collections/places").json()["title"] == "Towns").then_some(()));
+    let now = decode_png(&server.get(&path).body).pixel(px, py);
+    assert!(close(now, hex("#1f5fbf"), 8), "the symbol is drawn in the new colour: {now:?}");
+    sync(&server.state);
+    let roads = first_key((8, 154, 100), &["roads"]);
+    assert!(server.state.cache().contains(&roads), "the roads tile was kept");
+}

@@ -189,7 +189,10 @@ impl Done {
                 )
             };
         }
-        if self.status >= 500 {
+        // A failure is a warning; a 503 is not: it is load being shed (counted, and summed up
+        // by the limits) or a store that cannot write (which the store logs), and a burst of
+        // them must not drown the log in warnings.
+        if self.status >= 500 && self.status != 503 {
             line!(tracing::Level::WARN);
         } else {
             line!(tracing::Level::INFO);

@@ -276,3 +276,34 @@ fn an_edit_to_layers_toml_changes_the_layers_it_names() {
     let roads = first_key((8, 154, 100), &["roads"]);
     assert!(server.state.cache().contains(&roads), "the roads tile was kept");
 }
+
+#[test]
+fn a_layer_sharing_a_place_with_a_changed_layer_changes_too() {
+    // The default data, Aleppo held by three layers: a Natural Earth city, a GeoNames town and a
+    // place of the report. Which of them names the place is decided across layers, so when the
+    // report's Aleppo goes, the city's and the town's tiles change though their files did not.
+    let dir = scratch_dir("reload-places");
+    for entry in std::fs::read_dir(geodata()).expect("geodata") {
+        let path = entry.expect("an entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join(path.file_name().expect("a name"))).expect("copy");
+        }
+    }
+    let first = tessera::layer::load_dir(&dir).expect("loads");
+    let mut same = tessera::layer::load_dir(&dir).expect("loads");
+    assert!(same.follow(&first).is_empty(), "a load of the same files changes nothing");
+
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report-places.geojson")).expect("read")).expect("JSON");
+    doc["features"].as_array_mut().expect("features").retain(|f| f["id"] != "aleppo");
+    std::fs::write(dir.join("report-places.geojson"), serde_json::to_vec(&doc).expect("JSON")).expect("save");
+    let mut next = tessera::layer::load_dir(&dir).expect("loads");
+    let changes = next.follow(&same);
+    let changed: Vec<&str> = changes.layers.iter().map(String::as_str).collect();
+    assert_eq!(changed, ["cities", "report-places", "towns"]);
+    assert!(!changes.background && changes.images.is_empty());
+    for layer in next.layers() {
+        let revision = if changed.contains(&layer.meta.id.as_str()) { 2 } else { 0 };
+        assert_eq!(layer.revision(), revision, "{}", layer.meta.id);
+    }
+}

@@ -69,10 +69,12 @@ pub enum TileSpec {
         /// The events shown.
         events: EventSelection,
     },
-    /// A vector tile: data layers, and the events when asked for.
+    /// A vector tile: data layers, their names and the events when asked for.
     Vector {
         /// The data layers.
         layers: LayerIds,
+        /// Whether the tile carries the `labels` layer (names of the data layers chosen).
+        labels: bool,
         /// The events, when the tile carries its `events` layer.
         events: Option<EventSelection>,
     },
@@ -111,12 +113,15 @@ impl TileSpec {
 
     /// Whether a reload that made these changes changes this tile: a raster tile drawing a
     /// changed layer or drawn over a changed background, a vector tile carrying a changed
-    /// layer, a tile of a changed image overlay.
+    /// layer or the names of a layer whose names moved in the catalog's order, a tile of a
+    /// changed image overlay.
     pub fn changed_by(&self, changes: &Changes) -> bool {
         let any = |layers: &LayerIds| layers.iter().any(|l| changes.layers.contains(l));
         match self {
             Self::Raster { layers, .. } => changes.background || any(layers),
-            Self::Vector { layers, .. } => any(layers),
+            Self::Vector { layers, labels, .. } => {
+                any(layers) || (*labels && layers.iter().any(|l| changes.labels.contains(l)))
+            }
             Self::Image { id, .. } => changes.images.contains(&**id),
             Self::Overlay { .. } | Self::Markers { .. } => false,
         }

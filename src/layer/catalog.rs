@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::Layer;
 use crate::style::Color;
-use crate::tile::{LonLat, LonLatBBox};
+use crate::tile::{LonLat, LonLatBBox, MAX_LATITUDE};
 
 /// The default view of the map: a WGS84 position and a whole zoom level.
 ///
@@ -56,6 +56,9 @@ pub struct Catalog {
     /// A hash of each image overlay's manifest entry and file, in the order of `images` (set
     /// by the loader; an image without one counts as changed at every reload).
     pub image_fingerprints: Vec<u64>,
+    /// When the loader began reading the files (set by the loader): a file changed since may
+    /// not be in this catalog.
+    pub read_at: Option<std::time::SystemTime>,
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
     bounds: LonLatBBox,
@@ -74,6 +77,10 @@ pub struct Changes {
     /// Layers added, removed, or changed: their file, their manifest entry, their draw order, or
     /// the places they share with other layers.
     pub layers: BTreeSet<String>,
+    /// Layers whose names moved in the catalog's order of names though the layers themselves
+    /// did not change (another layer gained or lost a name): their vector tiles with labels
+    /// change, their raster tiles do not. Not repeated from `layers`.
+    pub labels: BTreeSet<String>,
     /// Image overlays added, removed or changed (entry or file).
     pub images: BTreeSet<String>,
     /// The background colour changed, and with it every raster tile.
@@ -83,7 +90,7 @@ pub struct Changes {
 impl Changes {
     /// Whether no tile changes.
     pub fn is_empty(&self) -> bool {
-        self.layers.is_empty() && self.images.is_empty() && !self.background
+        self.layers.is_empty() && self.labels.is_empty() && self.images.is_empty() && !self.background
     }
 }
 
@@ -99,15 +106,21 @@ impl Catalog {
         mut layers: Vec<Layer>,
     ) -> Self {
         super::place::link(&mut layers);
+        super::naming::order_labels(&mut layers);
         // A layer also changes when the places it shares with other layers do (which of its
-        // points is named, and by which feature), though its own file did not.
+        // points is named, and by which feature), though its own file did not. Where its names
+        // stand in the catalog's order is kept apart: it moves whenever another layer gains or
+        // loses a name, yet only the vector tiles' `sort` shows it, not the raster tiles.
         for layer in &mut layers {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             layer.fingerprint.hash(&mut h);
             layer.places.hash(&mut h);
             layer.fingerprint = h.finish();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            layer.label_order.hash(&mut h);
+            layer.label_fingerprint = h.finish();
         }
-        let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
+        let world = LonLatBBox { west: -180.0, south: -MAX_LATITUDE, east: 180.0, north: MAX_LATITUDE };
         let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);
         let center = center.unwrap_or(Center {
@@ -122,6 +135,7 @@ impl Catalog {
             events_seed: None,
             images: Vec::new(),
             image_fingerprints: Vec::new(),
+            read_at: None,
             layers,
             by_id,
             bounds,
@@ -141,9 +155,18 @@ impl Catalog {
         let mut changes = Changes::default();
         for layer in &mut self.layers {
             match old.layer(&layer.meta.id) {
-                Some(before) if before.fingerprint == layer.fingerprint => layer.revision = before.revision,
+                Some(before) if before.fingerprint == layer.fingerprint => {
+                    layer.revision = before.revision;
+                    if before.label_fingerprint == layer.label_fingerprint {
+                        layer.label_revision = before.label_revision;
+                    } else {
+                        layer.label_revision = self.generation;
+                        changes.labels.insert(layer.meta.id.clone());
+                    }
+                }
                 _ => {
                     layer.revision = self.generation;
+                    layer.label_revision = self.generation;
                     changes.layers.insert(layer.meta.id.clone());
                 }
             }
@@ -191,6 +214,12 @@ impl Catalog {
     /// changes when it does.
     pub fn revision_of(&self, ids: &[String]) -> u64 {
         ids.iter().filter_map(|id| self.layer(id)).map(Layer::revision).max().unwrap_or(0)
+    }
+
+    /// The newest label revision among these layers (see [`Layer::label_revision`]): a vector
+    /// tile carrying their names changes when it does.
+    pub fn label_revision_of(&self, ids: &[String]) -> u64 {
+        ids.iter().filter_map(|id| self.layer(id)).map(Layer::label_revision).max().unwrap_or(0)
     }
 
     /// The generation in which the background colour last changed.

@@ -22,6 +22,7 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
 
 /// Loads and validates every layer of a data set, as [`load_dir`] does for a directory.
 pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
+    let began = std::time::SystemTime::now();
     if let Geodata::Dir(dir) = source
         && !dir.is_dir()
     {
@@ -91,6 +92,7 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
         Some(name) => Some(SeedFile { bytes: source.read(&name)?.into_owned(), path: source.path_of(&name), name }),
         None => None,
     };
+    catalog.read_at = Some(began);
     Ok(catalog)
 }
 

@@ -11,6 +11,7 @@ mod feature;
 mod fields;
 mod load;
 mod manifest;
+mod naming;
 mod place;
 mod source;
 
@@ -21,6 +22,7 @@ pub use feature::{Feature, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
+pub use naming::{held_by, held_by_another, namer, place_names};
 pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 
@@ -86,12 +88,21 @@ pub struct Layer {
     /// For each feature held by other features too (a city in two layers): every feature of
     /// that place, most important first. Set by the catalog, which sees every layer.
     places: Vec<Option<Arc<[PlaceRef]>>>,
+    /// For each feature, its position in the order names are placed over the whole catalog
+    /// (`u32::MAX`: unlabelled). Set by the catalog.
+    label_order: Vec<u32>,
     /// A hash of everything the layer is made from (its file, its manifest entry, its draw
     /// order, the places it shares with other layers): a reload compares it to tell whether the
     /// layer changed.
     fingerprint: u64,
     /// The catalog generation in which the layer last changed; part of its tiles' cache keys.
     revision: u64,
+    /// A hash of `label_order`, which the vector tiles' labels carry (`sort`) and which moves
+    /// when another layer's names do.
+    label_fingerprint: u64,
+    /// The catalog generation in which the layer or its `label_order` last changed; part of
+    /// the cache keys of the vector tiles that carry its names.
+    label_revision: u64,
 }
 
 /// A feature's label as read at load: where it is anchored and its names.
@@ -159,8 +170,11 @@ impl Layer {
             not_within: None,
             place_keys: (None, None),
             places: Vec::new(),
+            label_order: Vec::new(),
             fingerprint: 0,
             revision: 0,
+            label_fingerprint: 0,
+            label_revision: 0,
         }
     }
 
@@ -180,6 +194,13 @@ impl Layer {
     /// The catalog generation in which the layer last changed (0: since the first load).
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// The catalog generation in which the layer or the place of its names in the catalog's
+    /// order (see [`Layer::label_order`]) last changed: the vector tiles carrying its names
+    /// change with it.
+    pub fn label_revision(&self) -> u64 {
+        self.label_revision
     }
 
     /// This layer with the boxes of `clipped_to` (ring edges along it are not stroked) and
@@ -212,6 +233,12 @@ impl Layer {
     /// another feature (of this layer or another) stands for it too.
     pub fn place(&self, i: usize) -> Option<&[PlaceRef]> {
         self.places.get(i).and_then(Option::as_deref)
+    }
+
+    /// The position of feature `i` in the order names are placed over the whole catalog, most
+    /// important first (see `naming`); `None` when it is not labelled.
+    pub fn label_order(&self, i: usize) -> Option<u32> {
+        self.label_order.get(i).copied().filter(|&o| o != u32::MAX)
     }
 
     /// This layer with labels: reads every feature's names and anchor once. Points are

@@ -215,6 +215,11 @@ impl Reloader {
             Geodata::Dir(dir) => match watch(dir, tx.clone()) {
                 Ok(w) => {
                     self.live.update(|s| s.watching = true);
+                    // The data was loaded before the watch began (at start-up, before the
+                    // server was built): a save in between was not notified, and is reloaded now.
+                    if changed_since(dir, self.live.current().read_at) {
+                        let _ = tx.send(Trigger::Files);
+                    }
                     Some(w)
                 }
                 Err(e) => {
@@ -265,6 +270,24 @@ pub fn is_geodata_file(path: &Path) -> bool {
     }
     let ext = Path::new(name).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     matches!(ext.as_deref(), Some("geojson" | "png" | "jpg" | "jpeg" | "webp"))
+}
+
+/// How far a file's modification time may lag the clock: the kernel stamps files from a clock
+/// that advances by ticks (up to 10 ms), so a file written just after a load began can carry a
+/// time just before it.
+const MTIME_LAG: Duration = Duration::from_millis(20);
+
+/// Whether the directory, or a data file in it, changed since `read_at` (a catalog without a
+/// time, not made by the loader, counts as changed). The directory's own time covers files
+/// created, renamed or removed.
+fn changed_since(dir: &Path, read_at: Option<SystemTime>) -> bool {
+    let Some(since) = read_at.and_then(|t| t.checked_sub(MTIME_LAG)) else { return true };
+    let newer = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|t| t >= since);
+    if newer(dir) {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return true };
+    entries.flatten().map(|e| e.path()).any(|p| is_geodata_file(&p) && newer(&p))
 }
 
 /// Whether a notified event changes a file: not an open, a read or a close after reading

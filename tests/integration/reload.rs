@@ -81,20 +81,18 @@ impl Reloading {
             .collect()
     }
 
-    /// Writes the places file without the features whose ids are in `dropped`; returns its
-    /// bytes.
-    fn places_without(&self, dropped: &[&str]) -> Vec<u8> {
-        let mut doc: Value =
-            serde_json::from_slice(&std::fs::read(geodata().join("report-places.geojson")).expect("read"))
-                .expect("JSON");
-        let features = doc["features"].as_array_mut().expect("features");
-        features.retain(|f| !dropped.contains(&f["id"].as_str().unwrap_or("")));
-        serde_json::to_vec_pretty(&doc).expect("JSON")
-    }
-
     fn path(&self, file: &str) -> PathBuf {
         self.dir.join(file)
     }
+}
+
+/// The places file of the repository without the features whose ids are in `dropped`.
+fn places_without(dropped: &[&str]) -> Vec<u8> {
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(geodata().join("report-places.geojson")).expect("read")).expect("JSON");
+    let features = doc["features"].as_array_mut().expect("features");
+    features.retain(|f| !dropped.contains(&f["id"].as_str().unwrap_or("")));
+    serde_json::to_vec_pretty(&doc).expect("JSON")
 }
 
 /// Polls `probe` every 50 ms until it gives a value; fails after a minute (a reload of this data
@@ -148,16 +146,7 @@ fn sync(state: &AppState) {
 
 /// The metric samples of `/metrics` named `name` with these labels, summed.
 fn metric(server: &Reloading, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let text = server.get("/metrics").text();
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-            let wanted = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-            wanted.then(|| value.parse::<f64>().ok()).flatten()
-        })
-        .sum()
+    crate::common::metric_at(&server.base, name, labels)
 }
 
 #[test]
@@ -175,7 +164,7 @@ fn an_edit_to_a_layer_is_served_within_seconds_and_drops_only_its_tiles() {
     assert!(server.state.cache().contains(&first_key(tile, &["places"])), "the places tile is cached");
     assert!(server.state.cache().contains(&first_key(tile, &["roads"])), "the roads tile is cached");
 
-    std::fs::write(server.path("places.geojson"), server.places_without(&["idlib"])).expect("save");
+    std::fs::write(server.path("places.geojson"), places_without(&["idlib"])).expect("save");
     let started = Instant::now();
     wait_for("Idlib to leave the items", || (!server.place_ids().contains(&"idlib".to_owned())).then_some(()));
     eprintln!("the edit was served after {:?}", started.elapsed());
@@ -225,7 +214,7 @@ fn a_broken_save_keeps_the_last_good_data_and_names_the_file_feature_and_reason(
         assert_eq!(metric(&server, "tessera_geodata_reload_failing", &[]), 1.0, "{file}");
     }
     // The next good save is picked up, and the error is cleared.
-    std::fs::write(server.path("places.geojson"), server.places_without(&["termanin"])).expect("save");
+    std::fs::write(server.path("places.geojson"), places_without(&["termanin"])).expect("save");
     let status = wait_for("the good save", || {
         let s = server.geodata_status();
         (s["error"].is_null()).then_some(s)
@@ -239,7 +228,7 @@ fn a_broken_save_keeps_the_last_good_data_and_names_the_file_feature_and_reason(
 fn a_file_written_in_two_halves_is_served_once_whole() {
     let server = Reloading::start("halves");
     let good = server.place_ids();
-    let bytes = server.places_without(&["aleppo"]);
+    let bytes = places_without(&["aleppo"]);
     let (first, second) = bytes.split_at(bytes.len() / 2);
     let mut file = std::fs::File::create(server.path("places.geojson")).expect("create");
     file.write_all(first).expect("the first half");
@@ -302,8 +291,121 @@ fn a_layer_sharing_a_place_with_a_changed_layer_changes_too() {
     let changed: Vec<&str> = changes.layers.iter().map(String::as_str).collect();
     assert_eq!(changed, ["cities", "report-places", "towns"]);
     assert!(!changes.background && changes.images.is_empty());
+    // The report's names come before the towns' and the cities' (and after the capitals'): its
+    // lost name moves theirs up, which the vector tiles' labels carry.
+    assert!(changes.labels.contains("governorates") && !changes.labels.contains("capitals"), "{changes:?}");
     for layer in next.layers() {
         let revision = if changed.contains(&layer.meta.id.as_str()) { 2 } else { 0 };
         assert_eq!(layer.revision(), revision, "{}", layer.meta.id);
     }
+}
+
+/// A server over a copy of the whole default data set (its top-level files), in its own scratch
+/// directory.
+fn serve_default_copy(name: &str) -> Reloading {
+    let dir = scratch_dir(&format!("reload-{name}"));
+    for entry in std::fs::read_dir(geodata()).expect("geodata") {
+        let path = entry.expect("an entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join(path.file_name().expect("a name"))).expect("copy");
+        }
+    }
+    let settings = settings_with(|c| c.data.geodata = Some(dir.clone()));
+    let (base, state) = start_server_on(settings, &scratch_dir(&format!("reload-{name}-data")), &dir);
+    Reloading { base, state, dir }
+}
+
+/// The `sort` of the label named `name` in the `labels` layer of a vector tile.
+fn label_sort(tile: &crate::mvt::Tile, name: &str) -> Option<u64> {
+    let labels = tile.get("labels")?;
+    let f = labels.features.iter().find(|f| f.str("name") == Some(name))?;
+    match f.props.get("sort") {
+        Some(mvt_reader::feature::Value::UInt(u)) => Some(*u),
+        Some(mvt_reader::feature::Value::SInt(i) | mvt_reader::feature::Value::Int(i)) => u64::try_from(*i).ok(),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_name_gone_from_another_layer_renumbers_the_vector_labels_and_keeps_the_raster_tiles() {
+    // The vector tiles' labels carry each name's place in one order over the whole catalog
+    // (`sort`). Moscow, a capital, is named before every place of the report: when it goes, the
+    // report's names move up one, so the report's vector tiles with labels change though its
+    // file did not; its raster tiles do not. A reload once kept the old vector tile, with the
+    // old numbers.
+    let server = serve_default_copy("label-order");
+    let (tile, _) = tile_and_pixel(place("idlib"), 10);
+    let vector = format!("/tiles/{}/{}/{}.mvt?layers=report-places,labels", tile.0, tile.1, tile.2);
+    let raster = format!("/tiles/{}/{}/{}.png?layers=report-places", tile.0, tile.1, tile.2);
+    let before = server.get(&vector);
+    assert_eq!(before.status, 200, "{}", before.text());
+    let sort = label_sort(&crate::mvt::decode(&before.body), "Idlib").expect("Idlib's label in the vector tile");
+    assert_eq!(server.get(&raster).status, 200);
+    assert!(server.state.cache().contains(&first_key(tile, &["report-places"])), "the raster tile is cached");
+
+    let mut capitals: Value =
+        serde_json::from_slice(&std::fs::read(server.path("capitals.geojson")).expect("read")).expect("JSON");
+    let features = capitals["features"].as_array_mut().expect("features");
+    let count = features.len();
+    features.retain(|f| f["id"] != "moscow");
+    assert_eq!(features.len(), count - 1, "Moscow is in the capitals");
+    std::fs::write(server.path("capitals.geojson"), serde_json::to_vec(&capitals).expect("JSON")).expect("save");
+    let now = wait_for("the vector tile to follow the reload", || {
+        let reply = server.get(&vector);
+        let now = label_sort(&crate::mvt::decode(&reply.body), "Idlib")?;
+        (now != sort).then_some(now)
+    });
+    assert_eq!(now, sort - 1, "Idlib's name moved up one place");
+    sync(&server.state);
+    assert!(server.state.cache().contains(&first_key(tile, &["report-places"])), "the raster tile was kept");
+    let status = server.geodata_status();
+    assert_eq!(status["error"], Value::Null, "{status}");
+}
+
+#[test]
+fn a_request_holding_the_old_data_finishes_on_it_and_leaves_the_new_tiles_alone() {
+    // A request reads the catalog once, at its start, and draws from that to the end (the
+    // handlers pass it to `TileService::fetch`). A request that read it before a reload and
+    // draws after it is played here by holding the catalog read before the edit and making the
+    // handler's call once the reload is served: it still draws Idlib, and its drawing does not
+    // become the tile of the new data.
+    let server = Reloading::start("in-flight");
+    let (tile, (px, py)) = tile_and_pixel(place("idlib"), 10);
+    let path = format!("/tiles/{}/{}/{}.png?layers=places", tile.0, tile.1, tile.2);
+    let held = server.state.catalog();
+    std::fs::write(server.path("places.geojson"), places_without(&["idlib"])).expect("save");
+    wait_for("Idlib to leave the items", || (!server.place_ids().contains(&"idlib".to_owned())).then_some(()));
+    assert!(server.state.catalog().generation() > held.generation(), "a new catalog is served");
+    let places = held.layer("places").expect("the places layer");
+    assert!(places.features().iter().any(|f| f.id_text() == "idlib"), "the held catalog changed under its holder");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let key = first_key(tile, &["places"]);
+    let fetched = runtime.block_on(server.state.tiles().fetch(&held, key.tile, key.spec)).expect("the tile");
+    assert!(!fetched.hit, "drawn anew, from the held catalog");
+    let drawn = decode_png(&fetched.tile.body).pixel(px, py);
+    assert!(close(drawn, hex(PLACE_FILL), 8), "the held catalog draws Idlib: {drawn:?}");
+    let served = decode_png(&server.get(&path).body).pixel(px, py);
+    assert!(!close(served, hex(PLACE_FILL), 60), "the old drawing is served for the new data: {served:?}");
+}
+
+#[test]
+fn an_edit_saved_while_the_server_starts_is_picked_up() {
+    // The data is loaded before the server watches the directory (`tessera serve` loads it,
+    // then builds the server): a save in between was never notified, and was once served only
+    // after the next change. Saved here after the load and before the server is built.
+    let dir = scratch_dir("reload-starting");
+    std::fs::copy(geodata().join("report-places.geojson"), dir.join("places.geojson")).expect("copy places");
+    std::fs::copy(geodata().join("roads.geojson"), dir.join("roads.geojson")).expect("copy roads");
+    std::fs::write(dir.join("layers.toml"), MANIFEST).expect("write the manifest");
+    let catalog = tessera::layer::load_dir(&dir).expect("geodata loads");
+    std::fs::write(dir.join("places.geojson"), places_without(&["idlib"])).expect("save");
+    let data = scratch_dir("reload-starting-data");
+    let events = tessera::cli::open_events(&data, &catalog).expect("event store opens and seeds");
+    let settings = settings_with(|c| c.data.geodata = Some(dir.clone()));
+    let state = AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
+    let base = crate::common::serve_state(state.clone());
+    let server = Reloading { base, state, dir };
+    wait_for("the save to be served", || (!server.place_ids().contains(&"idlib".to_owned())).then_some(()));
+    assert_eq!(server.geodata_status()["error"], Value::Null);
 }

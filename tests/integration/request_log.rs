@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cli::{scratch, tessera};
+use crate::cli::{broken_files, scratch, tessera};
 use crate::cli_serve::Running;
 use crate::common::{geodata, get_url, request};
 
@@ -143,19 +143,35 @@ fn sighup_reloads_the_geodata_and_metrics_have_an_address_of_their_own() {
 
     let count = || get_url(&format!("{base}/collections/places/items")).json()["numberMatched"].as_u64();
     assert_eq!(count(), Some(10));
+    let pid = server.child.id().to_string();
+    let hangup = || assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().expect("kill").success());
+
+    // A bad coordinate: the log names the file, the feature and the reason, and the places stay.
+    let (_, bad, _) = broken_files().into_iter().find(|(name, ..)| *name == "latitude.geojson").expect("the case");
+    std::fs::write(data.join("more/places.geojson"), bad).expect("save");
+    hangup();
+    let failed = log_line(&log, &["geodata reload failed", "more/places.geojson"]);
+    assert!(failed.contains("ERROR"), "{failed}");
+    assert_eq!(field(&failed, "feature"), "1", "{failed}");
+    assert_eq!(field(&failed, "feature_id"), "\"north\"", "{failed}");
+    assert!(failed.contains("out of range"), "{failed}");
+    assert_eq!(count(), Some(10), "the last good data is served");
+    let health = get_url(&format!("{base}/health")).json();
+    assert_eq!(health["geodata"]["error"]["feature_id"], "north", "{health}");
     let mut doc: Value =
-        serde_json::from_slice(&std::fs::read(data.join("more/places.geojson")).expect("read")).expect("JSON");
+        serde_json::from_slice(&std::fs::read(geodata().join("report-places.geojson")).expect("read")).expect("JSON");
     doc["features"].as_array_mut().expect("features").retain(|f| f["id"] != "idlib");
     std::fs::write(data.join("more/places.geojson"), serde_json::to_vec(&doc).expect("JSON")).expect("save");
-    let pid = server.child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().expect("kill").success());
+    hangup();
     log_line(&log, &["reloading the geodata", "SIGHUP"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while count() != Some(9) {
         assert!(Instant::now() < deadline, "the reload did not show");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(get_url(&metrics).text().contains("tessera_geodata_reloads_total{outcome=\"ok\"} 1"));
+    let text = get_url(&metrics).text();
+    assert!(text.contains("tessera_geodata_reloads_total{outcome=\"ok\"} 1"), "{text}");
+    assert!(text.contains("tessera_geodata_reloads_total{outcome=\"failed\"} 1"), "{text}");
     assert!(server.child.try_wait().expect("wait").is_none(), "SIGHUP ended the server");
 }
 

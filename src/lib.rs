@@ -17,6 +17,7 @@ pub mod glyphs;
 pub mod http;
 pub mod imagery;
 pub mod layer;
+pub mod metrics;
 pub mod mvt;
 pub mod render;
 pub mod service;

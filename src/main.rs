@@ -4,15 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tessera::cli::{Cli, Command};
+use tessera::config::LogFormat;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -25,7 +20,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command() {
         Command::Serve(args) => {
+            // The settings say how to log, so they come first; a bad one is reported on stderr.
             let config = args.resolve()?;
+            init_log(config.server.log_format);
             // The event store first: a second server on a data directory is refused, and a
             // database that cannot be reached is said, before any other work.
             let events = tessera::cli::open_store(&config.data, tessera::cli::Holding::Serve)?;
@@ -35,17 +32,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(tessera::http::serve(config, catalog, events))?;
         }
-        Command::Check(args) => tessera::cli::check(&args)?,
+        Command::Check(args) => {
+            init_log(LogFormat::Text);
+            tessera::cli::check(&args)?;
+        }
         Command::Import(args) => {
+            init_log(LogFormat::Text);
             let (_, refused) = tessera::cli::import(&args)?;
             if refused > 0 {
                 anyhow::bail!("{refused} event(s) refused");
             }
         }
         Command::Render(args) => {
+            init_log(LogFormat::Text);
             let path = tessera::cli::render(&args)?;
             println!("{}", path.display());
         }
     }
     Ok(())
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `info`, one line per request included), as
+/// readable lines or as one JSON object per line.
+fn init_log(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into());
+    // Colours only for a person at a terminal, never into a file or a log collector.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let log = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match format {
+        LogFormat::Text => log.init(),
+        LogFormat::Json => log.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::events::{EventFilter, EventKind, TimeSpan};
+use crate::layer::Changes;
 use crate::render::{Scale, TileFormat};
 use crate::style::Lang;
 use crate::tile::TileCoord;
@@ -99,6 +100,33 @@ impl TileSpec {
         }
     }
 
+    /// The kind of tile, as metrics and logs name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Raster { .. } => "raster",
+            Self::Overlay { .. } => "overlay",
+            Self::Markers { .. } => "markers",
+            Self::Vector { .. } => "vector",
+            Self::Image { .. } => "image",
+        }
+    }
+
+    /// Whether a reload that made these changes changes this tile: a raster tile drawing a
+    /// changed layer or drawn over a changed background, a vector tile carrying a changed
+    /// layer or the names of a layer whose names moved in the catalog's order, a tile of a
+    /// changed image overlay.
+    pub fn changed_by(&self, changes: &Changes) -> bool {
+        let any = |layers: &LayerIds| layers.iter().any(|l| changes.layers.contains(l));
+        match self {
+            Self::Raster { layers, .. } => changes.background || any(layers),
+            Self::Vector { layers, labels, .. } => {
+                any(layers) || (*labels && layers.iter().any(|l| changes.labels.contains(l)))
+            }
+            Self::Image { id, .. } => changes.images.contains(&**id),
+            Self::Overlay { .. } | Self::Markers { .. } => false,
+        }
+    }
+
     /// Bytes of the key beyond its fixed part, for the cache's weighing.
     fn extra_bytes(&self) -> usize {
         let ids = |l: &LayerIds| l.iter().map(|s| s.len() + 24).sum::<usize>();
@@ -120,6 +148,11 @@ pub struct TileKey {
     pub spec: TileSpec,
     /// Version of the tile's area, for tiles that show events (0 for the others).
     pub version: u64,
+    /// Revision of the data it draws: the newest of its layers' revisions (and the
+    /// background's, for a raster tile), or its image's; 0 for tiles of events alone. A reload
+    /// that changes a layer gives it a new revision, so that no tile drawn from the old data
+    /// (even one whose rendering was still running) is met again.
+    pub data: u64,
 }
 
 impl TileKey {

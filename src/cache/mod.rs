@@ -23,6 +23,8 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 
 use crate::events::CELL_PX;
+use crate::layer::Changes;
+use crate::metrics::{Eviction, Metrics};
 use crate::tile::{LonLat, MAX_ZOOM, TileCoord, TileRange, WorldPoint, WorldRect};
 
 /// Deepest zoom whose tiles have versions of their own.
@@ -57,22 +59,49 @@ pub struct TileCache {
     versions: RwLock<HashMap<TileCoord, u64>>,
     /// Added to every area's version: moved when the events may have changed anywhere.
     epoch: std::sync::atomic::AtomicU64,
+    max_bytes: u64,
 }
 
 impl TileCache {
     /// A cache holding at most `max_bytes` of tiles; 0 turns caching off (versions are still
     /// kept, so that nothing changes but speed).
     pub fn new(max_bytes: u64) -> Self {
+        Self::build(max_bytes, None)
+    }
+
+    /// Like [`TileCache::new`], counting in `metrics` each tile it lets go, by cause.
+    pub fn with_metrics(max_bytes: u64, metrics: Arc<Metrics>) -> Self {
+        Self::build(max_bytes, Some(metrics))
+    }
+
+    fn build(max_bytes: u64, metrics: Option<Arc<Metrics>>) -> Self {
         let tiles = (max_bytes > 0).then(|| {
-            moka::future::Cache::builder()
+            let builder = moka::future::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|k: &TileKey, v: &CachedTile| {
                     u32::try_from(v.body.len() + v.etag.len() + k.weight()).unwrap_or(u32::MAX)
                 })
-                .support_invalidation_closures()
-                .build()
+                .support_invalidation_closures();
+            match metrics {
+                Some(m) => builder
+                    .eviction_listener(move |_k, _v, cause| {
+                        use moka::notification::RemovalCause;
+                        m.evicted(match cause {
+                            RemovalCause::Size | RemovalCause::Expired => Eviction::Size,
+                            RemovalCause::Explicit => Eviction::Invalidated,
+                            RemovalCause::Replaced => Eviction::Replaced,
+                        });
+                    })
+                    .build(),
+                None => builder.build(),
+            }
         });
-        Self { tiles, versions: RwLock::new(HashMap::new()), epoch: Default::default() }
+        Self { tiles, versions: RwLock::new(HashMap::new()), epoch: Default::default(), max_bytes }
+    }
+
+    /// The budget in bytes (0: caching is off).
+    pub fn capacity(&self) -> u64 {
+        self.max_bytes
     }
 
     /// Whether tiles are kept at all.
@@ -127,6 +156,18 @@ impl TileCache {
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Some(c) = &self.tiles {
             let _ = c.invalidate_entries_if(|k, _| k.shows_events());
+        }
+    }
+
+    /// Drops the tiles a reload of the geodata changed (see [`TileSpec::changed_by`]) from
+    /// memory. Their keys are already out of use, since the changed layers have new revisions.
+    pub fn drop_changed(&self, changes: &Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        if let Some(c) = &self.tiles {
+            let changes = Arc::new(changes.clone());
+            let _ = c.invalidate_entries_if(move |k, _| k.spec.changed_by(&changes));
         }
     }
 

@@ -13,7 +13,7 @@
 
 mod value;
 
-pub use value::{DatabaseUrl, PublicUrl, Secret, SettingValue};
+pub use value::{DatabaseUrl, LogFormat, PublicUrl, Secret, SettingValue};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -220,6 +220,11 @@ settings! {
         /// Directory Leaflet is served from (an npm install's `node_modules/leaflet/dist`); none
         /// loads it from the pinned CDN URL with integrity hashes.
         leaflet_dir: Option<PathBuf> = None, env "TESSERA_LEAFLET_DIR", check leaflet_dir;
+        /// Socket address serving `/metrics` alone (e.g. `127.0.0.1:9090`, for Prometheus);
+        /// none serves it on `listen` with the other routes.
+        metrics_listen: Option<SocketAddr> = None, env "TESSERA_METRICS_LISTEN";
+        /// How the log is written: `text` (readable lines) or `json` (one object per line).
+        log_format: LogFormat = LogFormat::Text, env "TESSERA_LOG_FORMAT";
         /// Directory MapLibre GL JS is served from for the vector view (an npm install's
         /// `node_modules/maplibre-gl/dist`); none loads it from the pinned CDN URL with integrity
         /// hashes.

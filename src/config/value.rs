@@ -76,6 +76,35 @@ fn clip(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
+/// How the log is written: `text`, one readable line per event, or `json`, one JSON object per
+/// line for a log collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines: time, level, where, message and `key=value` fields.
+    #[default]
+    Text,
+    /// One JSON object per line, its fields at the top level.
+    Json,
+}
+
+impl SettingValue for LogFormat {
+    fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("'{}' is not a log format: use text or json", clip(other))),
+        }
+    }
+    fn show(&self) -> String {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+        .into()
+    }
+}
+
 /// A secret that never shows in logs, debug output or the documentation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -5,7 +5,9 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::observe::CacheOutcome;
 use crate::cache::CachedTile;
+use crate::service::Fetched;
 
 /// `Cache-Control` for a `max-age` in seconds (0: revalidate every time).
 pub fn cache_control(max_age: u64) -> HeaderValue {
@@ -36,6 +38,14 @@ pub fn tile_response(headers: &HeaderMap, tile: CachedTile, content_type: &'stat
         tile.body,
     )
         .into_response()
+}
+
+/// A tile from the tile service, as [`tile_response`] answers it, marked for the request log
+/// with whether it came from the cache.
+pub fn fetched_response(headers: &HeaderMap, fetched: Fetched, content_type: &'static str, max_age: u64) -> Response {
+    let mut response = tile_response(headers, fetched.tile, content_type, max_age);
+    response.extensions_mut().insert(if fetched.hit { CacheOutcome::Hit } else { CacheOutcome::Miss });
+    response
 }
 
 /// A JSON answer (a layer, items, TileJSON) with a strong ETag computed from its bytes,

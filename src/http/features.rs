@@ -13,7 +13,7 @@ use super::pages::{self, Format};
 use super::paging::Page;
 use super::query::Query;
 use super::{ApiError, AppState, schema};
-use crate::layer::{Feature, Layer};
+use crate::layer::{Catalog, Feature, Layer};
 use crate::tile::LonLatBBox;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -57,7 +57,7 @@ pub async fn collections(State(state): State<AppState>, headers: HeaderMap, q: Q
     q.only(&["f"], "/collections")?;
     let format = pages::negotiate(q.pairs(), &headers)?;
     let base = state.base_url(&headers);
-    let mut list: Vec<Value> = state.catalog.layers().iter().map(|l| describe(l, &base)).collect();
+    let mut list: Vec<Value> = state.catalog().layers().iter().map(|l| describe(l, &base)).collect();
     list.push(super::events::describe(&base, state.events.store().extent()));
     let body = json!({
         "links": [
@@ -81,7 +81,8 @@ pub async fn collection(
 ) -> Result<Response, ApiError> {
     q.only(&["f"], "/collections/{id}")?;
     let format = pages::negotiate(q.pairs(), &headers)?;
-    let layer = find_layer(&state, &id)?;
+    let catalog = state.catalog();
+    let layer = find_layer(&catalog, &id)?;
     let base = state.base_url(&headers);
     let body = describe(layer, &base);
     Ok(match format {
@@ -108,7 +109,7 @@ pub async fn queryables(
     let base = state.base_url(&headers);
     // Part 3: `$id` is the URI of the resource without query parameters.
     let uri = format!("{base}/collections/{id}/queryables");
-    let body = match state.catalog.layer(&id) {
+    let body = match state.catalog().layer(&id) {
         Some(layer) => schema::layer_queryables(layer, &uri),
         None if id == "events" => schema::event_queryables(&uri),
         None => return Err(unknown_collection(&id)),
@@ -127,7 +128,8 @@ pub async fn items(
     Segment(id): Segment,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let layer = find_layer(&state, &id)?;
+    let catalog = state.catalog();
+    let layer = find_layer(&catalog, &id)?;
     q.only(&["bbox", "datetime", "limit", "offset", "f"], "items")?;
     json_only(q.pairs())?;
     let features = &state.config.features;
@@ -174,7 +176,8 @@ pub async fn item(
 ) -> Result<Response, ApiError> {
     q.only(&["f"], "/collections/{id}/items/{fid}")?;
     json_only(q.pairs())?;
-    let layer = state.catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
+    let catalog = state.catalog();
+    let layer = catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
     let feature = layer.feature_by_id(&fid).ok_or_else(|| {
         ApiError::NotFound(format!("collection '{id}' has no feature '{}'", fid.chars().take(64).collect::<String>()))
     })?;
@@ -187,8 +190,8 @@ pub async fn item(
     Ok(json_with_etag(&headers, &body, GEOJSON, state.config.tiles.tile_max_age))
 }
 
-fn find_layer<'a>(state: &'a AppState, id: &str) -> Result<&'a Layer, ApiError> {
-    state.catalog.layer(id).ok_or_else(|| unknown_collection(id))
+fn find_layer<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Layer, ApiError> {
+    catalog.layer(id).ok_or_else(|| unknown_collection(id))
 }
 
 fn unknown_collection(id: &str) -> ApiError {

@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::cached::{json_with_etag, tile_response};
+use super::cached::{fetched_response, json_with_etag};
 use super::extract::{Segment, TilePath};
 use super::query::Query;
 use super::tilejson::TileJson;
@@ -25,14 +25,15 @@ use crate::tile::{LonLatBBox, MAX_LATITUDE};
 /// tile, transparent beyond its bounds and zooms. Parameters are ignored.
 pub async fn tile(State(state): State<AppState>, headers: HeaderMap, path: TilePath) -> Result<Response, ApiError> {
     let id = path.id.clone().unwrap_or_default();
-    if state.catalog.image(&id).is_none() {
+    let catalog = state.catalog();
+    if catalog.image(&id).is_none() {
         return Err(unknown(&id));
     }
     let (scale, format) =
         path.image(&["png", "webp"], "{y}.png or {y}.webp, each with @2x before the dot for 512 px")?;
     let spec = TileSpec::Image { id: Arc::from(id), scale, format };
-    let tile = state.tiles.get(path.tile, spec).await?;
-    Ok(tile_response(&headers, tile, format.content_type(), state.config.tiles.tile_max_age))
+    let tile = state.tiles.fetch(&catalog, path.tile, spec).await?;
+    Ok(fetched_response(&headers, tile, format.content_type(), state.config.tiles.tile_max_age))
 }
 
 /// `GET /overlays/{id}/tiles.json`: TileJSON 3.0.0 of one image overlay; `?format=webp` lists
@@ -43,7 +44,8 @@ pub async fn tilejson(
     Segment(id): Segment,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let image = state.catalog.image(&id).ok_or_else(|| unknown(&id))?;
+    let catalog = state.catalog();
+    let image = catalog.image(&id).ok_or_else(|| unknown(&id))?;
     q.only(&["format"], "an overlay's tiles.json")?;
     let format = q.format(state.config.tiles.jpeg_quality)?;
     if !format.allows_transparency() {
@@ -84,7 +86,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: Query) -
         "description": "The event store's markers, clustered; filter with datetime (or from and to) and kind",
         "tiles": [format!("{base}/overlays/events/{{z}}/{{x}}/{{y}}.png")],
     })];
-    overlays.extend(state.catalog.images.iter().map(|i| entry(&state, &headers, i)));
+    overlays.extend(state.catalog().images.iter().map(|i| entry(&state, &headers, i)));
     let body = json!({ "overlays": overlays });
     Ok(json_with_etag(&headers, &body, "application/json", state.config.tiles.tile_max_age))
 }

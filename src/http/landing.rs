@@ -26,7 +26,7 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap, q: Query
     // The JSON landing page takes the viewer's parameters too (the same URL serves both), and
     // refuses any other.
     q.only(&LANDING_PARAMETERS, "/")?;
-    let c = &state.catalog;
+    let c = &state.catalog();
     let body = json!({
         "title": c.title,
         "description": c.description,
@@ -51,11 +51,13 @@ const LANDING_PARAMETERS: [&str; 8] = ["f", "lat", "lon", "zoom", "from", "to", 
 pub async fn health(State(state): State<AppState>, q: Query) -> Result<Json<serde_json::Value>, ApiError> {
     q.only(&[], "/health")?;
     let events = state.events.store();
+    let catalog = state.catalog();
     Ok(Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "layers": state.catalog.layers().len(),
-        "features": state.catalog.feature_count(),
+        "layers": catalog.layers().len(),
+        "features": catalog.feature_count(),
+        "geodata": state.geodata_status(),
         "events": events.len(),
         "events_read_only": events.read_only(),
         "events_store": events.backend(),

@@ -29,6 +29,7 @@ use tokio::sync::Semaphore;
 
 use super::ApiError;
 use crate::config::Config;
+use crate::metrics::{Metrics, Shed};
 
 /// The limits every request meets, shared by all of them.
 #[derive(Debug)]
@@ -38,12 +39,15 @@ pub struct RequestLimits {
     timeout: Duration,
     in_progress: Semaphore,
     max_in_progress: usize,
+    /// Where refusals are counted.
+    metrics: std::sync::Arc<Metrics>,
 }
 
 impl RequestLimits {
-    /// The limits of this configuration.
-    pub fn new(config: &Config) -> Self {
+    /// The limits of this configuration, counting the requests they shed in `metrics`.
+    pub fn new(config: &Config, metrics: std::sync::Arc<Metrics>) -> Self {
         Self {
+            metrics,
             max_url_bytes: config.limits.max_url_bytes,
             max_header_bytes: config.limits.max_header_bytes,
             timeout: config.request_timeout(),
@@ -78,6 +82,7 @@ pub async fn enforce(State(limits): State<std::sync::Arc<RequestLimits>>, req: R
         return ApiError::HeadersTooLarge { limit: limits.max_header_bytes }.into_response();
     }
     let Ok(_permit) = limits.in_progress.try_acquire() else {
+        limits.metrics.shed(Shed::Concurrency);
         return ApiError::Busy { limit: limits.max_in_progress }.into_response();
     };
     match tokio::time::timeout(limits.timeout, next.run(req)).await {

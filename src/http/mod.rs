@@ -13,6 +13,7 @@ mod fonts;
 mod imagery;
 mod landing;
 mod limits;
+mod observe;
 mod openapi;
 mod pages;
 mod paging;
@@ -28,6 +29,7 @@ pub use error::ApiError;
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -35,42 +37,101 @@ use axum::routing::{MethodRouter, get};
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::cache::TileCache;
 use crate::config::Config;
 use crate::events::EventStore;
-use crate::layer::Catalog;
+use crate::layer::{Catalog, Geodata};
+use crate::metrics::Metrics;
 use crate::render::EncodeError;
-use crate::service::{EventService, TileService};
+use crate::service::{EventService, LiveCatalog, ReloadStatus, Reloader, TileService, Trigger};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    catalog: Arc<Catalog>,
+    /// The catalog served now; read it once per request ([`AppState::catalog`]).
+    geodata: LiveCatalog,
     config: Arc<Config>,
     /// Every kind of tile, through the cache and the render pool.
     tiles: TileService,
     /// Event reads and writes.
     events: EventService,
-    /// Vector TileJSON fields and the MapLibre sprite, prepared once.
-    vector: Arc<vector::VectorAssets>,
+    /// Vector TileJSON fields and the MapLibre sprite, prepared once per catalog.
+    vector: Arc<ArcSwap<vector::VectorAssets>>,
+    /// The server's Prometheus metrics.
+    metrics: Arc<Metrics>,
+    /// Loads the geodata again and swaps it in.
+    reloader: Reloader,
+}
+
+/// Why the server's state could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// An empty tile or the sprite could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The metrics could not be registered.
+    #[error("the metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 impl AppState {
     /// Prepares the state: the tile service (its empty tiles encoded once, its cache listening
-    /// to the event store) and the event service.
-    pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, config: Config) -> Result<Self, EncodeError> {
-        let catalog = Arc::new(catalog);
-        let tiles = TileService::new(Arc::clone(&catalog), Arc::clone(&events), &config.tiles)?;
-        let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
-        let events = EventService::new(events, config.events.max_batch);
-        Ok(Self { catalog, config: Arc::new(config), tiles, events, vector })
+    /// to the event store), the event service, the metrics, and the reloader of the geodata
+    /// `config.data.geodata` names (the directory `catalog` was loaded from).
+    pub fn new(catalog: Catalog, events: Arc<dyn EventStore>, config: Config) -> Result<Self, StateError> {
+        let metrics = Arc::new(Metrics::new()?);
+        let vector = Arc::new(ArcSwap::from_pointee(vector::VectorAssets::new(&catalog)?));
+        let geodata = LiveCatalog::new(catalog, Geodata::from_option(config.data.geodata.as_deref()));
+        let tiles = TileService::new(geodata.clone(), Arc::clone(&events), &config.tiles, Arc::clone(&metrics))?;
+        let events = EventService::new(events, config.events.max_batch, Arc::clone(&metrics));
+        let reloader = Reloader::new(geodata.clone(), tiles.clone(), Arc::clone(&metrics));
+        Ok(Self { geodata, config: Arc::new(config), tiles, events, vector, metrics, reloader })
+    }
+
+    /// The catalog served now. A handler reads it once and keeps the `Arc` to the end, so that
+    /// a reload never changes the data under a request.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.geodata.current()
+    }
+
+    /// The vector routes' assets of `catalog`: those made before, or made now after a reload.
+    fn vector(&self, catalog: &Catalog) -> Result<Arc<vector::VectorAssets>, ApiError> {
+        let held = self.vector.load_full();
+        if held.generation == catalog.generation() {
+            return Ok(held);
+        }
+        let made = Arc::new(
+            vector::VectorAssets::new(catalog)
+                .map_err(|e| ApiError::Internal(format!("the sprite of the reloaded geodata: {e}")))?,
+        );
+        self.vector.store(Arc::clone(&made));
+        Ok(made)
+    }
+
+    /// The tile service (tests draw tiles from a catalog of their choosing with it).
+    pub fn tiles(&self) -> &TileService {
+        &self.tiles
     }
 
     /// The tile cache (tests look into it).
     pub fn cache(&self) -> &TileCache {
         self.tiles.cache()
+    }
+
+    /// The server's metrics: other layers count into them (a request shed is one call).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The reloader of the geodata (a reload now, for tests and tools).
+    pub fn reloader(&self) -> &Reloader {
+        &self.reloader
+    }
+
+    /// Where the geodata comes from and how its reloads went.
+    pub fn geodata_status(&self) -> ReloadStatus {
+        self.geodata.status()
     }
 
     /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
@@ -109,6 +170,7 @@ fn routes() -> Routes {
         .route("/api", get(openapi::api))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/health", get(landing::health))
+        .route("/metrics", get(observe::metrics))
         .route("/conformance", get(features::conformance))
         .route("/collections", get(features::collections))
         .route("/collections/events", get(events::collection))
@@ -148,8 +210,11 @@ pub fn route_paths() -> Vec<&'static str> {
 /// The router with every route.
 pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    let observer = Arc::new(observe::Observer::new(Arc::clone(&state.metrics)));
     routes()
         .router
+        // Inside the routes, where axum has matched the route: hands its pattern to `observe`.
+        .route_layer(axum::middleware::from_fn(observe::matched_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
@@ -158,7 +223,7 @@ pub fn app(state: AppState) -> Router {
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(limits::RequestLimits::new(&state.config)),
+            Arc::new(limits::RequestLimits::new(&state.config, Arc::clone(&state.metrics))),
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(limits::error_answers))
@@ -169,8 +234,15 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(TraceLayer::new_for_http())
+        // Outermost: every request is counted and logged, refusals by the limits included, with
+        // its answer as sent (compressed), and carries its request id.
+        .layer(axum::middleware::from_fn_with_state(observer, observe::observe))
         .with_state(state)
+}
+
+/// The router of the metrics address (`metrics_listen`): `/metrics` alone.
+fn metrics_app(state: AppState) -> Router {
+    Router::new().route("/metrics", get(observe::metrics_here)).fallback(not_found).with_state(state)
 }
 
 async fn not_found() -> ApiError {
@@ -182,29 +254,115 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Serves `catalog` and `events` on `config.server.listen` until Ctrl-C or SIGTERM.
+///
+/// It logs what it serves and the limits in force, watches the geodata directory and reloads
+/// it at `SIGHUP`, and serves `/metrics` on `metrics_listen` when one is set.
 pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.server.listen).await?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match config.server.metrics_listen {
+        Some(at) => Some(TcpListener::bind(at).await?),
+        None => None,
+    };
+    log_start(&config, &catalog, events.as_ref());
     let state = AppState::new(catalog, events, config.clone()).map_err(std::io::Error::other)?;
-    if config.events.write_token.is_none() {
-        tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
-    }
+    // Signal handlers before the URL is printed: a SIGHUP sent as soon as it is reloads, and
+    // does not end the process.
     let stop = shutdown();
-    let data = crate::layer::Geodata::from_option(config.data.geodata.as_deref()).describe();
+    let triggers = state.reloader.clone().start();
+    forward_hangups(triggers);
+    let data = state.geodata.source().describe();
     println!("tessera is serving {data} at http://{addr}/ (open it in a browser)");
-    run(listener, state, stop).await
+    if let Some(listener) = metrics_listener {
+        let at = listener.local_addr()?;
+        println!("tessera serves its metrics at http://{at}/metrics");
+        let app = metrics_app(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the metrics address stopped serving");
+            }
+        });
+    }
+    server::run(listener, app(state), &Arc::new(config), stop).await
 }
 
 /// Serves `state` on a bound listener until `shutdown` resolves: the [`app`] behind the
-/// connection limits of its settings (see `server`). [`serve`] runs this; tests run it on
-/// `127.0.0.1:0`.
+/// connection limits of its settings (see `server`), reloading its geodata directory when it
+/// changes. [`serve`] runs the same; tests run this on `127.0.0.1:0`.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let config = Arc::clone(&state.config);
+    let _triggers = state.reloader.clone().start();
     server::run(listener, app(state), &config, shutdown).await
+}
+
+/// Logs, at start-up, what is served, from where, and the limits in force.
+fn log_start(config: &Config, catalog: &Catalog, events: &dyn EventStore) {
+    let source = Geodata::from_option(config.data.geodata.as_deref());
+    let watched = match source {
+        Geodata::Dir(_) => "reloaded when its files change, and at SIGHUP",
+        Geodata::BuiltIn => "compiled in, never reloaded",
+    };
+    tracing::info!(
+        geodata = %source.describe(),
+        reload = watched,
+        layers = catalog.layers().len(),
+        features = catalog.feature_count(),
+        images = catalog.images.len(),
+        "serving geodata",
+    );
+    let store = match &config.data.events_db {
+        Some(url) => url.redacted(),
+        None => config.data.data.join("events.sqlite").display().to_string(),
+    };
+    tracing::info!(
+        backend = events.backend(),
+        at = %store,
+        events = events.len(),
+        read_only = events.read_only(),
+        writes = if config.events.write_token.is_some() { "need the bearer token" } else { "refused: no write token (set TESSERA_WRITE_TOKEN)" },
+        "events loaded",
+    );
+    let (l, t) = (&config.limits, &config.tiles);
+    tracing::info!(
+        max_connections = l.max_connections,
+        max_concurrent_requests = l.max_concurrent_requests,
+        request_timeout_secs = l.request_timeout_secs,
+        max_body_bytes = l.max_body_bytes,
+        max_url_bytes = l.max_url_bytes,
+        max_header_bytes = l.max_header_bytes,
+        max_batch = config.events.max_batch,
+        max_zoom = t.max_zoom,
+        cache_mb = t.cache_mb,
+        render_workers = t.render_workers,
+        render_queue = t.render_queue,
+        "limits in force",
+    );
+}
+
+/// Sends a reload trigger at every SIGHUP; the handler is installed now.
+fn forward_hangups(triggers: tokio::sync::mpsc::UnboundedSender<Trigger>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        if triggers.send(Trigger::Signal).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP; reloads follow file changes only"),
+        }
+    }
+    #[cfg(not(unix))]
+    drop(triggers);
 }
 
 /// Resolves at Ctrl-C or SIGTERM. The handlers are installed now, not at the first poll, so

@@ -56,7 +56,8 @@ fn json_answer(doc: Value) -> Response {
 
 /// The whole document, with `base` as its server.
 pub fn document(state: &AppState, base: &str) -> Value {
-    let c = &state.catalog;
+    let c = &state.catalog();
+    let images: Vec<&str> = c.images.iter().map(|i| i.meta.id.as_str()).collect();
     let s = &state.config;
     let layer_ids: Vec<&str> = c.layers().iter().map(|l| l.meta.id.as_str()).collect();
     let mut collection_ids = layer_ids.clone();
@@ -85,7 +86,7 @@ pub fn document(state: &AppState, base: &str) -> Value {
         ],
         "paths": paths(),
         "components": {
-            "parameters": parameters(state, &layer_ids, &collection_ids, &vector_ids),
+            "parameters": parameters(state, &layer_ids, &collection_ids, &vector_ids, &images),
             "responses": responses(),
             "schemas": schemas(s.events.max_batch),
             "securitySchemes": {
@@ -166,6 +167,7 @@ const JSON: &str = "application/json";
 const GEOJSON: &str = "application/geo+json";
 const HTML: &str = "text/html";
 const PNG: &str = "image/png";
+const PROMETHEUS: &str = "text/plain; version=0.0.4";
 
 fn binary() -> Value {
     json!({ "type": "string", "format": "binary" })
@@ -655,6 +657,21 @@ fn paths() -> Value {
             errors: &bad,
         }),
     );
+    add(
+        "/metrics",
+        get(Op {
+            id: "getMetrics",
+            tag: "Operations",
+            summary: "Prometheus metrics: requests, tiles rendered, the tile cache, event writes, reloads, the process (text format 0.0.4); 404 here when they have an address of their own (metrics_listen)",
+            params: &[],
+            ok: vec![(
+                "200",
+                "Every metric, in the Prometheus text format",
+                vec![(PROMETHEUS, json!({ "type": "string" }))],
+            )],
+            errors: &bad_or_missing,
+        }),
+    );
     Value::Object(p)
 }
 
@@ -685,14 +702,19 @@ fn path_param(name: &str, description: &str, schema: Value, example: Value) -> V
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema, "example": example })
 }
 
-fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vector_ids: &[&str]) -> Value {
+fn parameters(
+    state: &AppState,
+    layer_ids: &[&str],
+    collection_ids: &[&str],
+    vector_ids: &[&str],
+    images: &[&str],
+) -> Value {
     let s = &state.config;
     let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     let datetime = "An instant, a date, or an interval start/end whose ends may be open (..): 2020-02-18, 2020-02-18T19:30:00Z, 2020-02-01/2020-02-29, 2020-02-01/..";
     let mut view_layers: Vec<&str> = vec!["base", "overlay", "markers"];
     view_layers.extend_from_slice(layer_ids);
     let first_layer = layer_ids.first().copied().unwrap_or("");
-    let images: Vec<&str> = state.catalog.images.iter().map(|i| i.meta.id.as_str()).collect();
     // An empty enum is not a schema: with no images, any id is described (and answers 404).
     let image_ids = match images.is_empty() {
         true => json!({ "type": "string", "pattern": "^[a-z0-9_-]{1,64}$" }),
@@ -861,6 +883,23 @@ fn schemas(max_batch: usize) -> Value {
         "overloaded",
         "storage_unavailable",
     ];
+    let geodata = json!({
+        "type": "object",
+        "description": "where the layers come from, and their reloads; error names the file, feature and reason of the last failed reload until one succeeds (the last good data is served meanwhile)",
+        "properties": {
+            "source": { "type": "string" }, "watching": { "type": "boolean" },
+            "loaded_at": { "type": "string", "format": "date-time" },
+            "reloads": { "type": "integer" }, "failed_reloads": { "type": "integer" },
+            "error": {
+                "type": "object", "nullable": true,
+                "properties": {
+                    "at": { "type": "string", "format": "date-time" }, "file": { "type": "string" },
+                    "feature": { "type": "integer", "nullable": true, "description": "the feature's index in its file" },
+                    "feature_id": { "type": "string", "nullable": true }, "reason": { "type": "string" },
+                },
+            },
+        },
+    });
     json!({
         "Error": {
             "type": "object", "required": ["code", "description", "status"],
@@ -1023,6 +1062,7 @@ fn schemas(max_batch: usize) -> Value {
                 "events_in_sync": { "type": "boolean", "description": "false while a server on PostgreSQL does not hear of other servers' writes (its change feed is disconnected)" },
                 "cached_tiles": { "type": "integer" },
                 "cached_bytes": { "type": "integer" }, "render_jobs": { "type": "integer" }, "tiles_rendered": { "type": "integer" },
+                "geodata": geodata,
             },
         },
     })

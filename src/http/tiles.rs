@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::cached::{json_with_etag, tile_response};
+use super::cached::{fetched_response, json_with_etag};
 use super::extract::{Ending, TilePath};
 use super::query::Query;
 use super::tilejson::{TileJson, query_suffix};
@@ -32,21 +32,22 @@ pub async fn tile(
     q: Query,
 ) -> Result<Response, ApiError> {
     let tiles = &state.config.tiles;
+    let catalog = state.catalog();
     if path.ending == Ending::Mvt {
-        let VectorLayers { layers, labels, events: with_events } = vector_layers(&state.catalog, &q)?;
+        let VectorLayers { layers, labels, events: with_events } = vector_layers(&catalog, &q)?;
         let events = if with_events { Some(q.events()?) } else { None };
         let max_age = if with_events { tiles.events_max_age } else { tiles.tile_max_age };
-        let tile = state.tiles.get(path.tile, TileSpec::Vector { layers, labels, events }).await?;
-        return Ok(tile_response(&headers, tile, MVT, max_age));
+        let tile = state.tiles.fetch(&catalog, path.tile, TileSpec::Vector { layers, labels, events }).await?;
+        return Ok(fetched_response(&headers, tile, MVT, max_age));
     }
     let (scale, format) = path.image(
         &["png", "webp", "jpg"],
         "{y}.png, {y}.webp or {y}.jpg (each with @2x before the dot for 512 px), or {y}.mvt",
     )?;
-    let layers = layer_ids(&state.catalog, q.last("layers"))?;
+    let layers = layer_ids(&catalog, q.last("layers"))?;
     let lang = q.lang()?.unwrap_or(Some(tiles.label_lang));
-    let tile = state.tiles.get(path.tile, TileSpec::Raster { scale, format, layers, lang }).await?;
-    Ok(tile_response(&headers, tile, format.content_type(), tiles.tile_max_age))
+    let tile = state.tiles.fetch(&catalog, path.tile, TileSpec::Raster { scale, format, layers, lang }).await?;
+    Ok(fetched_response(&headers, tile, format.content_type(), tiles.tile_max_age))
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`, `.webp`): the events alone on a
@@ -61,15 +62,15 @@ pub async fn overlay(
     let events = q.events()?;
     let max_age = state.config.tiles.events_max_age;
     if path.ending == Ending::Json {
-        let tile = state.tiles.get(path.tile, TileSpec::Markers { events }).await?;
-        return Ok(tile_response(&headers, tile, GEOJSON, max_age));
+        let tile = state.tiles.fetch(&state.catalog(), path.tile, TileSpec::Markers { events }).await?;
+        return Ok(fetched_response(&headers, tile, GEOJSON, max_age));
     }
     let (scale, format) = path.image(
         &["png", "webp"],
         "{y}.png or {y}.webp (each with @2x before the dot for 512 px), or {y}.json for the markers",
     )?;
-    let tile = state.tiles.get(path.tile, TileSpec::Overlay { scale, format, events }).await?;
-    Ok(tile_response(&headers, tile, format.content_type(), max_age))
+    let tile = state.tiles.fetch(&state.catalog(), path.tile, TileSpec::Overlay { scale, format, events }).await?;
+    Ok(fetched_response(&headers, tile, format.content_type(), max_age))
 }
 
 /// `GET /tiles.json`: TileJSON 3.0.0 for the raster tiles (and `?layers=` and `?lang=` carried
@@ -79,8 +80,8 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
     let format = q.format(state.config.tiles.jpeg_quality)?;
     let list = q.last("layers");
     let lang = q.lang()?;
-    let ids = layer_ids(&state.catalog, list)?;
-    let c = &state.catalog;
+    let c = &state.catalog();
+    let ids = layer_ids(c, list)?;
     let layers: Vec<_> = ids.iter().filter_map(|id| c.layer(id)).collect();
     let max_zoom = state.config.tiles.max_zoom;
     let min_zoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0).min(max_zoom);

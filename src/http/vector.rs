@@ -18,9 +18,11 @@ use crate::layer::{Catalog, Layer};
 use crate::mvt;
 use crate::render::{EncodeError, Sprite, sprite};
 
-/// What the vector routes prepare once at start-up.
+/// What the vector routes prepare once per catalog (at start-up, and after a reload).
 #[derive(Debug)]
 pub struct VectorAssets {
+    /// The generation of the catalog they were made from.
+    pub generation: u64,
     /// `vector_layers` of the TileJSON (without URLs).
     vector_layers: Vec<Value>,
     /// Sprite sheets at 1x and 2x.
@@ -51,7 +53,11 @@ impl VectorAssets {
                 "symbol_px": "Number", "area": "Boolean", "fits_en": "Boolean", "fits_ar": "Boolean", "fits_both": "Boolean",
             },
         }));
-        Ok(Self { vector_layers, sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?] })
+        Ok(Self {
+            generation: catalog.generation(),
+            vector_layers,
+            sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?],
+        })
     }
 }
 
@@ -84,9 +90,9 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
     q.only(&TILE_PARAMETERS, "/tiles/vector.json")?;
     // Checked as the tiles will check them, so that the template never leads to a 400.
     q.events()?;
+    let c = &state.catalog();
     let super::tiles::VectorLayers { layers: ids, labels: with_labels, events: with_events } =
-        super::tiles::vector_layers(&state.catalog, &q)?;
-    let c = &state.catalog;
+        super::tiles::vector_layers(c, &q)?;
     let max_zoom = state.config.tiles.max_zoom;
     let layers: Vec<&Layer> = ids.iter().filter_map(|id| c.layer(id)).collect();
     let min_zoom = match with_events {
@@ -95,7 +101,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
     };
     // TileJSON 3.0.0: a layer's maxzoom MUST NOT exceed the tileset's (the configured maximum).
     let vector_layers: Vec<Value> = state
-        .vector
+        .vector(c)?
         .vector_layers
         .iter()
         .filter(|l| match l["id"].as_str() {
@@ -135,18 +141,19 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
 pub async fn style(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<axum::Json<Value>, ApiError> {
     q.only(&["lang"], "/style.json")?;
     let lang = q.lang()?.unwrap_or(Some(state.config.tiles.label_lang));
-    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers), lang)))
+    Ok(axum::Json(mvt::maplibre_style(&state.catalog(), &state.base_url(&headers), lang)))
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.
 pub async fn sprite_file(State(state): State<AppState>, file: Result<Segment, ApiError>) -> Result<Response, ApiError> {
     // A name that is not UTF-8 (`%FF`) is no sprite file either: 404 naming the files.
     let file = file.map(|Segment(f)| f).unwrap_or_default();
+    let assets = state.vector(&state.catalog())?;
     let (s, ext) = match file.as_str() {
-        "tessera.json" => (&state.vector.sprites[0], "json"),
-        "tessera.png" => (&state.vector.sprites[0], "png"),
-        "tessera@2x.json" => (&state.vector.sprites[1], "json"),
-        "tessera@2x.png" => (&state.vector.sprites[1], "png"),
+        "tessera.json" => (&assets.sprites[0], "json"),
+        "tessera.png" => (&assets.sprites[0], "png"),
+        "tessera@2x.json" => (&assets.sprites[1], "json"),
+        "tessera@2x.png" => (&assets.sprites[1], "png"),
         _ => return Err(ApiError::NotFound("the sprite is tessera.json, tessera.png and their @2x forms".into())),
     };
     Ok(if ext == "png" {

@@ -38,7 +38,7 @@ pub use self::maplibre::{maplibre_file, rtl_text_file};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
 use crate::events::{DatePrecision, EventKind, LocationPrecision};
-use crate::layer::Layer;
+use crate::layer::{Catalog, Layer};
 use crate::mvt::{self, EventLegend};
 use crate::style::{Color, Icon, kind_style};
 use crate::tile::TileCoord;
@@ -84,10 +84,11 @@ pub async fn edit(State(state): State<AppState>, RawQuery(q): RawQuery) -> Respo
 }
 
 fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
-    let c = &state.catalog;
+    // Read once: a reload between two reads would mix two data sets in one page.
+    let c = &state.catalog();
     let view = View::parse(pairs, c, state.config.tiles.max_zoom);
     let local = state.config.server.leaflet_dir.is_some();
-    let config = page_config(state, which, &view);
+    let config = page_config(state, c, which, &view);
     // The vector view brings MapLibre instead of Leaflet, in the same slots.
     let (lib_css, lib_js) = if view.vector { maplibre::maplibre_tags(&state.config) } else { leaflet_tags(local) };
     let html = fill(
@@ -101,7 +102,7 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
             ("version", asset_version().to_owned()),
             ("module_preloads", module_preloads(which.entry())),
             ("config", json_for_script(&config)),
-            ("noscript_tiles", noscript_tiles(state)),
+            ("noscript_tiles", noscript_tiles(state, c)),
         ],
     );
     let mut headers = HeaderMap::new();
@@ -171,8 +172,7 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frames
 }
 
 /// Everything the page script needs, as JSON.
-fn page_config(state: &AppState, which: Page, view: &View) -> Value {
-    let c = &state.catalog;
+fn page_config(state: &AppState, c: &Catalog, which: Page, view: &View) -> Value {
     let center = c.center();
     let (lon, lat) = (center.position.lon, center.position.lat);
     let max_zoom = state.config.tiles.max_zoom;
@@ -261,8 +261,7 @@ fn hex(c: Color) -> String {
 }
 
 /// For browsers without script: the 3x3 tiles around the default view.
-fn noscript_tiles(state: &AppState) -> String {
-    let c = &state.catalog;
+fn noscript_tiles(state: &AppState, c: &Catalog) -> String {
     let center = c.center();
     let z = center.zoom.min(state.config.tiles.max_zoom);
     let Ok(centre) = TileCoord::containing(center.position.to_world(), z) else {

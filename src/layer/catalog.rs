@@ -1,6 +1,7 @@
 //! The layer store: every loaded layer in draw order, with the map's title, view and credits.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use serde::Deserialize;
 
@@ -52,10 +53,45 @@ pub struct Catalog {
     pub events_seed: Option<SeedFile>,
     /// Georeferenced image overlays, decoded, in manifest order.
     pub images: Vec<crate::imagery::GeoImage>,
+    /// A hash of each image overlay's manifest entry and file, in the order of `images` (set
+    /// by the loader; an image without one counts as changed at every reload).
+    pub image_fingerprints: Vec<u64>,
+    /// When the loader began reading the files (set by the loader): a file changed since may
+    /// not be in this catalog.
+    pub read_at: Option<std::time::SystemTime>,
     layers: Vec<Layer>,
     by_id: HashMap<String, usize>,
     bounds: LonLatBBox,
     center: Center,
+    /// How many reloads this catalog follows (0: loaded at start-up).
+    generation: u64,
+    /// The generation in which each image overlay last changed, by id.
+    image_revisions: HashMap<String, u64>,
+    /// The generation in which the background colour last changed.
+    background_revision: u64,
+}
+
+/// What a reload changed, compared with the catalog served before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Layers added, removed, or changed: their file, their manifest entry, their draw order, or
+    /// the places they share with other layers.
+    pub layers: BTreeSet<String>,
+    /// Layers whose names moved in the catalog's order of names though the layers themselves
+    /// did not change (another layer gained or lost a name): their vector tiles with labels
+    /// change, their raster tiles do not. Not repeated from `layers`.
+    pub labels: BTreeSet<String>,
+    /// Image overlays added, removed or changed (entry or file).
+    pub images: BTreeSet<String>,
+    /// The background colour changed, and with it every raster tile.
+    pub background: bool,
+}
+
+impl Changes {
+    /// Whether no tile changes.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty() && self.labels.is_empty() && self.images.is_empty() && !self.background
+    }
 }
 
 impl Catalog {
@@ -71,6 +107,19 @@ impl Catalog {
     ) -> Self {
         super::place::link(&mut layers);
         super::naming::order_labels(&mut layers);
+        // A layer also changes when the places it shares with other layers do (which of its
+        // points is named, and by which feature), though its own file did not. Where its names
+        // stand in the catalog's order is kept apart: it moves whenever another layer gains or
+        // loses a name, yet only the vector tiles' `sort` shows it, not the raster tiles.
+        for layer in &mut layers {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            layer.fingerprint.hash(&mut h);
+            layer.labels.places.hash(&mut h);
+            layer.fingerprint = h.finish();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            layer.labels.order.hash(&mut h);
+            layer.label_fingerprint = h.finish();
+        }
         let world = LonLatBBox { west: -180.0, south: -MAX_LATITUDE, east: 180.0, north: MAX_LATITUDE };
         let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);
@@ -85,11 +134,102 @@ impl Catalog {
             background,
             events_seed: None,
             images: Vec::new(),
+            image_fingerprints: Vec::new(),
+            read_at: None,
             layers,
             by_id,
             bounds,
             center,
+            generation: 0,
+            image_revisions: HashMap::new(),
+            background_revision: 0,
         }
+    }
+
+    /// Makes this (newly loaded) catalog the successor of `old`: a layer or image that is the
+    /// same as in `old` keeps its revision, so that its cached tiles stay valid; one that changed
+    /// takes this catalog's generation, so that its tiles get new cache keys. Returns what
+    /// changed.
+    pub fn follow(&mut self, old: &Catalog) -> Changes {
+        self.generation = old.generation + 1;
+        let mut changes = Changes::default();
+        for layer in &mut self.layers {
+            match old.layer(&layer.meta.id) {
+                Some(before) if before.fingerprint == layer.fingerprint => {
+                    layer.revision = before.revision;
+                    if before.label_fingerprint == layer.label_fingerprint {
+                        layer.label_revision = before.label_revision;
+                    } else {
+                        layer.label_revision = self.generation;
+                        changes.labels.insert(layer.meta.id.clone());
+                    }
+                }
+                _ => {
+                    layer.revision = self.generation;
+                    layer.label_revision = self.generation;
+                    changes.layers.insert(layer.meta.id.clone());
+                }
+            }
+        }
+        let gone = old.layers.iter().filter(|l| self.layer(&l.meta.id).is_none()).map(|l| l.meta.id.clone());
+        changes.layers.extend(gone);
+        let before: HashMap<&str, (u64, u64)> = old
+            .images
+            .iter()
+            .enumerate()
+            .filter_map(|(i, im)| {
+                let id = im.meta.id.as_str();
+                Some((id, (*old.image_fingerprints.get(i)?, old.image_revision(id))))
+            })
+            .collect();
+        for (i, image) in self.images.iter().enumerate() {
+            let id = image.meta.id.as_str();
+            let revision = match (before.get(id), self.image_fingerprints.get(i)) {
+                (Some(&(was, revision)), Some(&now)) if was == now => revision,
+                _ => {
+                    changes.images.insert(id.to_owned());
+                    self.generation
+                }
+            };
+            self.image_revisions.insert(id.to_owned(), revision);
+        }
+        changes
+            .images
+            .extend(old.images.iter().filter(|im| self.image(&im.meta.id).is_none()).map(|im| im.meta.id.clone()));
+        if self.background == old.background {
+            self.background_revision = old.background_revision;
+        } else {
+            self.background_revision = self.generation;
+            changes.background = true;
+        }
+        changes
+    }
+
+    /// How many reloads this catalog follows (0: loaded at start-up).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The newest revision among these layers (see [`Layer::revision`]): a tile drawing them
+    /// changes when it does.
+    pub fn revision_of(&self, ids: &[String]) -> u64 {
+        ids.iter().filter_map(|id| self.layer(id)).map(Layer::revision).max().unwrap_or(0)
+    }
+
+    /// The newest label revision among these layers (see [`Layer::label_revision`]): a vector
+    /// tile carrying their names changes when it does.
+    pub fn label_revision_of(&self, ids: &[String]) -> u64 {
+        ids.iter().filter_map(|id| self.layer(id)).map(Layer::label_revision).max().unwrap_or(0)
+    }
+
+    /// The generation in which the background colour last changed.
+    pub fn background_revision(&self) -> u64 {
+        self.background_revision
+    }
+
+    /// The generation in which an image overlay last changed.
+    pub fn image_revision(&self, id: &str) -> u64 {
+        self.image_revisions.get(id).copied().unwrap_or(0)
     }
 
     /// Every layer, in draw order.

@@ -139,3 +139,43 @@ pub enum LoadError {
     #[error("{0}: no layers.toml and no .geojson files")]
     Empty(PathBuf),
 }
+
+/// A load failure taken apart, as `/health` and the reload log name it: the file, the feature
+/// (for a problem of one feature), and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The file (or directory) at fault.
+    pub file: PathBuf,
+    /// The feature's index in its file, for a problem of one feature.
+    pub feature: Option<usize>,
+    /// The feature's id, when it has one.
+    pub feature_id: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl LoadError {
+    /// The file, feature and reason of this failure.
+    pub fn problem(&self) -> Problem {
+        let whole =
+            |file: &PathBuf, reason: String| Problem { file: file.clone(), feature: None, feature_id: None, reason };
+        match self {
+            Self::Io { path, source } => whole(path, source.to_string()),
+            Self::Manifest { path, source } => whole(path, source.to_string()),
+            Self::ManifestLayer { path, layer, reason } => whole(path, format!("layer '{layer}': {reason}")),
+            Self::Json { path, source } => whole(path, format!("not valid JSON: {source}")),
+            Self::NotFeatures { path, found } => {
+                whole(path, format!("expected a GeoJSON FeatureCollection or Feature, found {found}"))
+            }
+            Self::Feature { path, index, id, problem } => Problem {
+                file: path.clone(),
+                feature: Some(*index),
+                feature_id: id.clone(),
+                reason: problem.to_string(),
+            },
+            Self::NoDirectory(path) => whole(path, "does not exist or is not a directory".into()),
+            Self::Image { path, id, problem } => whole(path, format!("image '{id}': {problem}")),
+            Self::Empty(path) => whole(path, "no layers.toml and no .geojson files".into()),
+        }
+    }
+}

@@ -22,6 +22,7 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
 
 /// Loads and validates every layer of a data set, as [`load_dir`] does for a directory.
 pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
+    let began = std::time::SystemTime::now();
     if let Geodata::Dir(dir) = source
         && !dir.is_dir()
     {
@@ -73,7 +74,10 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
             maxzoom,
             order,
         };
-        let layer = Layer::new(meta, features, &entry.style, &entry.rules).with_boxes(clipped_to, not_within);
+        let fingerprint = fingerprint(&format!("{entry:?} order {order}"), &bytes);
+        let layer = Layer::new(meta, features, &entry.style, &entry.rules)
+            .with_boxes(clipped_to, not_within)
+            .with_fingerprint(fingerprint);
         layers.push(match labels {
             Some(spec) => layer.with_labels(spec).with_place_keys(entry.place_id.clone(), entry.place_merge_km),
             None => layer,
@@ -83,11 +87,12 @@ pub fn load(source: &Geodata) -> Result<Catalog, LoadError> {
     let bounds = manifest.bounds.map(|[west, south, east, north]| LonLatBBox { west, south, east, north });
     let mut catalog =
         Catalog::new(manifest.title, manifest.description, manifest.background, manifest.center, bounds, layers);
-    catalog.images = load_images(source, &manifest.images, &catalog, &manifest_path)?;
+    (catalog.images, catalog.image_fingerprints) = load_images(source, &manifest.images, &catalog, &manifest_path)?;
     catalog.events_seed = match manifest.events {
         Some(name) => Some(SeedFile { bytes: source.read(&name)?.into_owned(), path: source.path_of(&name), name }),
         None => None,
     };
+    catalog.read_at = Some(began);
     Ok(catalog)
 }
 
@@ -123,9 +128,10 @@ fn load_images(
     entries: &[ImageEntry],
     catalog: &Catalog,
     manifest_path: &Path,
-) -> Result<Vec<GeoImage>, LoadError> {
+) -> Result<(Vec<GeoImage>, Vec<u64>), LoadError> {
     let limits = ImageLimits::DEFAULT;
     let mut images: Vec<GeoImage> = Vec::with_capacity(entries.len());
+    let mut fingerprints = Vec::with_capacity(entries.len());
     for entry in entries {
         let bad = |path: PathBuf, problem| LoadError::Image { path, id: entry.id.clone(), problem };
         let taken = if !valid_layer_id(&entry.id) {
@@ -154,8 +160,18 @@ fn load_images(
             bad(path, problem)
         })?;
         images.push(image);
+        fingerprints.push(fingerprint(&format!("{entry:?}"), &data));
     }
-    Ok(images)
+    Ok((images, fingerprints))
+}
+
+/// A hash of a manifest entry (as text) and the bytes of its file, which a reload compares.
+fn fingerprint(entry: &str, bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    entry.hash(&mut h);
+    bytes.hash(&mut h);
+    h.finish()
 }
 
 /// A URL-safe layer id from a file name: lower case, other characters turned into `-`.

@@ -17,8 +17,8 @@ mod place;
 mod source;
 
 pub use crate::geom::Shape;
-pub use catalog::{Catalog, Center, SeedFile, SelectError};
-pub use error::{FeatureProblem, LoadError};
+pub use catalog::{Catalog, Center, Changes, SeedFile, SelectError};
+pub use error::{FeatureProblem, LoadError, Problem};
 pub use feature::{Feature, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use labels::FeatureLabel;
@@ -82,6 +82,18 @@ pub struct Layer {
     clipped_to: Option<WorldRect>,
     /// `not_within` in the unit square: nothing of the layer is drawn inside it.
     not_within: Option<WorldRect>,
+    /// A hash of everything the layer is made from (its file, its manifest entry, its draw
+    /// order, the places it shares with other layers): a reload compares it to tell whether the
+    /// layer changed.
+    fingerprint: u64,
+    /// The catalog generation in which the layer last changed; part of its tiles' cache keys.
+    revision: u64,
+    /// A hash of `label_order`, which the vector tiles' labels carry (`sort`) and which moves
+    /// when another layer's names do.
+    label_fingerprint: u64,
+    /// The catalog generation in which the layer or its `label_order` last changed; part of
+    /// the cache keys of the vector tiles that carry its names.
+    label_revision: u64,
 }
 
 impl Layer {
@@ -109,7 +121,36 @@ impl Layer {
             labels: LayerLabels::default(),
             clipped_to: None,
             not_within: None,
+            fingerprint: 0,
+            revision: 0,
+            label_fingerprint: 0,
+            label_revision: 0,
         }
+    }
+
+    /// This layer with a hash of what it is made from (see [`Layer::fingerprint`]); the
+    /// catalog adds the places it shares with other layers.
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.fingerprint = fingerprint;
+        self
+    }
+
+    /// A hash of everything the layer is made from: two loads with the same fingerprint draw the
+    /// same tiles.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The catalog generation in which the layer last changed (0: since the first load).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The catalog generation in which the layer or the place of its names in the catalog's
+    /// order (see [`Layer::label_order`]) last changed: the vector tiles carrying its names
+    /// change with it.
+    pub fn label_revision(&self) -> u64 {
+        self.label_revision
     }
 
     /// This layer with the boxes of `clipped_to` (ring edges along it are not stroked) and

@@ -34,7 +34,7 @@ pub const SAME_NAME_KM: f64 = 8.0;
 const SAME_SPOT_KM: f64 = 0.01;
 
 /// One feature of a place: its layer's id and its index in the layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PlaceRef {
     /// The layer's id.
     pub layer: String,

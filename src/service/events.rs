@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::events::{Event, EventFilter, EventInput, EventStore, Expect, FieldError, StorageFault, StoreError};
+use crate::metrics::{Metrics, WriteOp, WriteOutcome};
 
 /// What a POST stored: one event, or a batch.
 #[derive(Debug)]
@@ -53,12 +54,31 @@ pub enum EventError {
 pub struct EventService {
     store: Arc<dyn EventStore>,
     max_batch: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl EventService {
-    /// The service of `store`, taking batches of at most `max_batch` events.
-    pub fn new(store: Arc<dyn EventStore>, max_batch: usize) -> Self {
-        Self { store, max_batch }
+    /// The service of `store`, taking batches of at most `max_batch` events, counting writes
+    /// and store errors in `metrics`.
+    pub fn new(store: Arc<dyn EventStore>, max_batch: usize, metrics: Arc<Metrics>) -> Self {
+        Self { store, max_batch, metrics }
+    }
+
+    /// Counts a write's outcome, and the store's fault when it could not write.
+    fn counted<T>(&self, op: WriteOp, result: Result<T, EventError>) -> Result<T, EventError> {
+        let outcome = match &result {
+            Ok(_) => WriteOutcome::Stored,
+            Err(EventError::NotFound(_)) => WriteOutcome::NotFound,
+            Err(EventError::Conflict(_)) => WriteOutcome::Conflict,
+            Err(EventError::Stale(_)) => WriteOutcome::Stale,
+            Err(EventError::Invalid(_) | EventError::TooMany { .. }) => WriteOutcome::Invalid,
+            Err(EventError::Unavailable(fault)) => {
+                self.metrics.store_error(fault_name(*fault));
+                WriteOutcome::Unavailable
+            }
+        };
+        self.metrics.event_write(op, outcome);
+        result
     }
 
     /// The store (reads that need nothing more: health, extent).
@@ -84,6 +104,11 @@ impl EventService {
 
     /// Stores a Feature, or a FeatureCollection as one batch (all or nothing).
     pub async fn create(&self, body: &Value) -> Result<Created, EventError> {
+        let result = self.create_uncounted(body).await;
+        self.counted(WriteOp::Create, result)
+    }
+
+    async fn create_uncounted(&self, body: &Value) -> Result<Created, EventError> {
         let (inputs, batch) = match body.get("type").and_then(Value::as_str) {
             Some("FeatureCollection") => (self.batch(body)?, true),
             _ => (vec![EventInput::from_feature(body, "").map_err(EventError::Invalid)?], false),
@@ -120,8 +145,11 @@ impl EventService {
     /// Replaces `current` with the Feature `body` (PUT), if the store still holds the version
     /// `expect` names.
     pub async fn replace(&self, current: &Event, body: &Value, expect: Expect) -> Result<Arc<Event>, EventError> {
-        let input = EventInput::from_feature(body, "").map_err(EventError::Invalid)?;
-        self.store_replacement(current, input, expect, "differs from the id in the URL").await
+        let result = match EventInput::from_feature(body, "") {
+            Ok(input) => self.store_replacement(current, input, expect, "differs from the id in the URL").await,
+            Err(errors) => Err(EventError::Invalid(errors)),
+        };
+        self.counted(WriteOp::Replace, result)
     }
 
     /// Applies a JSON Merge Patch (RFC 7396) to `current` (PATCH), if the store still holds the
@@ -129,8 +157,11 @@ impl EventService {
     pub async fn patch(&self, current: &Event, patch: &Value, expect: Expect) -> Result<Arc<Event>, EventError> {
         let mut doc = current.to_feature();
         merge_patch(&mut doc, patch);
-        let input = EventInput::from_feature(&doc, "").map_err(EventError::Invalid)?;
-        self.store_replacement(current, input, expect, "cannot be changed").await
+        let result = match EventInput::from_feature(&doc, "") {
+            Ok(input) => self.store_replacement(current, input, expect, "cannot be changed").await,
+            Err(errors) => Err(EventError::Invalid(errors)),
+        };
+        self.counted(WriteOp::Patch, result)
     }
 
     /// The end of PUT and PATCH: the id must stay, and the store replaces the event.
@@ -151,7 +182,8 @@ impl EventService {
     /// Deletes an event, if the store still holds the version `expect` names.
     pub async fn delete(&self, id: &str, expect: Expect) -> Result<(), EventError> {
         let (store, id) = (Arc::clone(&self.store), id.to_owned());
-        blocking(move || store.delete(&id, expect)).await.map(drop)
+        let result = blocking(move || store.delete(&id, expect)).await.map(drop);
+        self.counted(WriteOp::Delete, result)
     }
 }
 
@@ -172,6 +204,17 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                 merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
             }
         }
+    }
+}
+
+/// A store fault as the metrics name it.
+fn fault_name(fault: StorageFault) -> &'static str {
+    match fault {
+        StorageFault::Full => "full",
+        StorageFault::ReadOnly => "read_only",
+        StorageFault::Failed => "failed",
+        StorageFault::Unreachable => "unreachable",
+        StorageFault::Unconfirmed => "unconfirmed",
     }
 }
 

@@ -6,9 +6,11 @@
 //! never axum; a handler extracts, calls a service, and shapes the answer.
 
 mod events;
+mod geodata;
 mod pool;
 mod tiles;
 
 pub use events::{Created, EventError, EventService, merge_patch};
+pub use geodata::{DEBOUNCE, Failure, LiveCatalog, ReloadStatus, Reloader, Trigger, is_geodata_file};
 pub use pool::{PoolError, RenderPool};
-pub use tiles::{EVENT_REACH_PX, INVALIDATION_REACH_PX, TileError, TileService, event_margin_px};
+pub use tiles::{EVENT_REACH_PX, Fetched, INVALIDATION_REACH_PX, TileError, TileService, event_margin_px};

@@ -9,15 +9,20 @@
 //! the reach.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
+use arc_swap::ArcSwap;
 use serde_json::{Value, json};
 
+use super::geodata::LiveCatalog;
 use super::pool::{PoolError, RenderPool};
 use crate::cache::{CachedTile, EventSelection, TileCache, TileKey, TileSpec};
 use crate::config::TileSettings;
 use crate::events::{self, Change, EventStore, Marker};
 use crate::glyphs::{FontStack, GlyphRange, stack_range};
 use crate::layer::{Catalog, Layer};
+use crate::metrics::{Metrics, Shed};
 use crate::mvt;
 use crate::render::{
     EncodeError, OVERLAY_REACH_PX, Scale, SolidTiles, TileFormat, TileImage, encode, marker_color, marker_lift_px,
@@ -80,29 +85,54 @@ pub struct TileService(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
-    catalog: Arc<Catalog>,
+    catalog: LiveCatalog,
     events: Arc<dyn EventStore>,
     cache: Arc<TileCache>,
     pool: RenderPool,
-    /// The background alone, in every format at 1x and 2x.
-    empty: SolidTiles,
+    /// The background alone, in every format at 1x and 2x, for the background it was made
+    /// with (a reload may change it).
+    empty: ArcSwap<Background>,
     /// A transparent tile, in every format with transparency.
     clear: SolidTiles,
+    /// The formats tiles are encoded in.
+    formats: Vec<TileFormat>,
+    metrics: Arc<Metrics>,
+}
+
+/// The empty tiles of one background colour.
+#[derive(Debug)]
+struct Background {
+    color: Option<Color>,
+    tiles: SolidTiles,
+}
+
+/// A tile, and whether it came from the cache.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The tile.
+    pub tile: CachedTile,
+    /// `true` when it was in the cache (or being made for another request), `false` when this
+    /// request rendered it.
+    pub hit: bool,
 }
 
 impl TileService {
-    /// The service of these layers and events, with the cache and pool of `settings`. It
-    /// listens to `events` from now on, dropping the cached tiles each change touches.
+    /// The service of the catalog `live` serves and these events, with the cache and pool of
+    /// `settings`, counting in `metrics`. It listens to `events` from now on, dropping the
+    /// cached tiles each change touches.
     pub fn new(
-        catalog: Arc<Catalog>,
+        live: LiveCatalog,
         events: Arc<dyn EventStore>,
         settings: &TileSettings,
+        metrics: Arc<Metrics>,
     ) -> Result<Self, EncodeError> {
         let formats = TileFormat::all(settings.jpeg_quality);
-        let empty = SolidTiles::new(catalog.background, &formats)?;
-        let transparent: Vec<TileFormat> = formats.into_iter().filter(|f| f.allows_transparency()).collect();
+        let color = live.current().background;
+        let empty = ArcSwap::from_pointee(Background { color, tiles: SolidTiles::new(color, &formats)? });
+        let transparent: Vec<TileFormat> = formats.iter().copied().filter(|f| f.allows_transparency()).collect();
         let clear = SolidTiles::new(None, &transparent)?;
-        let cache = Arc::new(TileCache::new(settings.cache_mb.saturating_mul(1024 * 1024)));
+        let cache =
+            Arc::new(TileCache::with_metrics(settings.cache_mb.saturating_mul(1024 * 1024), Arc::clone(&metrics)));
         // Every change of the events, this server's own writes (before they are acknowledged)
         // and any other's, drops the cached tiles it touches.
         let touched = Arc::clone(&cache);
@@ -111,20 +141,52 @@ impl TileService {
             Change::Everywhere => touched.touch_everywhere(),
         }));
         let pool = RenderPool::new(settings.render_workers, settings.render_queue);
-        Ok(Self(Arc::new(Inner { catalog, events, cache, pool, empty, clear })))
+        Ok(Self(Arc::new(Inner {
+            catalog: live,
+            events,
+            cache,
+            pool,
+            empty,
+            clear,
+            formats: formats.to_vec(),
+            metrics,
+        })))
     }
 
-    /// The tile `spec` of `tile`: from the cache, or made on the render pool (once for any
-    /// number of identical concurrent requests) and kept.
+    /// The tile `spec` of `tile`, drawn from the catalog served now: see [`Self::fetch`].
     pub async fn get(&self, tile: TileCoord, spec: TileSpec) -> Result<CachedTile, TileError> {
+        self.fetch(&self.0.catalog.current(), tile, spec).await.map(|f| f.tile)
+    }
+
+    /// The tile `spec` of `tile`, drawn from `catalog` (the one the request read): from the
+    /// cache, or made on the render pool (once for any number of identical concurrent
+    /// requests) and kept.
+    pub async fn fetch(&self, catalog: &Arc<Catalog>, tile: TileCoord, spec: TileSpec) -> Result<Fetched, TileError> {
         let version = if spec.events().is_some() { self.0.cache.version(tile) } else { 0 };
-        let key = TileKey { tile, spec: spec.clone(), version };
+        let data = data_revision(catalog, &spec);
+        let key = TileKey { tile, spec: spec.clone(), version, data };
         let inner = Arc::clone(&self.0);
-        let make = async move {
+        let catalog = Arc::clone(catalog);
+        let made = AtomicBool::new(false);
+        let make = async {
+            made.store(true, Ordering::Relaxed);
             let job = Arc::clone(&inner);
-            inner.pool.run(move || job.render(tile, &spec)).await?.map(CachedTile::new)
+            inner.pool.run(move || job.render(&catalog, tile, &spec)).await?.map(CachedTile::new)
         };
-        self.0.cache.get_or_make(key, make).await.map_err(Arc::unwrap_or_clone)
+        let got = self.0.cache.get_or_make(key, make).await.map_err(Arc::unwrap_or_clone);
+        match got {
+            Ok(tile) => {
+                let hit = !made.load(Ordering::Relaxed);
+                self.0.metrics.cache_lookup(hit);
+                Ok(Fetched { tile, hit })
+            }
+            Err(e) => {
+                if matches!(e, TileError::Overloaded) {
+                    self.0.metrics.shed(Shed::RenderQueue);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// A glyph range of a font stack, made on the render pool (the fonts keep the ranges they
@@ -149,15 +211,50 @@ impl TileService {
     }
 }
 
+/// The revision of the data a tile of `spec` draws (see [`TileKey::data`]).
+fn data_revision(catalog: &Catalog, spec: &TileSpec) -> u64 {
+    match spec {
+        TileSpec::Raster { layers, .. } => catalog.revision_of(layers).max(catalog.background_revision()),
+        TileSpec::Vector { layers, labels: true, .. } => catalog.label_revision_of(layers),
+        TileSpec::Vector { layers, .. } => catalog.revision_of(layers),
+        TileSpec::Image { id, .. } => catalog.image_revision(id),
+        TileSpec::Overlay { .. } | TileSpec::Markers { .. } => 0,
+    }
+}
+
 impl Inner {
-    /// Draws and encodes a tile (on a render thread).
-    fn render(&self, tile: TileCoord, spec: &TileSpec) -> Result<Vec<u8>, TileError> {
+    /// Draws and encodes a tile (on a render thread), counting it and its time.
+    fn render(&self, catalog: &Catalog, tile: TileCoord, spec: &TileSpec) -> Result<Vec<u8>, TileError> {
+        let started = Instant::now();
+        let made = self.draw(catalog, tile, spec);
+        match &made {
+            Ok(_) => self.metrics.rendered(spec.kind(), tile.z(), started.elapsed()),
+            Err(_) => self.metrics.render_failed(spec.kind()),
+        }
+        made
+    }
+
+    /// The empty tiles of this background colour: those made before, or new ones after a
+    /// reload changed it.
+    fn empty(&self, color: Option<Color>) -> Result<Arc<Background>, TileError> {
+        let held = self.empty.load_full();
+        if held.color == color {
+            return Ok(held);
+        }
+        let tiles =
+            SolidTiles::new(color, &self.formats).map_err(|e| TileError::Failed(format!("empty tiles: {e}")))?;
+        let made = Arc::new(Background { color, tiles });
+        self.empty.store(Arc::clone(&made));
+        Ok(made)
+    }
+
+    fn draw(&self, catalog: &Catalog, tile: TileCoord, spec: &TileSpec) -> Result<Vec<u8>, TileError> {
         let failed = |e: EncodeError| TileError::Failed(format!("{tile}: {e}"));
         match spec {
             TileSpec::Raster { scale, format, layers, lang } => {
-                let layers: Vec<&Layer> = layers.iter().filter_map(|id| self.catalog.layer(id)).collect();
-                match render_tile(&self.catalog, &layers, tile, *scale, *lang) {
-                    TileImage::Empty => solid(&self.empty, *format, *scale),
+                let layers: Vec<&Layer> = layers.iter().filter_map(|id| catalog.layer(id)).collect();
+                match render_tile(catalog, &layers, tile, *scale, *lang) {
+                    TileImage::Empty => solid(&self.empty(catalog.background)?.tiles, *format, *scale),
                     TileImage::Drawn(p) => encode(p, *format).map_err(failed),
                 }
             }
@@ -169,7 +266,7 @@ impl Inner {
             }
             TileSpec::Markers { events } => Ok(markers_json(&self.markers(tile, spec, events), tile)),
             TileSpec::Vector { layers, labels, events } => {
-                let layers: Vec<&Layer> = layers.iter().filter_map(|id| self.catalog.layer(id)).collect();
+                let layers: Vec<&Layer> = layers.iter().filter_map(|id| catalog.layer(id)).collect();
                 let mut out = mvt::data_layers(&layers, tile);
                 if *labels {
                     out.extend(mvt::labels_layer(&layers, tile, &crate::render::label::label_width));
@@ -180,7 +277,7 @@ impl Inner {
                 Ok(mvt::encode(out))
             }
             TileSpec::Image { id, scale, format } => {
-                let image = self.catalog.image(id).ok_or_else(|| TileError::UnknownImage(id.to_string()))?;
+                let image = catalog.image(id).ok_or_else(|| TileError::UnknownImage(id.to_string()))?;
                 match crate::imagery::render_tile(image, tile, scale.pixels()) {
                     None => solid(&self.clear, *format, *scale),
                     Some(p) => encode(p, *format).map_err(failed),

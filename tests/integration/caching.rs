@@ -192,6 +192,7 @@ fn keys(state: &AppState, data_layers: &str, (z, x, y): TileAt) -> [TileKey; 2] 
             tile,
             spec: TileSpec::Overlay { scale: Scale::X1, format: TileFormat::Png, events: EventSelection::default() },
             version,
+            data: 0,
         },
         TileKey {
             tile,
@@ -201,6 +202,7 @@ fn keys(state: &AppState, data_layers: &str, (z, x, y): TileAt) -> [TileKey; 2] 
                 events: Some(EventSelection::default()),
             },
             version,
+            data: 0,
         },
     ]
 }

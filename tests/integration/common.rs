@@ -347,7 +347,11 @@ pub fn start_server_on(settings: Config, data: &Path, geodata: &Path) -> (String
     let catalog = tessera::layer::load_dir(geodata).expect("geodata loads");
     let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
     let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
-    let served = state.clone();
+    (serve_state(state.clone()), state)
+}
+
+/// Serves `state` on `127.0.0.1:0` as `tessera serve` does, on a thread of its own; its base URL.
+pub fn serve_state(served: tessera::http::AppState) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -360,7 +364,7 @@ pub fn start_server_on(settings: Config, data: &Path, geodata: &Path) -> (String
     });
     // The listener is bound before the address is sent, so the server is ready now.
     let addr = rx.recv().expect("the server thread reports its address");
-    (format!("http://{addr}"), state)
+    format!("http://{addr}")
 }
 
 /// The settings the map page at `path` (`/` or `/embed...`) carries in its
@@ -432,4 +436,23 @@ impl TestApp {
     pub fn overlay_above(&self, place: (f64, f64), z: u8) -> Vec<[u8; 4]> {
         column_above_from(place, z, |path| self.get(path))
     }
+}
+
+/// The samples of the server's `/metrics` named `name` whose labels include `labels`, summed
+/// (0 when there is none). The text format read line by line; `tests/integration/metrics.rs`
+/// checks the whole output with the Prometheus client's own parser.
+pub fn metric_at(base: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let reply = get_url(&format!("{base}/metrics"));
+    assert_eq!(reply.status, 200, "/metrics");
+    reply
+        .text()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            let wanted = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+            wanted.then(|| value.parse::<f64>().ok()).flatten()
+        })
+        .sum()
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::cli::scratch;
 use crate::cli_serve::{Running, serve_events};
-use crate::common::{decode_png, get_url, request};
+use crate::common::{decode_png, get_url, metric_at, request};
 use crate::events_api::event;
 
 const TOKEN: &str = "storage-faults-token";
@@ -174,6 +174,10 @@ fn a_full_disk_refuses_writes_with_503_keeps_reads_and_loses_nothing() {
     assert!(listed.is_superset(&acked), "an acknowledged event is not listed");
     assert!(listed.contains(SEEDED), "the refused delete removed the event");
     assert!(!listed.contains(&refused) && !listed.contains("full-batch"), "a refused event is listed");
+    // The four refused writes are counted, by outcome and by the store's fault.
+    assert_eq!(metric_at(&base, "tessera_event_writes_total", &[("outcome", "unavailable")]), 4.0);
+    assert_eq!(metric_at(&base, "tessera_event_store_errors_total", &[("cause", "full")]), 4.0);
+    assert_eq!(metric_at(&base, "tessera_event_store_errors_total", &[]), 4.0, "another cause was counted");
     let kept = get_url(&format!("{base}/collections/events/items/before-full")).json();
     assert_eq!(kept["geometry"], big_event("before-full", 0)["geometry"], "the refused PUT changed the event");
 
@@ -220,6 +224,9 @@ fn a_read_only_data_directory_serves_its_events_and_refuses_writes() {
         assert_refused(&write(&base, "PATCH", "/collections/events/items/written", patch), &["read-only"]);
         assert_refused(&write(&base, "DELETE", "/collections/events/items/written", b""), &["read-only"]);
         assert_eq!(reads_work(&base), before, "{case}: a refused write changed what is served");
+        let errors = [("cause", "read_only")];
+        assert_eq!(metric_at(&base, "tessera_event_store_errors_total", &errors), 4.0, "{case}");
+        assert_eq!(metric_at(&base, "tessera_event_writes_total", &[("outcome", "unavailable")]), 4.0, "{case}");
         let log = stop(server);
         assert!(log.contains("read-only"), "{case}: the log does not say so:\n{log}");
 

@@ -4,11 +4,14 @@
 //! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
 
 mod cached;
+mod conn;
 mod error;
 mod etag;
 pub(crate) mod events;
 pub(crate) mod extract;
 mod features;
+mod heavy;
+mod host;
 mod imagery;
 mod landing;
 mod limits;
@@ -18,6 +21,7 @@ mod paging;
 pub(crate) mod query;
 mod schema;
 mod server;
+mod strict_json;
 mod tilejson;
 mod tiles;
 mod vector;
@@ -29,9 +33,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::routing::{MethodRouter, get};
 use tokio::net::TcpListener;
+use tower_http::classify::ServerErrorsFailureClass;
+use tower_http::compression::Predicate;
+use tower_http::compression::predicate::DefaultPredicate;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -41,7 +48,7 @@ use crate::config::Config;
 use crate::events::EventStore;
 use crate::layer::Catalog;
 use crate::render::EncodeError;
-use crate::service::{EventService, TileService};
+use crate::service::{EventService, Shedding, TileService};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
@@ -54,6 +61,10 @@ pub struct AppState {
     events: EventService,
     /// Vector TileJSON fields and the MapLibre sprite, prepared once.
     vector: Arc<vector::VectorAssets>,
+    /// The heavy pool and the answer buffer (see `heavy`).
+    heavy: Arc<heavy::Heavy>,
+    /// Requests shed with 503 since start-up.
+    shedding: Arc<Shedding>,
 }
 
 impl AppState {
@@ -64,7 +75,14 @@ impl AppState {
         let tiles = TileService::new(Arc::clone(&catalog), Arc::clone(&events), &config.tiles)?;
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
         let events = EventService::new(events, config.events.max_batch);
-        Ok(Self { catalog, config: Arc::new(config), tiles, events, vector })
+        let heavy = Arc::new(heavy::Heavy::new(&config.limits));
+        let shedding = Arc::new(Shedding::new());
+        Ok(Self { catalog, config: Arc::new(config), tiles, events, vector, heavy, shedding })
+    }
+
+    /// The count of requests shed with 503 `overloaded` (for metrics).
+    pub fn shedding(&self) -> &Shedding {
+        &self.shedding
     }
 
     /// The tile cache (tests look into it).
@@ -72,17 +90,15 @@ impl AppState {
         self.tiles.cache()
     }
 
-    /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
+    /// Base URL for absolute links: the configured public URL, else `http://{Host}` (checked
+    /// in front of the routes; the answer is then marked as depending on it, see `host`).
     fn base_url(&self, headers: &HeaderMap) -> String {
         if let Some(u) = &self.config.server.public_url {
             return u.as_str().to_owned();
         }
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-            .unwrap_or("localhost");
-        format!("http://{host}")
+        host::note_used();
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| host::valid(h));
+        format!("http://{}", host.unwrap_or("localhost"))
     }
 }
 
@@ -147,12 +163,20 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.heavy), heavy::large_answers))
+        // Small answers only: large ones were compressed on the heavy pool (see `heavy`).
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(|_, _, _: &HeaderMap, ext: &axum::http::Extensions| heavy::left_to_compression_layer(ext)),
+            ),
+        )
         .layer(axum::middleware::from_fn(etag::tag_per_coding))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), host::check))
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(limits::RequestLimits::new(&state.config)),
+            Arc::new(limits::RequestLimits::new(&state.config, Arc::clone(&state.shedding))),
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(limits::error_answers))
@@ -163,8 +187,34 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_failure(log_failure))
         .with_state(state)
+}
+
+/// The span of a request in the log (at `debug`): its method, its target as [`logged_target`]
+/// shows it, and its version.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), uri = %logged_target(req), version = ?req.version())
+}
+
+/// A request's target as the log may show it: a write's without its query, and a read's
+/// without a query that names a token, key or password. A write refused for its token may carry
+/// it there (`?access_token=...`), and the log must never hold a token.
+fn logged_target(req: &axum::http::Request<axum::body::Body>) -> String {
+    let uri = req.uri();
+    let Some(query) = uri.query() else { return uri.to_string() };
+    let read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let lower = query.to_ascii_lowercase();
+    let secret = ["token", "key", "secret", "password", "auth"].iter().any(|w| lower.contains(w));
+    if read && !secret { uri.to_string() } else { format!("{}?[query not logged]", uri.path()) }
+}
+
+/// Logs a 5xx answer at ERROR, but a 503: load shed is counted and summarised apart
+/// (`service::Shedding`), and a storage fault is logged where it happens.
+fn log_failure(class: ServerErrorsFailureClass, latency: std::time::Duration, _: &tracing::Span) {
+    if !matches!(class, ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE)) {
+        tracing::error!(classification = %class, latency = ?latency, "response failed");
+    }
 }
 
 async fn not_found() -> ApiError {

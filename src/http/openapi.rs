@@ -916,6 +916,7 @@ fn schemas(max_batch: usize) -> Value {
                 "events_in_sync": { "type": "boolean", "description": "false while a server on PostgreSQL does not hear of other servers' writes (its change feed is disconnected)" },
                 "cached_tiles": { "type": "integer" },
                 "cached_bytes": { "type": "integer" }, "render_jobs": { "type": "integer" }, "tiles_rendered": { "type": "integer" },
+                "heavy_jobs": { "type": "integer" }, "answer_buffer_kib": { "type": "integer" }, "shed_requests": { "type": "integer" },
             },
         },
     })

@@ -7,8 +7,10 @@
 
 mod events;
 mod pool;
+mod shedding;
 mod tiles;
 
 pub use events::{Created, EventError, EventService, merge_patch};
 pub use pool::{PoolError, RenderPool};
+pub use shedding::{SUMMARY_EVERY, Shedding};
 pub use tiles::{EVENT_REACH_PX, INVALIDATION_REACH_PX, TileError, TileService, event_margin_px};

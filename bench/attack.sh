@@ -55,7 +55,7 @@ WRK=$!
 sleep 1
 probe $((PAGE_SECS - 2)) | summary "under $PAGE_CONNS clients asking for 1.5 MB pages (gzip)"
 wait $WRK || true
-echo "  pages: $(grep -E 'requests in' "$DATA/wrk.txt" | xargs), $(grep -E 'Non-2xx' "$DATA/wrk.txt" | xargs || echo 'no answer other than 2xx')"
+echo "  pages: $(grep -E 'requests in' "$DATA/wrk.txt" | xargs), $(grep -E 'Non-2xx' "$DATA/wrk.txt" || echo 'no answer other than 2xx')"
 echo "  log lines during the flood: $(wc -l < "$DATA/server.log") ($(grep -c ERROR "$DATA/server.log" || true) at ERROR)"
 probe 3 | summary "after"
 python3 "$ROOT/bench/slowloris.py" 127.0.0.1 $PORT "$LORIS_SOCKETS" "$LORIS_SECS" > "$DATA/loris.txt" &

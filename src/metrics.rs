@@ -29,6 +29,8 @@ pub enum Shed {
     Concurrency,
     /// The render queue was full.
     RenderQueue,
+    /// The heavy pool (items pages, compression of large answers) or the answer buffer was full.
+    Heavy,
 }
 
 impl Shed {
@@ -36,6 +38,7 @@ impl Shed {
         match self {
             Self::Concurrency => "concurrency",
             Self::RenderQueue => "render_queue",
+            Self::Heavy => "heavy",
         }
     }
 }
@@ -264,7 +267,7 @@ impl Metrics {
         for outcome in ["ok", "failed"] {
             metrics.reloads.with_label_values(&[outcome]);
         }
-        for reason in [Shed::Concurrency, Shed::RenderQueue] {
+        for reason in [Shed::Concurrency, Shed::RenderQueue, Shed::Heavy] {
             metrics.shed.with_label_values(&[reason.as_str()]);
         }
         for result in ["hit", "miss"] {

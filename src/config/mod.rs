@@ -237,10 +237,17 @@ settings! {
 
     /// How much one request and all of them together may take.
     [limits] LimitSettings, LimitArgs, LimitFile {
-        /// Seconds for a request to arrive whole and be answered (408 past it), and for a
-        /// connection to send a request's head (closed past it).
+        /// Seconds for a request to arrive whole and be answered (408 past it), and for a client
+        /// to take any byte of an answer it is sent (closed past it).
         request_timeout_secs: u64 = 30, env "TESSERA_REQUEST_TIMEOUT_SECS",
             check |v| within(*v, 1, bounds::MAX_REQUEST_TIMEOUT_SECS);
+        /// Seconds a connection has to send a whole request head, also the longest a kept-alive
+        /// connection waits for its next request (closed past it).
+        head_timeout_secs: u64 = 10, env "TESSERA_HEAD_TIMEOUT_SECS",
+            check |v| within(*v, 1, bounds::MAX_REQUEST_TIMEOUT_SECS);
+        /// Least rate at which a request head must arrive once its first byte has, bytes per
+        /// second, after a grace of 2 s (closed below it); 0 sets no minimum.
+        head_min_rate: u64 = 256, env "TESSERA_HEAD_MIN_RATE";
         /// Longest path and query, bytes (414 past it).
         max_url_bytes: usize = 8 * 1024, env "TESSERA_MAX_URL_BYTES",
             check |v| within(*v, bounds::MIN_URL_BYTES, bounds::MAX_URL_BYTES);
@@ -249,10 +256,25 @@ settings! {
             check |v| within(*v, bounds::MIN_HEADER_BYTES, bounds::MAX_HEADER_BYTES);
         /// Connections open at once; further clients wait in the listen backlog.
         max_connections: usize = 1_000, env "TESSERA_MAX_CONNECTIONS", check positive;
+        /// Connections open at once from one client address; a client's connections past it are
+        /// closed as soon as they are accepted. Behind a reverse proxy every connection comes from
+        /// the proxy's address: raise it to `max_connections` there.
+        max_connections_per_client: usize = 64, env "TESSERA_MAX_CONNECTIONS_PER_CLIENT", check positive;
+        /// Connections kept for addresses that hold none: once no more than this many are free, a
+        /// connection from an address that already has one is closed as soon as it is accepted.
+        reserved_connections: usize = 100, env "TESSERA_RESERVED_CONNECTIONS";
         /// Requests answered at once (503 past it).
         max_concurrent_requests: usize = 256, env "TESSERA_MAX_CONCURRENT_REQUESTS", check positive;
         /// Largest request body, bytes (413 past it).
         max_body_bytes: usize = 2 * 1024 * 1024, env "TESSERA_MAX_BODY_BYTES", check positive;
+        /// Heavy answers made at once: items pages, and the compression of any answer of 64 KiB or
+        /// more (default: half the cores, at least 1).
+        heavy_workers: usize = half_the_cores(), env "TESSERA_HEAVY_WORKERS", check positive;
+        /// Heavy answers that may wait beyond the ones being made (503 past it).
+        heavy_queue: usize = 16, env "TESSERA_HEAVY_QUEUE";
+        /// Memory for answers of 64 KiB or more, from when they are made until their client has
+        /// taken them, MiB (503 past it).
+        answer_buffer_mb: usize = 64, env "TESSERA_ANSWER_BUFFER_MB", check positive;
     }
 
     /// Tiles: zooms, names, caching and rendering.
@@ -305,6 +327,16 @@ impl Config {
                 reason: format!("{} is above features.items_max_limit ({})", f.items_limit, f.items_max_limit),
             });
         }
+        let l = &self.limits;
+        if l.reserved_connections >= l.max_connections {
+            return Err(ConfigError::Invalid {
+                key: "limits.reserved_connections",
+                reason: format!(
+                    "{} leaves no connection for clients that have one: keep it below limits.max_connections ({})",
+                    l.reserved_connections, l.max_connections
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -321,6 +353,11 @@ impl Config {
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.limits.request_timeout_secs)
     }
+
+    /// The time a connection has to send a request head.
+    pub fn head_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.limits.head_timeout_secs)
+    }
 }
 
 impl FileConfig {
@@ -334,6 +371,10 @@ impl FileConfig {
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+fn half_the_cores() -> usize {
+    (cores() / 2).max(1)
 }
 
 fn positive(v: &usize) -> Result<(), String> {
@@ -420,7 +461,7 @@ mod tests {
         let c = Config::resolve(
             file(
                 "[limits]\nrequest_timeout_secs = 5\nmax_url_bytes = 2048\nmax_header_bytes = 4096\n\
-                 max_connections = 10\nmax_concurrent_requests = 4",
+                 max_connections = 10\nmax_concurrent_requests = 4\nreserved_connections = 2",
             ),
             &ConfigArgs::default(),
         )
@@ -437,6 +478,10 @@ mod tests {
             ("[limits]\nmax_header_bytes = 100", "limits.max_header_bytes"),
             ("[limits]\nmax_connections = 0", "limits.max_connections"),
             ("[limits]\nmax_concurrent_requests = 0", "limits.max_concurrent_requests"),
+            ("[limits]\nmax_connections = 10\nreserved_connections = 10", "limits.reserved_connections"),
+            ("[limits]\nhead_timeout_secs = 0", "limits.head_timeout_secs"),
+            ("[limits]\nheavy_workers = 0", "limits.heavy_workers"),
+            ("[limits]\nmax_connections_per_client = 0", "limits.max_connections_per_client"),
             ("[tiles]\nmax_zoom = 31", "tiles.max_zoom"),
             ("[tiles]\njpeg_quality = 0", "tiles.jpeg_quality"),
             ("[tiles]\njpeg_quality = 101", "tiles.jpeg_quality"),

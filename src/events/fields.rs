@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use super::model::{DatePrecision, Event, EventKind, LocationPrecision, MAX_TEXT, MAX_TITLE};
+use super::model::{
+    DatePrecision, Event, EventKind, LocationPrecision, MAX_CASUALTIES, MAX_DISPLACED, MAX_TEXT, MAX_TITLE,
+};
 use super::time::format_timestamp;
 
 /// What a field holds.
@@ -21,8 +23,8 @@ pub enum FieldKind {
     Text(usize),
     /// A list of at most [`super::MAX_LIST`] texts of [`super::MAX_ITEM`] characters each.
     List,
-    /// A non-negative whole number, or null when not known.
-    Count,
+    /// A whole number from 0 to this, or null when not known.
+    Count(u64),
     /// One of these values.
     Enum(&'static [&'static str]),
     /// A time the server keeps (RFC 3339 date-time).
@@ -33,7 +35,7 @@ impl FieldKind {
     /// The Mapbox Vector Tile field type of a value of this kind.
     pub const fn mvt_type(self) -> &'static str {
         match self {
-            Self::Count => "Number",
+            Self::Count(_) => "Number",
             Self::Id | Self::Time | Self::Text(_) | Self::List | Self::Enum(_) | Self::Timestamp => "String",
         }
     }
@@ -85,9 +87,9 @@ pub const FIELDS: [Field; 15] = [
     field("title_ar", FieldKind::Text(MAX_TITLE), "the title in Arabic"),
     field("description", FieldKind::Text(MAX_TEXT), "a longer account"),
     field("actors", FieldKind::List, "who did it, who was involved"),
-    tiled(field("killed", FieldKind::Count, "people killed; null when not known")),
-    tiled(field("injured", FieldKind::Count, "people injured; null when not known")),
-    tiled(field("displaced", FieldKind::Count, "people displaced; null when not known")),
+    tiled(field("killed", FieldKind::Count(MAX_CASUALTIES), "people killed; null when not known")),
+    tiled(field("injured", FieldKind::Count(MAX_CASUALTIES), "people injured; null when not known")),
+    tiled(field("displaced", FieldKind::Count(MAX_DISPLACED), "people displaced; null when not known")),
     field("sources", FieldKind::List, "URLs or citations"),
     tiled(required(field(
         "location_precision",

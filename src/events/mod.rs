@@ -23,8 +23,8 @@ pub use index::{EventExtent, EventFilter, EventIndex, event_point};
 pub use lock::{DirLock, HeldBy, Holder, LOCK_FILE, LockError, LockMode};
 pub use mirror::{Change, ChangeListener, Mirror};
 pub use model::{
-    DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT,
-    MAX_TITLE, valid_id,
+    DatePrecision, Event, EventInput, EventKind, FieldError, LocationPrecision, MAX_CASUALTIES, MAX_DISPLACED,
+    MAX_ITEM, MAX_LIST, MAX_TEXT, MAX_TITLE, valid_id,
 };
 pub use postgres::{PgStore, describe_database};
 pub use sqlite::{DB_FILE, SqliteStore};

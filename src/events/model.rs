@@ -124,6 +124,13 @@ pub const MAX_TITLE: usize = 300;
 pub const MAX_TEXT: usize = 10_000;
 /// Most `actors` or `sources`.
 pub const MAX_LIST: usize = 100;
+/// Most people `killed` or `injured` in one event: above any war's toll in one report, far
+/// below the integers a client or a sum could overflow.
+pub const MAX_CASUALTIES: u64 = 10_000_000;
+/// Most people `displaced` in one event.
+pub const MAX_DISPLACED: u64 = 100_000_000;
+/// The members a Feature of an event may have; any other is refused, like an unknown property.
+pub const FEATURE_MEMBERS: [&str; 5] = ["type", "id", "geometry", "properties", "bbox"];
 /// Longest actor or source, in characters.
 pub const MAX_ITEM: usize = 2_000;
 
@@ -199,6 +206,17 @@ impl EventInput {
     /// Validates a GeoJSON Feature. Field paths in errors start with `prefix` (empty for a
     /// single feature, `features[3].` in a batch).
     pub fn from_feature(v: &Value, prefix: &str) -> Result<Self, Vec<FieldError>> {
+        Self::read(v, prefix, (MAX_CASUALTIES, MAX_DISPLACED))
+    }
+
+    /// Reads an event the store holds: as [`EventInput::from_feature`], but with counts of any
+    /// size, so that an event stored before the counts were bounded still loads.
+    pub fn from_stored(v: &Value) -> Result<Self, Vec<FieldError>> {
+        Self::read(v, "", (u64::MAX, u64::MAX))
+    }
+
+    /// Validates a Feature with these bounds on (`killed` and `injured`, `displaced`).
+    fn read(v: &Value, prefix: &str, (casualties, people): (u64, u64)) -> Result<Self, Vec<FieldError>> {
         let mut errs = Vec::new();
         let mut err =
             |field: &str, problem: String| errs.push(FieldError { field: format!("{prefix}{field}"), problem });
@@ -208,6 +226,15 @@ impl EventInput {
         };
         if obj.get("type").and_then(Value::as_str) != Some("Feature") {
             err("type", "must be \"Feature\"".into());
+        }
+        for k in obj.keys().filter(|k| !FEATURE_MEMBERS.contains(&k.as_str())) {
+            err(
+                &clip(k, 64),
+                format!(
+                    "unknown member; an event Feature has {} (its fields go in properties)",
+                    FEATURE_MEMBERS.join(", ")
+                ),
+            );
         }
         let position = point(obj.get("geometry"), &mut err);
         let empty = Map::new();
@@ -259,9 +286,9 @@ impl EventInput {
         let description = text(props, "description", false, MAX_TEXT, &mut err);
         let actors = list(props, "actors", &mut err);
         let sources = list(props, "sources", &mut err);
-        let killed = count(props, "killed", &mut err);
-        let injured = count(props, "injured", &mut err);
-        let displaced = count(props, "displaced", &mut err);
+        let killed = count(props, "killed", casualties, &mut err);
+        let injured = count(props, "injured", casualties, &mut err);
+        let displaced = count(props, "displaced", people, &mut err);
         let location_precision =
             enum_field(props, "location_precision", true, LocationPrecision::parse, LocationPrecision::list, &mut err);
         let date_precision =
@@ -418,15 +445,24 @@ fn list(p: &Map<String, Value>, k: &str, err: &mut impl FnMut(&str, String)) -> 
     }
 }
 
-fn count(p: &Map<String, Value>, k: &str, err: &mut impl FnMut(&str, String)) -> Option<u64> {
-    match p.get(k) {
-        None | Some(Value::Null) => None,
+fn count(p: &Map<String, Value>, k: &str, max: u64, err: &mut impl FnMut(&str, String)) -> Option<u64> {
+    let n = match p.get(k) {
+        None | Some(Value::Null) => return None,
         Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0 && f < 1e15) => {
-            n.as_f64().map(|f| f as u64)
+        // 3.0 is a whole number too, as JSON does not tell them apart.
+        Some(Value::Number(n)) => {
+            n.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f <= max as f64).map(|f| f as u64)
         }
+        Some(_) => None,
+    };
+    match n {
+        Some(n) if n <= max => Some(n),
         Some(_) => {
-            err(&format!("properties.{k}"), "must be a non-negative integer, or null when not known".into());
+            err(&format!("properties.{k}"), format!("is more than {max}, the most one event can hold"));
+            None
+        }
+        None => {
+            err(&format!("properties.{k}"), format!("must be a whole number from 0 to {max}, or null when not known"));
             None
         }
     }
@@ -499,6 +535,17 @@ mod tests {
     }
 
     #[test]
+    fn counts_are_bounded_on_the_way_in_but_not_when_read_back() {
+        let mut v = termanin();
+        v["properties"]["killed"] = json!(MAX_CASUALTIES);
+        v["properties"]["displaced"] = json!(MAX_DISPLACED);
+        assert!(EventInput::from_feature(&v, "").is_ok(), "the bounds themselves");
+        v["properties"]["killed"] = json!(u64::MAX);
+        assert!(EventInput::from_feature(&v, "").is_err());
+        assert_eq!(EventInput::from_stored(&v).ok().and_then(|e| e.killed), Some(u64::MAX), "stored before the bound");
+    }
+
+    #[test]
     fn each_bad_field_is_named() {
         let cases: Vec<(&[&str], Value, &str)> = vec![
             (&["geometry"], Value::Null, "geometry"),
@@ -516,6 +563,11 @@ mod tests {
             (&["properties", "sources"], json!("one"), "properties.sources"),
             (&["properties", "location_precision"], json!("street"), "properties.location_precision"),
             (&["properties", "kiled"], json!(3), "properties.kiled"),
+            (&["properties", "killed"], json!(u64::MAX), "properties.killed"),
+            (&["properties", "killed"], json!(MAX_CASUALTIES + 1), "properties.killed"),
+            (&["properties", "displaced"], json!(1e12), "properties.displaced"),
+            (&["links"], json!([]), "links"),
+            (&["Properties"], json!({}), "Properties"),
             (&["type"], json!("FeatureCollection"), "type"),
         ];
         for (path, bad, field) in cases {

@@ -244,7 +244,7 @@ fn load_all(conn: &Connection) -> Result<Vec<Event>, StoreError> {
 fn row_event((id, feature, created, updated, version): (String, String, i64, i64, i64)) -> Result<Event, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt { id: id.clone(), reason };
     let value: serde_json::Value = serde_json::from_str(&feature).map_err(|e| corrupt(e.to_string()))?;
-    let input = EventInput::from_feature(&value, "").map_err(|errs| {
+    let input = EventInput::from_stored(&value).map_err(|errs| {
         corrupt(errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "))
     })?;
     Ok(Event { id, input, created, updated, version: version.max(1) as u64 })

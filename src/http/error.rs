@@ -33,6 +33,10 @@ use serde_json::json;
 
 use crate::events::{FieldError, StorageFault};
 
+/// Marks an answer that shed load (503 `overloaded`), for the count of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Shed;
+
 /// An answer other than success.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -104,8 +108,10 @@ pub enum ApiError {
     /// The store cannot write now.
     #[error("the event database cannot accept writes: {}; {}, and reads keep working", .0.explain(), .0.outcome())]
     StorageUnavailable(StorageFault),
-    /// The render queue is full.
-    #[error("the server is busy rendering; try again in a moment")]
+    /// The render queue, the heavy queue or the answer buffer is full.
+    #[error(
+        "the server is busy: its queue of rendering or heavy work, or its memory for large answers, is full; try again in a moment"
+    )]
     Overloaded,
     /// As many requests as the server takes at once are being answered.
     #[error(
@@ -219,6 +225,11 @@ impl IntoResponse for ApiError {
         }
         // RFC 9110 10.2.3: tells clients (and tile libraries that honour it) when to retry. A
         // full or read-only disk takes a person to mend, not a second.
+        if let Self::Overloaded | Self::Busy { .. } = self {
+            // Counted by the limits layer, which sees every answer or refuses it itself (see
+            // `service::Shedding`); the request log leaves such answers to that count.
+            response.extensions_mut().insert(Shed);
+        }
         let retry = match self {
             Self::Overloaded | Self::Busy { .. } => Some(1),
             Self::StorageUnavailable(fault) => Some(fault.retry_after()),

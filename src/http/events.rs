@@ -16,6 +16,7 @@ use super::extract::Segment;
 use super::paging::Page;
 use super::query::Query;
 use super::{ApiError, AppState};
+use crate::cache::CachedTile;
 use crate::events::{Event, EventExtent, EventFilter, Expect};
 use crate::service::Created;
 
@@ -72,7 +73,8 @@ pub async fn collection(State(state): State<AppState>, headers: HeaderMap, q: Qu
     })
 }
 
-/// `GET /collections/events/items?bbox=&datetime=&kind=&ids=&limit=&offset=`.
+/// `GET /collections/events/items?bbox=&datetime=&kind=&ids=&limit=&offset=`, made on the
+/// heavy pool (a page may hold 10,000 events), 503 when it is full.
 pub async fn items(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<Response, ApiError> {
     const TAKES: [&str; 7] = ["bbox", "datetime", "kind", "ids", "limit", "offset", "f"];
     q.only(&TAKES, "event items")?;
@@ -80,23 +82,32 @@ pub async fn items(State(state): State<AppState>, headers: HeaderMap, q: Query) 
     let features = &state.config.features;
     let filter = EventFilter { bbox: q.bbox()?, time: q.datetime()?, kinds: q.kinds()?, ids: q.ids()? };
     let (limit, offset) = (q.limit(features.items_limit, features.items_max_limit)?, q.offset()?);
-    let (matched, found) = state.events.query(filter, offset, limit).await;
-    let page = Page {
-        url: format!("{}/collections/events/items", state.base_url(&headers)),
-        kept: ["bbox", "datetime", "kind", "ids"].into_iter().filter_map(|k| q.last(k).map(|v| (k, v))).collect(),
-        limit,
-        offset,
-        matched,
-        returned: found.len(),
+    let url = format!("{}/collections/events/items", state.base_url(&headers));
+    let kept: Vec<(&'static str, String)> =
+        ["bbox", "datetime", "kind", "ids"].into_iter().filter_map(|k| q.last(k).map(|v| (k, v.to_owned()))).collect();
+    let store = Arc::clone(state.events.store());
+    let page = move || {
+        let (matched, found) = store.query(&filter, offset, limit);
+        let page = Page {
+            url,
+            kept: kept.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            limit,
+            offset,
+            matched,
+            returned: found.len(),
+        };
+        let body = json!({
+            "type": "FeatureCollection",
+            "numberMatched": matched,
+            "numberReturned": found.len(),
+            "features": found.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
+            "links": page.links(GEOJSON),
+        });
+        Some(CachedTile::new(body.to_string().into_bytes()))
     };
-    let body = json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched,
-        "numberReturned": found.len(),
-        "features": found.iter().map(|e| e.to_feature()).collect::<Vec<_>>(),
-        "links": page.links(GEOJSON),
-    });
-    Ok(super::cached::json_with_etag(&headers, &body, GEOJSON, state.config.tiles.events_max_age))
+    let max_age = state.config.tiles.events_max_age;
+    let gone = ApiError::NotFound("the events collection".into());
+    super::heavy::document(&state.heavy, &headers, GEOJSON, max_age, gone, page).await
 }
 
 /// `GET /collections/events/items/{id}`, with `If-None-Match`.
@@ -248,7 +259,7 @@ async fn json_body(state: &AppState, headers: &HeaderMap, body: Request, types: 
     if nesting(text) > MAX_DEPTH {
         return Err(ApiError::InvalidJson(format!("the body nests arrays and objects deeper than {MAX_DEPTH} levels")));
     }
-    serde_json::from_str(text).map_err(|e| ApiError::InvalidJson(format!("the body is not valid JSON: {e}")))
+    super::strict_json::parse(text).map_err(|e| ApiError::InvalidJson(format!("the body is not valid JSON: {e}")))
 }
 
 /// The deepest nesting of `[` and `{` outside strings.

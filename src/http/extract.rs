@@ -12,7 +12,7 @@ use crate::render::{Scale, TileFormat};
 use crate::tile::{TileCoord, TileError, TileParseError};
 
 /// What a tile's file name ends in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     /// `{y}.png`, `{y}@2x.webp`...: an image at a scale.
     Image(Scale, TileFormat),
@@ -20,6 +20,9 @@ pub enum Ending {
     Mvt,
     /// `{y}.json`: an overlay tile's markers.
     Json,
+    /// Anything else (`.gif`, `@3x.png`, `@2x.mvt`, no extension): what it was, clipped, for
+    /// the 404 of the route, which names what that route serves.
+    Other(String),
 }
 
 /// A tile path: `{z}/{x}/{file}`, the tile checked against the server's maximum zoom.
@@ -37,14 +40,15 @@ impl TilePath {
     /// The image scale and format, when the route serves images in `formats`; otherwise the
     /// 404 that names what the route serves (`accepted`, e.g. "{y}.png, {y}@2x.png or {y}.webp").
     pub fn image(&self, formats: &[&str], accepted: &'static str) -> Result<(Scale, TileFormat), ApiError> {
-        match self.ending {
-            Ending::Image(scale, format) if formats.contains(&format.extension()) => Ok((scale, format)),
+        match &self.ending {
+            Ending::Image(scale, format) if formats.contains(&format.extension()) => Ok((*scale, *format)),
             Ending::Image(_, format) if !format.allows_transparency() => {
                 Err(ApiError::OpaqueFormat(format.extension()))
             }
             Ending::Image(_, format) => Err(ApiError::unsupported_format(format.extension(), accepted)),
             Ending::Mvt => Err(ApiError::unsupported_format("mvt", accepted)),
             Ending::Json => Err(ApiError::unsupported_format("json", accepted)),
+            Ending::Other(ext) => Err(ApiError::unsupported_format(ext, accepted)),
         }
     }
 }
@@ -59,29 +63,34 @@ impl FromRequestParts<AppState> for TilePath {
         let mut take = |name: &str| segments.remove(name).unwrap_or_default();
         let (z, x, file, id) = (take("z"), take("x"), take("file"), segments.remove("id"));
         let tiles = &state.config.tiles;
-        let (y, ending) = ending(&file, tiles.jpeg_quality)?;
+        let (y, ending) = ending(&file, tiles.jpeg_quality);
         Ok(Self { tile: parse_tile(&z, &x, y, tiles.max_zoom)?, ending, id })
     }
 }
 
-/// A file name into the row's text and what it ends in.
-pub fn ending(file: &str, jpeg_quality: u8) -> Result<(&str, Ending), ApiError> {
+/// A file name into the row's text and what it ends in. A name the server serves nowhere is
+/// [`Ending::Other`], so that the route's own 404 says what that route serves (a 404 here would
+/// offer `.mvt` on the overlay routes, which serve none).
+pub fn ending(file: &str, jpeg_quality: u8) -> (&str, Ending) {
     let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
-    let unsupported = || ApiError::unsupported_format(ext, "{y}.png, {y}@2x.png, {y}.webp, {y}.jpg or {y}.mvt");
+    let other = |y| (y, Ending::Other(if ext.is_empty() { "(none)".to_owned() } else { ext.to_owned() }));
     let (y, scale) = match stem.strip_suffix("@2x") {
         Some(y) => (y, Scale::X2),
         None => (stem, Scale::X1),
     };
-    let ending = match ext {
-        "mvt" | "json" if scale == Scale::X2 => return Err(unsupported()),
-        "mvt" => Ending::Mvt,
-        "json" => Ending::Json,
-        other => Ending::Image(scale, TileFormat::from_extension(other, jpeg_quality).ok_or_else(unsupported)?),
-    };
-    if y.contains('@') {
-        return Err(ApiError::unsupported_format(ext, "{y}.png or {y}@2x.png"));
+    if let Some((y, _)) = y.split_once('@') {
+        let suffix: String = stem[y.len()..].chars().take(8).collect();
+        return (y, Ending::Other(format!("{suffix}.{ext}")));
     }
-    Ok((y, ending))
+    match ext {
+        "mvt" | "json" if scale == Scale::X2 => (y, Ending::Other(format!("@2x.{ext}"))),
+        "mvt" => (y, Ending::Mvt),
+        "json" => (y, Ending::Json),
+        other_ext => match TileFormat::from_extension(other_ext, jpeg_quality) {
+            Some(format) => (y, Ending::Image(scale, format)),
+            None => other(y),
+        },
+    }
 }
 
 /// Parses and validates a tile address against the configured maximum zoom.
@@ -139,14 +148,23 @@ mod tests {
 
     #[test]
     fn file_names_give_their_row_and_ending() {
-        let e = |f: &str| ending(f, 85).map(|(y, e)| (y.to_owned(), e)).map_err(|e| e.to_string());
-        assert_eq!(e("3.png"), Ok(("3".into(), Ending::Image(Scale::X1, TileFormat::Png))));
-        assert_eq!(e("3@2x.webp"), Ok(("3".into(), Ending::Image(Scale::X2, TileFormat::Webp))));
-        assert_eq!(e("3.jpg"), Ok(("3".into(), Ending::Image(Scale::X1, TileFormat::Jpeg { quality: 85 }))));
-        assert_eq!(e("3.mvt"), Ok(("3".into(), Ending::Mvt)));
-        assert_eq!(e("3.json"), Ok(("3".into(), Ending::Json)));
-        for bad in ["3.gif", "3", "3@2x.mvt", "3@3x.png", "3@2x@2x.png"] {
-            assert!(e(bad).is_err(), "{bad}");
+        let e = |f: &str| {
+            let (y, e) = ending(f, 85);
+            (y.to_owned(), e)
+        };
+        assert_eq!(e("3.png"), ("3".into(), Ending::Image(Scale::X1, TileFormat::Png)));
+        assert_eq!(e("3@2x.webp"), ("3".into(), Ending::Image(Scale::X2, TileFormat::Webp)));
+        assert_eq!(e("3.jpg"), ("3".into(), Ending::Image(Scale::X1, TileFormat::Jpeg { quality: 85 })));
+        assert_eq!(e("3.mvt"), ("3".into(), Ending::Mvt));
+        assert_eq!(e("3.json"), ("3".into(), Ending::Json));
+        for (bad, what) in [
+            ("3.gif", "gif"),
+            ("3", "(none)"),
+            ("3@2x.mvt", "@2x.mvt"),
+            ("3@3x.png", "@3x.png"),
+            ("3@2x@2x.png", "@2x@2x.png"),
+        ] {
+            assert_eq!(e(bad), ("3".into(), Ending::Other(what.into())), "{bad}");
         }
     }
 }

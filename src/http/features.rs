@@ -13,6 +13,7 @@ use super::pages::{self, Format};
 use super::paging::Page;
 use super::query::Query;
 use super::{ApiError, AppState, schema};
+use crate::cache::CachedTile;
 use crate::layer::{Catalog, Feature, Layer};
 use crate::tile::LonLatBBox;
 
@@ -121,7 +122,8 @@ pub async fn queryables(
 pub const SCHEMA_JSON: &str = "application/schema+json";
 
 /// `GET /collections/{id}/items?bbox=&datetime=&limit=&offset=`. `datetime` is checked and
-/// carried into the links; a layer's features have no time, so every one matches.
+/// carried into the links; a layer's features have no time, so every one matches. The page is
+/// made on the heavy pool (10,000 features are megabytes of JSON), 503 when it is full.
 pub async fn items(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -129,42 +131,49 @@ pub async fn items(
     q: Query,
 ) -> Result<Response, ApiError> {
     let catalog = state.catalog();
-    let layer = find_layer(&catalog, &id)?;
+    find_layer(&catalog, &id)?;
+    let gone = unknown_collection(&id);
     q.only(&["bbox", "datetime", "limit", "offset", "f"], "items")?;
     json_only(q.pairs())?;
     let features = &state.config.features;
     let (bbox, _) = (q.bbox()?, q.datetime()?);
     let (limit, offset) = (q.limit(features.items_limit, features.items_max_limit)?, q.offset()?);
-    let matched: Vec<usize> = match &bbox {
-        None => (0..layer.features().len()).collect(),
-        Some(boxes) => {
-            let mut all: Vec<usize> = boxes.iter().flat_map(|b| layer.query_bbox(b)).collect();
-            all.sort_unstable();
-            all.dedup();
-            all
-        }
-    };
-    let found: Vec<Value> =
-        matched.iter().skip(offset).take(limit).map(|&i| feature_json(&layer.features()[i])).collect();
     let base = state.base_url(&headers);
-    let page = Page {
-        url: format!("{base}/collections/{}/items", layer.meta.id),
-        kept: ["bbox", "datetime"].into_iter().filter_map(|k| q.last(k).map(|v| (k, v))).collect(),
-        limit,
-        offset,
-        matched: matched.len(),
-        returned: found.len(),
+    let kept: Vec<(&'static str, String)> =
+        ["bbox", "datetime"].into_iter().filter_map(|k| q.last(k).map(|v| (k, v.to_owned()))).collect();
+    let page = move || {
+        let layer = catalog.layer(&id)?;
+        let matched: Vec<usize> = match &bbox {
+            None => (0..layer.features().len()).collect(),
+            Some(boxes) => {
+                let mut all: Vec<usize> = boxes.iter().flat_map(|b| layer.query_bbox(b)).collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            }
+        };
+        let found: Vec<Value> =
+            matched.iter().skip(offset).take(limit).map(|&i| feature_json(&layer.features()[i])).collect();
+        let page = Page {
+            url: format!("{base}/collections/{}/items", layer.meta.id),
+            kept: kept.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            limit,
+            offset,
+            matched: matched.len(),
+            returned: found.len(),
+        };
+        let mut links = page.links(GEOJSON);
+        links.insert(1, json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }));
+        let body = json!({
+            "type": "FeatureCollection",
+            "numberMatched": matched.len(),
+            "numberReturned": found.len(),
+            "features": found,
+            "links": links,
+        });
+        Some(CachedTile::new(body.to_string().into_bytes()))
     };
-    let mut links = page.links(GEOJSON);
-    links.insert(1, json!({ "href": format!("{base}/collections/{}", layer.meta.id), "rel": "collection", "type": "application/json" }));
-    let body = json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched.len(),
-        "numberReturned": found.len(),
-        "features": found,
-        "links": links,
-    });
-    Ok(json_with_etag(&headers, &body, GEOJSON, state.config.tiles.tile_max_age))
+    super::heavy::document(&state.heavy, &headers, GEOJSON, state.config.tiles.tile_max_age, gone, page).await
 }
 
 /// `GET /collections/{id}/items/{fid}`.

@@ -66,5 +66,8 @@ pub async fn health(State(state): State<AppState>, q: Query) -> Result<Json<serd
         "cached_bytes": state.tiles.cache().bytes(),
         "render_jobs": state.tiles.jobs(),
         "tiles_rendered": state.tiles.rendered(),
+        "heavy_jobs": state.heavy.jobs(),
+        "answer_buffer_kib": state.heavy.buffered_kib(),
+        "shed_requests": state.shedding.total(),
     })))
 }

@@ -19,6 +19,7 @@
 //! and a connection with unread bytes in it cannot carry the next request. Saying
 //! `Connection: close` keeps a client from reusing it, instead of finding it closed later.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -28,8 +29,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
 use super::ApiError;
+use super::error::Shed;
 use crate::config::Config;
-use crate::metrics::{Metrics, Shed};
+use crate::metrics::{Metrics, Shed as ShedReason};
+use crate::service::Shedding;
 
 /// The limits every request meets, shared by all of them.
 #[derive(Debug)]
@@ -39,13 +42,17 @@ pub struct RequestLimits {
     timeout: Duration,
     in_progress: Semaphore,
     max_in_progress: usize,
-    /// Where refusals are counted.
-    metrics: std::sync::Arc<Metrics>,
+    /// Where refusals are counted by reason.
+    metrics: Arc<Metrics>,
+    /// Counts every request answered 503 `overloaded`, here or further in, and summarises
+    /// them in the log.
+    shedding: Arc<Shedding>,
 }
 
 impl RequestLimits {
-    /// The limits of this configuration, counting the requests they shed in `metrics`.
-    pub fn new(config: &Config, metrics: std::sync::Arc<Metrics>) -> Self {
+    /// The limits of this configuration, counting the requests they shed in `metrics` (by
+    /// reason) and `shedding` (every one, wherever it was shed).
+    pub fn new(config: &Config, metrics: Arc<Metrics>, shedding: Arc<Shedding>) -> Self {
         Self {
             metrics,
             max_url_bytes: config.limits.max_url_bytes,
@@ -53,6 +60,7 @@ impl RequestLimits {
             timeout: config.request_timeout(),
             in_progress: Semaphore::new(config.limits.max_concurrent_requests),
             max_in_progress: config.limits.max_concurrent_requests,
+            shedding,
         }
     }
 }
@@ -74,7 +82,7 @@ pub fn header_bytes(headers: &HeaderMap) -> usize {
 /// Refuses a request whose URL or headers are too large (414, 431) or that comes when
 /// `max_concurrent_requests` are in progress (503), and answers 408 when the rest of the stack
 /// takes longer than the request timeout.
-pub async fn enforce(State(limits): State<std::sync::Arc<RequestLimits>>, req: Request, next: Next) -> Response {
+pub async fn enforce(State(limits): State<Arc<RequestLimits>>, req: Request, next: Next) -> Response {
     if url_bytes(req.uri()) > limits.max_url_bytes {
         return ApiError::UriTooLong { limit: limits.max_url_bytes }.into_response();
     }
@@ -82,13 +90,18 @@ pub async fn enforce(State(limits): State<std::sync::Arc<RequestLimits>>, req: R
         return ApiError::HeadersTooLarge { limit: limits.max_header_bytes }.into_response();
     }
     let Ok(_permit) = limits.in_progress.try_acquire() else {
-        limits.metrics.shed(Shed::Concurrency);
+        limits.metrics.shed(ShedReason::Concurrency);
+        limits.shedding.record();
         return ApiError::Busy { limit: limits.max_in_progress }.into_response();
     };
-    match tokio::time::timeout(limits.timeout, next.run(req)).await {
+    let response = match tokio::time::timeout(limits.timeout, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::RequestTimeout { limit: limits.timeout }.into_response(),
+    };
+    if response.extensions().get::<Shed>().is_some() {
+        limits.shedding.record();
     }
+    response
 }
 
 /// Gives the JSON error shape to an error answer that lacks it, and `Connection: close` to an

@@ -4,12 +4,15 @@
 //! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
 
 mod cached;
+mod conn;
 mod error;
 mod etag;
 pub(crate) mod events;
 pub(crate) mod extract;
 mod features;
 mod fonts;
+mod heavy;
+mod host;
 mod imagery;
 mod landing;
 mod limits;
@@ -20,6 +23,7 @@ mod paging;
 pub(crate) mod query;
 mod schema;
 mod server;
+mod strict_json;
 mod tilejson;
 mod tiles;
 mod vector;
@@ -35,6 +39,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::routing::{MethodRouter, get};
 use tokio::net::TcpListener;
+use tower_http::compression::Predicate;
+use tower_http::compression::predicate::DefaultPredicate;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -44,7 +50,7 @@ use crate::events::EventStore;
 use crate::layer::{Catalog, Geodata};
 use crate::metrics::Metrics;
 use crate::render::EncodeError;
-use crate::service::{EventService, LiveCatalog, ReloadStatus, Reloader, TileService, Trigger};
+use crate::service::{EventService, LiveCatalog, ReloadStatus, Reloader, Shedding, TileService, Trigger};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
@@ -62,6 +68,10 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     /// Loads the geodata again and swaps it in.
     reloader: Reloader,
+    /// The heavy pool and the answer buffer (see `heavy`).
+    heavy: Arc<heavy::Heavy>,
+    /// Requests shed with 503 since start-up, and their summary in the log.
+    shedding: Arc<Shedding>,
 }
 
 /// Why the server's state could not be prepared.
@@ -86,7 +96,14 @@ impl AppState {
         let tiles = TileService::new(geodata.clone(), Arc::clone(&events), &config.tiles, Arc::clone(&metrics))?;
         let events = EventService::new(events, config.events.max_batch, Arc::clone(&metrics));
         let reloader = Reloader::new(geodata.clone(), tiles.clone(), Arc::clone(&metrics));
-        Ok(Self { geodata, config: Arc::new(config), tiles, events, vector, metrics, reloader })
+        let heavy = Arc::new(heavy::Heavy::new(&config.limits, Arc::clone(&metrics)));
+        let shedding = Arc::new(Shedding::new());
+        Ok(Self { geodata, config: Arc::new(config), tiles, events, vector, metrics, reloader, heavy, shedding })
+    }
+
+    /// The count of requests shed with 503 `overloaded`.
+    pub fn shedding(&self) -> &Shedding {
+        &self.shedding
     }
 
     /// The catalog served now. A handler reads it once and keeps the `Arc` to the end, so that
@@ -134,17 +151,15 @@ impl AppState {
         self.geodata.status()
     }
 
-    /// Base URL for absolute links: the configured public URL, else `http://{Host}`.
+    /// Base URL for absolute links: the configured public URL, else `http://{Host}` (checked
+    /// in front of the routes; the answer is then marked as depending on it, see `host`).
     fn base_url(&self, headers: &HeaderMap) -> String {
         if let Some(u) = &self.config.server.public_url {
             return u.as_str().to_owned();
         }
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-            .unwrap_or("localhost");
-        format!("http://{host}")
+        host::note_used();
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| host::valid(h));
+        format!("http://{}", host.unwrap_or("localhost"))
     }
 }
 
@@ -218,12 +233,24 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.heavy), heavy::large_answers))
+        // Small answers only: large ones were compressed on the heavy pool (see `heavy`).
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(|_, _, _: &HeaderMap, ext: &axum::http::Extensions| heavy::left_to_compression_layer(ext)),
+            ),
+        )
         .layer(axum::middleware::from_fn(etag::tag_per_coding))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), host::check))
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(limits::RequestLimits::new(&state.config, Arc::clone(&state.metrics))),
+            Arc::new(limits::RequestLimits::new(
+                &state.config,
+                Arc::clone(&state.metrics),
+                Arc::clone(&state.shedding),
+            )),
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(limits::error_answers))

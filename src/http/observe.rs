@@ -123,6 +123,7 @@ pub async fn observe(State(observer): State<Arc<Observer>>, req: Request, next: 
         status: response.status().as_u16(),
         route: response.extensions().get::<Route>().cloned(),
         cache: response.extensions().get::<CacheOutcome>().copied(),
+        shed: response.extensions().get::<super::error::Shed>().is_some(),
         metrics: Arc::clone(&observer.metrics),
         _in_flight: in_flight,
     };
@@ -153,6 +154,9 @@ struct Done {
     status: u16,
     route: Option<Route>,
     cache: Option<CacheOutcome>,
+    /// Answered 503 `overloaded`: counted, and summarised in the log by `service::Shedding`
+    /// rather than a line each (a flood of them would be a flood of lines).
+    shed: bool,
     metrics: Arc<Metrics>,
     _in_flight: InFlight,
 }
@@ -162,13 +166,11 @@ impl Done {
         let took = self.started.elapsed();
         let route = self.route.as_ref().map_or("unrouted", |r| r.0.as_str());
         self.metrics.request(route, self.method, self.status, took);
-        // A write's query string is left out: reads' queries are the map's parameters, but a
-        // write's are nobody's business but the writer's.
-        let reading = matches!(self.method, "GET" | "HEAD" | "OPTIONS");
-        let path = match (reading, self.uri.path_and_query()) {
-            (true, Some(pq)) => pq.as_str(),
-            _ => self.uri.path(),
-        };
+        if self.shed {
+            return;
+        }
+        let target = logged_target(self.method, &self.uri);
+        let path = target.as_deref().unwrap_or(self.uri.path());
         let duration_ms = (took.as_secs_f64() * 100_000.0).round() / 100.0;
         let cache = self.cache.map_or("-", CacheOutcome::as_str);
         let id = self.id.to_str().unwrap_or("");
@@ -198,6 +200,23 @@ impl Done {
             line!(tracing::Level::INFO);
         }
     }
+}
+
+/// A request's target as the log may show it, when it differs from the bare path: a read's
+/// path and query, unless the query names a token, key or password; a write's path without
+/// its query (`?[query not logged]`). Reads' queries are the map's parameters, but a write's
+/// are nobody's business but the writer's, and a write refused for its token may carry the
+/// token there (`?access_token=...`): the log never holds a token.
+fn logged_target(method: &str, uri: &Uri) -> Option<String> {
+    let query = uri.query()?;
+    let reading = matches!(method, "GET" | "HEAD" | "OPTIONS");
+    let lower = query.to_ascii_lowercase();
+    let secret = ["token", "key", "secret", "password", "auth"].iter().any(|w| lower.contains(w));
+    Some(if reading && !secret {
+        format!("{}?{query}", uri.path())
+    } else {
+        format!("{}?[query not logged]", uri.path())
+    })
 }
 
 /// An answer's body that counts its bytes and, when it ends or is dropped, logs and counts the

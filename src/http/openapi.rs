@@ -900,6 +900,20 @@ fn schemas(max_batch: usize) -> Value {
             },
         },
     });
+    let health = json!({
+        "type": "object", "required": ["status"],
+        "properties": {
+            "status": { "type": "string", "enum": ["ok"] }, "version": { "type": "string" },
+            "layers": { "type": "integer" }, "features": { "type": "integer" }, "events": { "type": "integer" },
+            "events_read_only": { "type": "boolean" },
+            "events_store": { "type": "string", "enum": ["sqlite", "postgres"], "description": "where the events are kept" },
+            "events_in_sync": { "type": "boolean", "description": "false while a server on PostgreSQL does not hear of other servers' writes (its change feed is disconnected)" },
+            "cached_tiles": { "type": "integer" },
+            "cached_bytes": { "type": "integer" }, "render_jobs": { "type": "integer" }, "tiles_rendered": { "type": "integer" },
+            "geodata": geodata,
+            "heavy_jobs": { "type": "integer" }, "answer_buffer_kib": { "type": "integer" }, "shed_requests": { "type": "integer" },
+        },
+    });
     json!({
         "Error": {
             "type": "object", "required": ["code", "description", "status"],
@@ -1052,19 +1066,7 @@ fn schemas(max_batch: usize) -> Value {
                 "vector_layers": { "type": "array", "items": { "type": "object" } },
             },
         },
-        "Health": {
-            "type": "object", "required": ["status"],
-            "properties": {
-                "status": { "type": "string", "enum": ["ok"] }, "version": { "type": "string" },
-                "layers": { "type": "integer" }, "features": { "type": "integer" }, "events": { "type": "integer" },
-                "events_read_only": { "type": "boolean" },
-                "events_store": { "type": "string", "enum": ["sqlite", "postgres"], "description": "where the events are kept" },
-                "events_in_sync": { "type": "boolean", "description": "false while a server on PostgreSQL does not hear of other servers' writes (its change feed is disconnected)" },
-                "cached_tiles": { "type": "integer" },
-                "cached_bytes": { "type": "integer" }, "render_jobs": { "type": "integer" }, "tiles_rendered": { "type": "integer" },
-                "geodata": geodata,
-            },
-        },
+        "Health": health,
     })
 }
 

@@ -30,7 +30,7 @@ fn field_schema(f: &Field) -> Value {
             "type": "array", "maxItems": MAX_LIST,
             "items": { "type": "string", "maxLength": MAX_ITEM },
         }),
-        FieldKind::Count => json!({ "type": ["integer", "null"], "minimum": 0 }),
+        FieldKind::Count(max) => json!({ "type": ["integer", "null"], "minimum": 0, "maximum": max }),
         FieldKind::Enum(values) => json!({ "type": "string", "enum": values }),
         FieldKind::Timestamp => json!({ "type": "string", "format": "date-time", "readOnly": true }),
     };
@@ -116,7 +116,7 @@ fn geometry_format(g: &geo::Geometry<f64>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{EventKind, MAX_TITLE};
+    use crate::events::{EventKind, MAX_CASUALTIES, MAX_DISPLACED, MAX_TITLE};
 
     #[test]
     fn the_event_schema_names_every_kind_and_its_limits() {
@@ -125,5 +125,7 @@ mod tests {
         assert_eq!(p["title"]["maxLength"], MAX_TITLE);
         assert_eq!(p["sources"]["type"], "array");
         assert_eq!(p["sources"]["maxItems"], MAX_LIST);
+        assert_eq!(p["killed"]["maximum"], MAX_CASUALTIES);
+        assert_eq!(p["displaced"]["maximum"], MAX_DISPLACED);
     }
 }

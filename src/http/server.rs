@@ -1,51 +1,43 @@
-//! The connection side of the server: accepting connections, at most `max_connections` at a
-//! time, and serving HTTP/1.1 on each with hyper, configured here rather than through
-//! `axum::serve` because its builder is out of reach there:
+//! The connection side of the server: accepting connections within the connection limits, and
+//! serving HTTP/1.1 on each with hyper, configured here rather than through `axum::serve`
+//! because its builder is out of reach there:
 //!
 //! - the read buffer is bounded (about 100 KiB with the default limits, where hyper's own
 //!   default is 400 KiB), so a request head with headers far over `max_header_bytes` is cut off
 //!   by hyper (431) before it is all held in memory; smaller heads reach [`super::limits`],
 //!   which measures them precisely. A URL over 64 KiB, the most the `http` crate holds, is
 //!   refused by hyper (414) too;
-//! - a connection has `request_timeout` to send each request head, and is closed otherwise:
-//!   a client that opens connections and trickles headers (or sends nothing) holds none for
-//!   long. This is also the idle timeout of a kept-alive connection;
+//! - a connection has `head_timeout` to send each request head, and is closed otherwise; this
+//!   is also the idle timeout of a kept-alive connection. Within it, a head must keep arriving
+//!   at `head_min_rate` (see [`super::conn`], which also closes a connection whose client does
+//!   not take its answer, and gives hyper's own error answers the JSON shape);
 //! - past `max_connections`, the server stops accepting, and further clients wait in the
 //!   kernel's listen backlog until a connection closes. Refusing them with 503 would take an
-//!   accept, a socket and a write each, which is what a flood wants.
-//!
-//! hyper answers a request it cannot parse at all (a non-ASCII byte in the request line, a
-//! malformed header, a bad `Content-Length`, a head too large) itself, with a status line and no
-//! body, before any service sees it. [`JsonParseErrors`] gives those answers the JSON shape of
-//! every other error: it watches what hyper writes and replaces exactly that bodiless answer
-//! (a 400, 414 or 431 whose only headers are `connection: close`, `content-length: 0` and
-//! `date`) with the same status and a JSON body. Every other byte passes through untouched. The
-//! alternative, parsing each request head a second time in front of hyper, would be a second
-//! HTTP parser to keep in step with the first.
+//!   accept, a socket and a write each, which is what a flood wants;
+//! - one client address holds at most `max_connections_per_client` connections, and the last
+//!   `reserved_connections` go only to addresses that hold none: a connection past either is
+//!   closed as soon as it is accepted. So one client that opens connections and trickles heads
+//!   into them (slowloris) can take neither every connection nor the last ones, and a new
+//!   visitor is served at once. IPv6 clients are counted by /64, the block one host is given.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
-use super::ApiError;
+use super::conn::{ConnLimits, ConnState, Guarded, Tracked};
 use crate::config::Config;
 
 /// Most header lines in one request (hyper's own default, stated here to be documented).
 pub const MAX_HEADERS: usize = 100;
-
-/// What [`JsonParseErrors`] says in place of hyper's bare 400.
-const MALFORMED: &str = "the request is not valid HTTP/1.1: its request line, a header, or its Content-Length or \
-                         chunked framing could not be parsed (bytes outside ASCII in a URL must be percent-encoded)";
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets the requests in progress
 /// finish (each is bounded by the request timeout) and returns.
@@ -56,11 +48,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let connections = Arc::new(Semaphore::new(config.limits.max_connections));
+    let clients = Arc::new(Clients::new(config));
     let (stop, stopping) = watch::channel(());
-    let limits = HeadLimits { url: config.limits.max_url_bytes, headers: config.limits.max_header_bytes };
+    let limits = ConnLimits {
+        url: config.limits.max_url_bytes,
+        headers: config.limits.max_header_bytes,
+        head_min_rate: config.limits.head_min_rate,
+        write_stall: config.request_timeout(),
+    };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(config.request_timeout())
+        .header_read_timeout(config.head_timeout())
         .max_headers(MAX_HEADERS)
         .max_buf_size(read_buffer_bytes(config));
     tokio::pin!(shutdown);
@@ -69,21 +67,29 @@ pub async fn run(
             () = &mut shutdown => break,
             permit = Arc::clone(&connections).acquire_owned() => permit.map_err(io::Error::other)?,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     back_off(&e).await;
                     continue;
                 }
             },
         };
-        let io = TokioIo::new(JsonParseErrors::new(stream, limits));
-        let conn = http.serve_connection(io, TowerToHyperService::new(app.clone()));
+        let slot = match clients.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                tracing::debug!(client = %peer.ip(), "connection closed at once: {refusal}");
+                continue;
+            }
+        };
+        let state = Arc::new(ConnState::default());
+        let io = TokioIo::new(Guarded::new(stream, limits, Arc::clone(&state)));
+        let conn = http.serve_connection(io, Tracked::new(TowerToHyperService::new(app.clone()), state));
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _held = (permit, slot);
             tokio::pin!(conn);
             let finished = tokio::select! {
                 finished = conn.as_mut() => finished,
@@ -104,6 +110,88 @@ pub async fn run(
     Ok(())
 }
 
+/// The connections open now, by client address, and the limits on them.
+#[derive(Debug)]
+struct Clients {
+    per_client: usize,
+    /// Past this many connections open, only addresses that hold none get one.
+    unreserved: usize,
+    open: Mutex<Open>,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    by_client: HashMap<IpAddr, usize>,
+}
+
+/// Why a connection was closed as soon as it was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum Refusal {
+    /// Its address holds `max_connections_per_client` already.
+    #[error("its address holds max_connections_per_client connections already")]
+    PerClient,
+    /// Only the reserved connections are left, and its address holds one already.
+    #[error("only the reserved_connections are free, and its address holds a connection already")]
+    Reserved,
+}
+
+/// One admitted connection's place in [`Clients`], given back when dropped.
+#[derive(Debug)]
+struct Slot {
+    clients: Arc<Clients>,
+    client: IpAddr,
+}
+
+impl Clients {
+    fn new(config: &Config) -> Self {
+        let l = &config.limits;
+        Self {
+            per_client: l.max_connections_per_client,
+            unreserved: l.max_connections.saturating_sub(l.reserved_connections),
+            open: Mutex::new(Open::default()),
+        }
+    }
+
+    /// A place for a connection from `ip`, or why it gets none.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, Refusal> {
+        let client = client_of(ip);
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = open.by_client.get(&client).copied().unwrap_or(0);
+        if held >= self.per_client {
+            return Err(Refusal::PerClient);
+        }
+        if held > 0 && open.total >= self.unreserved {
+            return Err(Refusal::Reserved);
+        }
+        open.total += 1;
+        *open.by_client.entry(client).or_insert(0) += 1;
+        Ok(Slot { clients: Arc::clone(self), client })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.clients.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.total = open.total.saturating_sub(1);
+        if let Some(held) = open.by_client.get_mut(&self.client) {
+            *held -= 1;
+            if *held == 0 {
+                open.by_client.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// The client an address stands for: an IPv4 address (mapped into IPv6 or not), or an IPv6
+/// address's /64.
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
+    }
+}
+
 /// hyper's read buffer, which must hold a whole request head: room for the longest URL hyper
 /// takes (so that a long URL is always answered 414, never 431) and for headers at twice their
 /// limit (so that headers a little over it are measured and answered by [`super::limits`]).
@@ -122,190 +210,51 @@ async fn back_off(e: &io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-/// The limits named in the answers that replace hyper's.
-#[derive(Debug, Clone, Copy)]
-struct HeadLimits {
-    url: usize,
-    headers: usize,
-}
-
-/// A connection that passes every byte through, except that it replaces hyper's bare answer to
-/// an unparsable request with a JSON one (see the module documentation).
-struct JsonParseErrors {
-    inner: TcpStream,
-    limits: HeadLimits,
-    /// A replacement answer still to be written, and how much of it has been.
-    pending: Vec<u8>,
-    written: usize,
-}
-
-impl JsonParseErrors {
-    fn new(inner: TcpStream, limits: HeadLimits) -> Self {
-        Self { inner, limits, pending: Vec::new(), written: 0 }
-    }
-
-    /// Writes what is left of a replacement answer.
-    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.written < self.pending.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.written += n;
-        }
-        self.pending.clear();
-        self.written = 0;
-        Poll::Ready(Ok(()))
-    }
-
-    /// Takes `buf` in place of writing it when it is hyper's bare error answer: the JSON answer
-    /// is written instead (now or on the next flush) and all of `buf` reported written.
-    fn replaced(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Option<Poll<io::Result<usize>>> {
-        self.pending = json_answer(buf, self.limits)?;
-        Some(match self.poll_pending(cx) {
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            _ => Poll::Ready(Ok(buf.len())),
-        })
-    }
-}
-
-impl AsyncRead for JsonParseErrors {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for JsonParseErrors {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        ready!(this.poll_pending(cx))?;
-        if let Some(done) = this.replaced(cx, buf) {
-            return done;
-        }
-        Pin::new(&mut this.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        ready!(this.poll_pending(cx))?;
-        let mut nonempty = bufs.iter().filter(|b| !b.is_empty());
-        if let (Some(only), None) = (nonempty.next(), nonempty.next())
-            && let Some(done) = this.replaced(cx, only)
-        {
-            return done;
-        }
-        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        ready!(this.poll_pending(cx))?;
-        Pin::new(&mut this.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        ready!(this.poll_pending(cx))?;
-        Pin::new(&mut this.inner).poll_shutdown(cx)
-    }
-}
-
-/// The JSON answer to put in place of `written`, when `written` is exactly hyper's bare answer
-/// to a request it could not parse: a 400, 414 or 431 head with no body whose only headers are
-/// `connection: close`, `content-length: 0` and `date`.
-fn json_answer(written: &[u8], limits: HeadLimits) -> Option<Vec<u8>> {
-    let head = std::str::from_utf8(written.strip_suffix(b"\r\n\r\n")?).ok()?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?;
-    let code = status_line.strip_prefix("HTTP/1.1 ").or_else(|| status_line.strip_prefix("HTTP/1.0 "))?.get(..3)?;
-    let (mut close, mut empty, mut date) = (false, false, None);
-    for line in lines {
-        let (name, value) = line.split_once(": ")?;
-        match name.to_ascii_lowercase().as_str() {
-            "connection" if value == "close" => close = true,
-            "content-length" if value == "0" => empty = true,
-            "date" => date = Some(value),
-            _ => return None,
-        }
-    }
-    if !(close && empty) {
-        return None;
-    }
-    let error = match code {
-        "400" => ApiError::BadRequest(MALFORMED.into()),
-        "414" => ApiError::UriTooLong { limit: limits.url },
-        "431" => ApiError::HeadersTooLarge { limit: limits.headers },
-        _ => return None,
-    };
-    let (status, body) = error.status_and_body();
-    let body = body.to_string();
-    let mut answer = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\nx-content-type-options: nosniff\r\ncontent-length: {}\r\nconnection: close\r\n",
-        status.as_str(),
-        status.canonical_reason().unwrap_or(""),
-        body.len()
-    );
-    if let Some(date) = date {
-        answer.push_str(&format!("date: {date}\r\n"));
-    }
-    answer.push_str("\r\n");
-    answer.push_str(&body);
-    Some(answer.into_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMITS: HeadLimits = HeadLimits { url: 8192, headers: 16384 };
+    fn clients(max: usize, per_client: usize, reserved: usize) -> Arc<Clients> {
+        let mut config = Config::default();
+        config.limits.max_connections = max;
+        config.limits.max_connections_per_client = per_client;
+        config.limits.reserved_connections = reserved;
+        Arc::new(Clients::new(&config))
+    }
 
-    #[test]
-    fn hypers_bare_answers_become_json() {
-        for (bare, status, code) in [
-            (
-                "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\ndate: D\r\n\r\n",
-                400,
-                "bad_request",
-            ),
-            ("HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 0\r\n\r\n", 414, "uri_too_long"),
-            (
-                "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-                431,
-                "headers_too_large",
-            ),
-        ] {
-            let answer = json_answer(bare.as_bytes(), LIMITS).unwrap_or_else(|| unreachable!("{bare}"));
-            let text = String::from_utf8(answer).unwrap_or_default();
-            let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
-            assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
-            assert!(head.contains(&format!("content-length: {}\r\n", body.len())), "{head}");
-            let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-            assert_eq!((json["status"].as_u64(), json["code"].as_str()), (Some(status), Some(code)));
-        }
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
     }
 
     #[test]
-    fn every_other_write_passes_through() {
-        for written in [
-            // The server's own answers always carry a type.
-            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n",
-            // A head with a body after it.
-            "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n{}",
-            // Not an error hyper makes.
-            "HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-            "HTTP/1.1 204 No Content\r\ndate: D\r\n\r\n",
-            // A body chunk.
-            "\u{89}PNG\r\n\r\n",
-        ] {
-            assert!(json_answer(written.as_bytes(), LIMITS).is_none(), "{written}");
-        }
+    fn one_address_holds_at_most_its_share() {
+        let c = clients(100, 3, 10);
+        let held: Vec<Slot> = (0..3).filter_map(|_| c.admit(ip("10.0.0.1")).ok()).collect();
+        assert_eq!(held.len(), 3);
+        assert_eq!(c.admit(ip("10.0.0.1")).err(), Some(Refusal::PerClient));
+        assert_eq!(c.admit(ip("::ffff:10.0.0.1")).err(), Some(Refusal::PerClient), "the same address, mapped");
+        assert!(c.admit(ip("10.0.0.2")).is_ok(), "another address");
+        drop(held);
+        assert!(c.admit(ip("10.0.0.1")).is_ok(), "its places are given back");
+    }
+
+    #[test]
+    fn the_reserved_connections_go_to_addresses_that_hold_none() {
+        let c = clients(6, 4, 2);
+        let mut held: Vec<Slot> = (0..4).filter_map(|_| c.admit(ip("10.0.0.1")).ok()).collect();
+        assert_eq!(held.len(), 4, "four of the six, the two reserved left");
+        held.extend(c.admit(ip("10.0.0.2")).ok());
+        assert_eq!(c.admit(ip("10.0.0.2")).err(), Some(Refusal::Reserved), "it holds one already");
+        assert!(c.admit(ip("10.0.0.3")).is_ok(), "a new address gets a reserved one");
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let c = clients(100, 2, 0);
+        let a = c.admit(ip("2001:db8:1:2::1"));
+        let b = c.admit(ip("2001:db8:1:2:ffff::9"));
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(c.admit(ip("2001:db8:1:2::77")).err(), Some(Refusal::PerClient));
+        assert!(c.admit(ip("2001:db8:1:3::1")).is_ok(), "another /64");
     }
 }

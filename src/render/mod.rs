@@ -356,11 +356,14 @@ impl Canvas<'_> {
         };
         let mut b = PathBuilder::new();
         for ring in rings {
-            let clipped = clip.ring(ring);
+            let clipped: Vec<(f32, f32)> = clip.ring(ring).iter().map(|p| (p.x as f32, p.y as f32)).collect();
+            if !fillable(&clipped) {
+                continue;
+            }
             if let Some((first, rest)) = clipped.split_first() {
-                b.move_to(first.x as f32, first.y as f32);
+                b.move_to(first.0, first.1);
                 for p in rest {
-                    b.line_to(p.x as f32, p.y as f32);
+                    b.line_to(p.0, p.1);
                 }
                 b.close();
             }
@@ -399,12 +402,39 @@ impl Canvas<'_> {
     }
 }
 
+/// Whether a clipped ring (pixels, as drawn) encloses any area: three points or more, not all
+/// on one horizontal or vertical line. A ring clipped to a sliver along a tile edge is such a
+/// line; tiny-skia paints nothing for a path of them and logs a warning at each, so such rings
+/// are left out.
+fn fillable(ring: &[(f32, f32)]) -> bool {
+    /// tiny-skia's own "nearly zero" (1/4096 px).
+    const NEARLY_ZERO: f32 = 1.0 / 4096.0;
+    let span = |coord: fn(&(f32, f32)) -> f32| {
+        let (lo, hi) =
+            ring.iter().map(coord).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        hi - lo
+    };
+    ring.len() >= 3 && span(|p| p.0) > NEARLY_ZERO && span(|p| p.1) > NEARLY_ZERO
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::layer::{Feature, LayerMeta};
     use crate::style::StyleSpec;
     use crate::tile::LonLat;
+
+    #[test]
+    fn rings_clipped_to_a_line_are_not_filled() {
+        let square = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
+        assert!(fillable(&square));
+        // A ring clipped to the tile's left edge: a vertical line, with and without width.
+        assert!(!fillable(&[(0.0, 0.0), (0.0, 40.0), (0.0, 80.0), (0.0, 0.0)]));
+        assert!(!fillable(&[(256.0, 3.0), (256.0001, 9.0), (256.0, 3.0)]));
+        assert!(!fillable(&[(5.0, 7.0), (90.0, 7.0), (5.0, 7.0)]), "a horizontal line");
+        assert!(!fillable(&[(1.0, 1.0), (2.0, 2.0)]), "two points");
+        assert!(!fillable(&[]));
+    }
 
     /// One layer with a point at (lon, lat) and a line from it to one degree east.
     fn point_and_line(lon: f64, lat: f64, dash: Option<Vec<f32>>) -> Catalog {

@@ -12,6 +12,9 @@ use serde_json::Value;
 use crate::events::{Event, EventFilter, EventInput, EventStore, Expect, FieldError, StorageFault, StoreError};
 use crate::metrics::{Metrics, WriteOp, WriteOutcome};
 
+/// The members a batch (a FeatureCollection) may have; any other is refused.
+const BATCH_MEMBERS: [&str; 3] = ["type", "features", "bbox"];
+
 /// What a POST stored: one event, or a batch.
 #[derive(Debug)]
 pub enum Created {
@@ -123,6 +126,17 @@ impl EventService {
 
     /// The events of a FeatureCollection, every feature checked (all problems reported).
     fn batch(&self, body: &Value) -> Result<Vec<EventInput>, EventError> {
+        let members = body.as_object().into_iter().flat_map(|o| o.keys());
+        let unknown: Vec<FieldError> = members
+            .filter(|k| !BATCH_MEMBERS.contains(&k.as_str()))
+            .map(|k| {
+                let name: String = k.chars().take(64).collect();
+                field(&name, &format!("unknown member; a batch has {}", BATCH_MEMBERS.join(", ")))
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(EventError::Invalid(unknown));
+        }
         let Some(features) = body.get("features").and_then(Value::as_array) else {
             return Err(EventError::Invalid(vec![field("features", "must be an array of Features")]));
         };

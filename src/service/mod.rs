@@ -8,9 +8,11 @@
 mod events;
 mod geodata;
 mod pool;
+mod shedding;
 mod tiles;
 
 pub use events::{Created, EventError, EventService, merge_patch};
 pub use geodata::{DEBOUNCE, Failure, LiveCatalog, ReloadStatus, Reloader, Trigger, is_geodata_file};
 pub use pool::{PoolError, RenderPool};
+pub use shedding::{SUMMARY_EVERY, Shedding};
 pub use tiles::{EVENT_REACH_PX, Fetched, INVALIDATION_REACH_PX, TileError, TileService, event_margin_px};

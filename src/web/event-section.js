@@ -1,6 +1,6 @@
 // One event as a popup shows it: title, time, kind, numbers, actors, description, sources (web
-// addresses as links, anything else as text) and how precise its position is; and the note
-// heading the popup of a cluster or a region area.
+// addresses as links, without any user name or password, anything else as text) and how precise
+// its position is; and the note heading the popup of a cluster or a region area.
 import { el } from './dom.js';
 import { strings } from './checks.js';
 
@@ -13,16 +13,38 @@ const PRECISION = {
 
 const URL_IN_TEXT = /https?:\/\/[^\s<>"'`]+/gi;
 
+// Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069). A right-to-left
+// override in a title would show the text after it reversed ("gnp.exe"), and could run on into
+// the text around it. They are dropped, and each string of an event gets an element of its own
+// with dir="auto" (which HTML isolates), so Arabic and English keep their own order and neither
+// reorders the other.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/** An event's string as shown: without bidirectional controls. */
+function clean(s) {
+  return String(s).replace(BIDI_CONTROLS, '');
+}
+
+/** An element holding one string of an event, isolated in its own direction. */
+function isolated(tag, attrs, s) {
+  return el(tag, { dir: 'auto', ...attrs }, clean(s));
+}
+
 function link(raw) {
   let u = null;
   try { u = new URL(raw); } catch { u = null; }
   if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) return document.createTextNode(raw);
-  return el('a', { href: u.href, target: '_blank', rel: 'noopener noreferrer nofollow' }, raw);
+  // A user name or password in a source is never shown nor followed: it is someone's account.
+  const credentials = u.username !== '' || u.password !== '';
+  u.username = '';
+  u.password = '';
+  return el('a', { href: u.href, target: '_blank', rel: 'noopener noreferrer nofollow' }, credentials ? u.href : raw);
 }
 
 /** A citation as text, with the http(s) URLs in it as links. */
-function citation(text) {
-  const li = el('li');
+function citation(source) {
+  const text = clean(source);
+  const li = el('li', { dir: 'auto' });
   let last = 0;
   for (const m of text.matchAll(URL_IN_TEXT)) {
     const raw = m[0].replace(/[.,;:!?)\]]+$/, '');
@@ -60,15 +82,18 @@ function sources(p) {
 export function eventSection(f, kindsById) {
   const p = f.properties;
   const sec = el('section', { class: 'event', 'data-event': f.id });
-  sec.appendChild(el('h3', null, p.title));
-  if (typeof p.title_ar === 'string' && p.title_ar) sec.appendChild(el('p', { class: 'title-ar', lang: 'ar', dir: 'rtl' }, p.title_ar));
+  sec.appendChild(isolated('h3', null, p.title));
+  if (typeof p.title_ar === 'string' && p.title_ar) sec.appendChild(el('p', { class: 'title-ar', lang: 'ar', dir: 'rtl' }, clean(p.title_ar)));
   const kind = kindsById[p.kind];
   sec.appendChild(el('p', { class: 'meta' }, `${formatTime(p.time)} · ${kind ? kind.label : p.kind}`));
   const dl = numbers(p);
   if (dl) sec.appendChild(dl);
   const actors = strings(p.actors);
-  if (actors.length) sec.appendChild(el('p', { class: 'actors' }, `Actors: ${actors.join(', ')}`));
-  if (typeof p.description === 'string' && p.description) sec.appendChild(el('p', { class: 'description' }, p.description));
+  if (actors.length) {
+    const line = sec.appendChild(el('p', { class: 'actors' }, 'Actors: '));
+    actors.forEach((a, i) => line.append(...(i ? [', '] : []), isolated('bdi', null, a)));
+  }
+  if (typeof p.description === 'string' && p.description) sec.appendChild(isolated('p', { class: 'description' }, p.description));
   sec.append(...sources(p));
   sec.appendChild(el('p', { class: 'precision' }, PRECISION[p.location_precision] || PRECISION.town));
   return sec;

@@ -237,7 +237,7 @@ describe('the editor page (issue 20)', () => {
     const shown = await page.evaluate(() => Object.fromEntries(['kind', 'killed', 'time', 'position', 'title', 'injured', 'location_precision']
       .map((n) => [n, document.getElementById(`err-${n}`).hidden ? null : document.getElementById(`err-${n}`).textContent])));
     assert.match(shown.kind, /^Required: one of airstrike, shelling, .*, other\.$/);
-    assert.match(shown.killed, /^Must be a non-negative integer, or null when not known\.$/);
+    assert.match(shown.killed, /^Must be a whole number from 0 to 10000000, or null when not known\.$/);
     assert.match(shown.time, /^'yesterday' is not an RFC 3339 date \(2020-02-18\)/);
     assert.match(shown.position, /^Longitude 200 is outside -180\.\.180\.$/);
     assert.deepEqual([shown.title, shown.injured, shown.location_precision], [null, null, null], 'good fields show nothing');
@@ -423,7 +423,7 @@ describe('the editor page (issue 20)', () => {
     const refused = await page.$$eval('#import-results tr[data-n="3"] .problems li', (lis) => lis.map((l) => l.textContent));
     assert.equal(refused.length, 2, refused.join('\n'));
     assert.match(refused[0], /^properties\.kind: 'bombing' is not one of: airstrike/);
-    assert.match(refused[1], /^properties\.killed: must be a non-negative integer/);
+    assert.match(refused[1], /^properties\.killed: must be a whole number from 0 to 10000000/);
     assert.match(await page.textContent('#import-results tr[data-n="4"]'), new RegExp(`an event with id ${SEED_TERMANIN} exists already`));
     assert.equal(await page.textContent('#import-run'), 'Import the 2 valid features');
     assert.equal(await stored('edit-test-import-1'), null, 'the refused batch stored nothing');

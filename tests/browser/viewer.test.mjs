@@ -217,6 +217,37 @@ describe('the viewer', () => {
     await context.close();
   });
 
+  test('popup_credentials_and_bidi_overrides: a source shows and links no user:password@, and a right-to-left override reorders nothing', async () => {
+    await postEvent(server.url, {
+      type: 'Feature', id: 'browser-test-bidi',
+      geometry: { type: 'Point', coordinates: [40.6, 37.6] },
+      properties: {
+        time: '2020-02-11', kind: 'shelling', title: 'Strike report \u202Efdp.exe\u202C filed',
+        actors: ['\u202Eside A', 'side B'], description: 'first \u2067hidden\u2069 last', killed: 1,
+        sources: ['https://user:secret@example.org/report', 'see https://admin:pw@example.org/x for more'],
+        location_precision: 'exact',
+      },
+    });
+    const { context, page, problems } = await newPage(browser);
+    await openMap(page, `${server.url}/?lat=37.6&lon=40.6&zoom=10`);
+    await page.click('[data-events~="browser-test-bidi"]');
+    const popup = page.locator('.leaflet-popup .tessera-popup');
+    await popup.waitFor();
+    const text = await popup.textContent();
+    assert.ok(!/[\u202A-\u202E\u2066-\u2069]/.test(text), 'a bidirectional control reached the page');
+    assert.match(text, /Strike report fdp\.exe filed/);
+    for (const secret of ['secret', 'user:', 'admin', ':pw']) assert.ok(!text.includes(secret), `the popup shows ${secret}`);
+    const links = await popup.locator('a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent]));
+    assert.deepEqual(links, [['https://example.org/report', 'https://example.org/report'], ['https://example.org/x', 'https://example.org/x']]);
+    // Each of the event's strings is isolated in its own direction.
+    assert.equal(await popup.locator('h3').getAttribute('dir'), 'auto');
+    assert.equal(await popup.locator('.description').getAttribute('dir'), 'auto');
+    assert.equal(await popup.locator('.actors bdi[dir="auto"]').count(), 2);
+    assert.equal(await popup.locator('.sources li[dir="auto"]').count(), 2);
+    noProblems(problems);
+    await context.close();
+  });
+
   test('narrowing the dates hides events outside them, in the overlay and the markers', async () => {
     const { context, page, problems } = await newPage(browser);
     await openMap(page, `${server.url}/?${TOWNS_VIEW}`);

@@ -27,6 +27,7 @@ pub const A: (f64, f64) = (10.18, 36.80);
 const B: (f64, f64) = (-8.0, 40.0);
 const ZOOMS: [u8; 4] = [4, 8, 12, 16];
 const LONG: &str = "public, max-age=3600";
+const PRIVATE_LONG: &str = "private, max-age=3600";
 
 /// A server with the default caching settings and a write token, shared by the read-only tests.
 pub fn server() -> &'static str {
@@ -87,11 +88,13 @@ fn tiles_layers_and_items_have_strong_etags_and_answer_304() {
         ("/tiles/6/38/25.mvt", "no-cache"),
         ("/tiles/6/38/25.mvt?layers=events", "no-cache"),
         ("/overlays/events/6/38/25.png", "no-cache"),
-        ("/tiles.json", LONG),
-        ("/tiles/vector.json", LONG),
-        ("/collections/towns", LONG),
-        ("/collections/towns/items", LONG),
-        ("/collections/towns/items/295765", LONG),
+        // Without `public_url` the links of these documents come from the request's Host: they
+        // are kept from shared caches (issue 19 item 4; `hardening.rs` checks `Vary: Host`).
+        ("/tiles.json", PRIVATE_LONG),
+        ("/tiles/vector.json", PRIVATE_LONG),
+        ("/collections/towns", PRIVATE_LONG),
+        ("/collections/towns/items", PRIVATE_LONG),
+        ("/collections/towns/items/295765", PRIVATE_LONG),
         ("/collections/events/items", "no-cache"),
         (strike, "no-cache"),
     ];
@@ -108,7 +111,11 @@ fn tiles_layers_and_items_have_strong_etags_and_answer_304() {
 
 #[test]
 fn cache_control_follows_the_configured_max_ages() {
-    let custom = settings_with(|c| (c.tiles.tile_max_age, c.tiles.events_max_age) = (60, 5));
+    // With `public_url` the documents' links do not depend on the request, so they are public.
+    let custom = settings_with(|c| {
+        (c.tiles.tile_max_age, c.tiles.events_max_age) = (60, 5);
+        c.server.public_url = Some("https://maps.example.org".parse().expect("a URL"));
+    });
     let base = start_server(custom, &scratch_dir("caching-max-age"));
     let cases = [
         ("/tiles/6/38/25.png", "public, max-age=60"),

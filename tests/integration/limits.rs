@@ -353,7 +353,11 @@ fn past_max_concurrent_requests_the_next_is_refused_503_with_retry_after() {
 
 #[test]
 fn past_max_connections_a_client_waits_until_a_connection_closes() {
-    let base = start_server(settings_with(|c| c.limits.max_connections = 2), &scratch_dir("limits-connections"));
+    // No connection kept for new clients, so that one client may take both.
+    let base = start_server(
+        settings_with(|c| (c.limits.max_connections, c.limits.reserved_connections) = (2, 0)),
+        &scratch_dir("limits-connections"),
+    );
     let keep_alive = b"GET /health HTTP/1.1\r\nHost: tessera.test\r\n\r\n";
     let open = || {
         let mut conn = Conn::open(&base);

@@ -23,6 +23,7 @@ mod events_overlay;
 mod events_versions;
 mod fuzz_replay;
 mod golden;
+mod hardening;
 mod http_features;
 mod http_tiles;
 mod imagery;

@@ -119,25 +119,35 @@ fn heavy_tiles(base: &str, z: u8) -> Vec<String> {
 fn each_request_shed_with_503_is_counted_once() {
     // A render pool of one, queueing nothing: a burst of distinct tiles overflows it.
     let pool = settings_with(|c| (c.tiles.render_workers, c.tiles.render_queue) = (1, 0));
-    let (base, _) = start_server_with_state(pool, &scratch_dir("metrics-shed-pool"));
+    let (pool_base, _) = start_server_with_state(pool, &scratch_dir("metrics-shed-pool"));
     // One request at a time: a burst is refused at the door.
     let door = settings_with(|c| c.limits.max_concurrent_requests = 1);
     let (door_base, _) = start_server_with_state(door, &scratch_dir("metrics-shed-door"));
-    for (base, z, reason) in [(base, 9, "render_queue"), (door_base, 10, "concurrency")] {
-        let Some(before) = scrape(&base) else { return };
+    // One heavy job at a time, none waiting: a burst of large items pages overflows it.
+    let heavy = settings_with(|c| (c.limits.heavy_workers, c.limits.heavy_queue) = (1, 0));
+    let (heavy_base, _) = start_server_with_state(heavy, &scratch_dir("metrics-shed-heavy"));
+    let pages = |base: &str| vec![format!("{base}/collections/world-countries/items?limit=10000"); 12];
+    let cases = [
+        (&pool_base, heavy_tiles(&pool_base, 9), "render_queue"),
+        (&door_base, heavy_tiles(&door_base, 10), "concurrency"),
+        (&heavy_base, pages(&heavy_base).into_iter().chain(pages(&heavy_base)).collect(), "heavy"),
+    ];
+    for (base, urls, reason) in cases {
+        let Some(before) = scrape(base) else { return };
         let mut refused = 0;
-        for round in heavy_tiles(&base, z).chunks(12) {
+        for round in urls.chunks(12) {
             refused += all_at_once(round).iter().filter(|&&s| s == 503).count();
             if refused > 0 {
                 break;
             }
         }
         assert!(refused > 0, "{reason}: no request was refused");
-        let Some(after) = scrape(&base) else { return };
+        let Some(after) = scrape(base) else { return };
         let shed = value(&after, "tessera_requests_shed_total", &[("reason", reason)])
             - value(&before, "tessera_requests_shed_total", &[("reason", reason)]);
         assert_eq!(shed, refused as f64, "{reason}");
-        let other = if reason == "concurrency" { "render_queue" } else { "concurrency" };
-        assert_eq!(value(&after, "tessera_requests_shed_total", &[("reason", other)]), 0.0, "{reason}");
+        for other in ["render_queue", "concurrency", "heavy"].into_iter().filter(|o| *o != reason) {
+            assert_eq!(value(&after, "tessera_requests_shed_total", &[("reason", other)]), 0.0, "{reason}");
+        }
     }
 }

@@ -60,6 +60,31 @@ impl Conn {
         Self { stream, pending: Vec::new() }
     }
 
+    /// Connects to a server given by its base URL from the local address `from` (any address
+    /// of 127.0.0.0/8 is this machine, so tests can be several clients).
+    pub fn open_from(base: &str, from: &str) -> std::io::Result<Self> {
+        Self::open_with(base, from, None)
+    }
+
+    /// Like [`Conn::open_from`], with a receive buffer of `receive_buffer` bytes (the kernel's
+    /// own choice when `None`): a client that reads little can be made to hold little.
+    pub fn open_with(base: &str, from: &str, receive_buffer: Option<u32>) -> std::io::Result<Self> {
+        let to: std::net::SocketAddr = base.trim_start_matches("http://").parse().expect("a socket address");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+        let stream = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(format!("{from}:0").parse().expect("a local address"))?;
+            if let Some(bytes) = receive_buffer {
+                socket.set_recv_buffer_size(bytes)?;
+            }
+            socket.connect(to).await?.into_std()
+        })?;
+        stream.set_nonblocking(false)?;
+        stream.set_read_timeout(Some(PATIENCE))?;
+        stream.set_write_timeout(Some(PATIENCE))?;
+        Ok(Self { stream, pending: Vec::new() })
+    }
+
     /// Sets how long a read waits.
     pub fn patience(&self, wait: Duration) {
         self.stream.set_read_timeout(Some(wait)).expect("read timeout");

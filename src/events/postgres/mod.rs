@@ -124,7 +124,7 @@ pub(super) fn row_event(
     updated: DateTime<Utc>,
     version: i64,
 ) -> Result<Event, StoreError> {
-    let input = EventInput::from_feature(&feature, "").map_err(|errs| StoreError::Corrupt {
+    let input = EventInput::from_stored(&feature).map_err(|errs| StoreError::Corrupt {
         id: id.clone(),
         reason: errs.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; "),
     })?;

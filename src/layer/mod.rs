@@ -25,7 +25,7 @@ pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
@@ -74,6 +74,8 @@ pub struct Layer {
     reach_px: f32,
     /// The features' shapes simplified per zoom.
     simplified: ZoomShapes,
+    /// The features' properties numbered for vector tiles, made on the first vector tile.
+    mvt_tags: OnceLock<crate::mvt::LayerTags>,
     /// How features are labelled, and each feature's label (`None`: no name, or a line).
     labels: Option<(LabelSpec, Vec<Option<FeatureLabel>>)>,
     /// `clipped_to` in the unit square: ring edges along it are not stroked.
@@ -148,6 +150,7 @@ impl Layer {
             bounds,
             reach_px,
             simplified: ZoomShapes::default(),
+            mvt_tags: OnceLock::new(),
             labels: None,
             clipped_to: None,
             not_within: None,
@@ -242,6 +245,11 @@ impl Layer {
     pub fn shape_at(&self, i: usize, z: u8) -> &Shape {
         let all = || self.features.iter().map(|f| &f.shape);
         self.simplified.get(z, i, all).unwrap_or(&self.features[i].shape)
+    }
+
+    /// The features' properties numbered for vector tiles (made on the first call).
+    pub fn mvt_tags(&self) -> &crate::mvt::LayerTags {
+        self.mvt_tags.get_or_init(|| crate::mvt::LayerTags::new(&self.features))
     }
 
     /// The layer's style as written: its base keys and its rules.

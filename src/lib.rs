@@ -2,7 +2,8 @@
 //!
 //! Loads GeoJSON layers, indexes them, renders raster tiles and serves tiles, TileJSON and
 //! OGC API - Features over HTTP. Dependencies point one way: [`tile`] <- [`layer`] <- [`render`]
-//! <- [`http`]; nothing below [`http`] knows about the web.
+//! <- [`http`]; nothing below [`http`] knows about the web. [`glyphs`] makes the vector style's
+//! glyphs from the fonts of [`render`].
 
 pub mod cache;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod geom;
+pub mod glyphs;
 pub mod http;
 pub mod imagery;
 pub mod layer;

@@ -6,8 +6,8 @@
 //! | 404 | `tile_out_of_range` | x or y not below 2^z, or z above the maximum zoom |
 //! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `.webp`, `.jpg` (each with `@2x`) or `{y}.mvt`; a `.jpg` overlay (overlays are transparent) |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
-//! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, or a tile's `lang` other than `en`, `ar`, `both` or `none` |
-//! | 404 | `not_found` | an unknown collection, feature or route |
+//! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, a tile's or the style's `lang` other than `en`, `ar`, `both` or `none`, or a malformed glyph range or font stack |
+//! | 404 | `not_found` | an unknown collection, feature, font or route |
 //! | 405 | `method_not_allowed` | a method the route does not take |
 //! | 408 | `request_timeout` | the request was not received and answered within `request_timeout_secs` |
 //! | 400 | `invalid_json` | a request body that is not JSON (or not UTF-8), or nested too deeply |

@@ -13,6 +13,7 @@ use super::extract::Segment;
 use super::query::Query;
 use super::tilejson::{TileJson, query_suffix};
 use super::{ApiError, AppState};
+use crate::events::CELL_PX;
 use crate::layer::{Catalog, Layer};
 use crate::mvt;
 use crate::render::{EncodeError, Sprite, sprite};
@@ -31,15 +32,23 @@ impl VectorAssets {
     pub fn new(catalog: &Catalog) -> Result<Self, EncodeError> {
         let entries = mvt::sprite_entries(catalog);
         let mut vector_layers: Vec<Value> = catalog.layers().iter().map(describe_layer).collect();
+        let fields: serde_json::Map<String, Value> =
+            mvt::events_layer_fields().into_iter().map(|(name, ty)| (name.to_owned(), json!(ty))).collect();
         vector_layers.push(json!({
             "id": "events",
-            "description": "Event markers from the event store; at every zoom, events in one 48-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region.",
+            "description": format!("Event markers from the event store; at every zoom, events in one {CELL_PX}-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region."),
+            "minzoom": 0,
+            "maxzoom": crate::tile::MAX_ZOOM,
+            "fields": fields,
+        }));
+        vector_layers.push(json!({
+            "id": mvt::LABELS,
+            "description": "A point for each place or area the raster tiles name at this zoom, one per place: name and name_ar (Latin-script and Arabic, as drawn), layer (whose label settings draw it), of (the layer of its symbol), sort (the order names are placed in, lower first), symbol_px (radius of the symbol the name keeps clear of); areas have area = true and fits_en, fits_ar, fits_both (whether that name fits the area). A point without a name marks a place drawn but not named at this zoom.",
             "minzoom": 0,
             "maxzoom": crate::tile::MAX_ZOOM,
             "fields": {
-                "id": "String", "kind": "String", "title": "String", "time": "String", "killed": "Number",
-                "injured": "Number", "displaced": "Number", "casualties": "Number", "location_precision": "String",
-                "region": "Boolean", "cluster": "Boolean", "count": "Number", "first_id": "String",
+                "layer": "String", "of": "String", "name": "String", "name_ar": "String", "sort": "Number",
+                "symbol_px": "Number", "area": "Boolean", "fits_en": "Boolean", "fits_ar": "Boolean", "fits_both": "Boolean",
             },
         }));
         Ok(Self { vector_layers, sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?] })
@@ -47,8 +56,14 @@ impl VectorAssets {
 }
 
 fn describe_layer(l: &Layer) -> Value {
-    let fields: BTreeMap<String, &str> =
+    let mut fields: BTreeMap<String, &str> =
         l.property_types().into_iter().filter_map(|(k, t)| Some((k, crate::layer::mvt_field_type(&t)?))).collect();
+    // A feature that another feature of its place may stand for carries `held_by` (see `mvt::data_layers`).
+    let holdable = (0..l.features().len())
+        .any(|i| l.place(i).is_some_and(|p| p.first().is_some_and(|f| f.layer != l.meta.id || f.feature != i)));
+    if holdable {
+        fields.insert("held_by".into(), "String");
+    }
     json!({
         "id": l.meta.id,
         "description": l.meta.description,
@@ -69,7 +84,8 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
     q.only(&TILE_PARAMETERS, "/tiles/vector.json")?;
     // Checked as the tiles will check them, so that the template never leads to a 400.
     q.events()?;
-    let (ids, with_events) = super::tiles::vector_layers(&state.catalog, &q)?;
+    let super::tiles::VectorLayers { layers: ids, labels: with_labels, events: with_events } =
+        super::tiles::vector_layers(&state.catalog, &q)?;
     let c = &state.catalog;
     let max_zoom = state.config.tiles.max_zoom;
     let layers: Vec<&Layer> = ids.iter().filter_map(|id| c.layer(id)).collect();
@@ -84,6 +100,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
         .iter()
         .filter(|l| match l["id"].as_str() {
             Some("events") => with_events,
+            Some(mvt::LABELS) => with_labels,
             Some(id) => ids.iter().any(|i| i == id),
             None => false,
         })
@@ -116,8 +133,9 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
 
 /// `GET /style.json`: a MapLibre style for the vector tiles. It takes no parameter.
 pub async fn style(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<axum::Json<Value>, ApiError> {
-    q.only(&[], "/style.json")?;
-    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers))))
+    q.only(&["lang"], "/style.json")?;
+    let lang = q.lang()?.unwrap_or(Some(state.config.tiles.label_lang));
+    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers), lang)))
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.

@@ -12,18 +12,19 @@ use std::f64::consts::PI;
 use tiny_skia::{IntSize, Pixmap};
 
 use super::{GeoImage, Level};
-use crate::render::{Scale, TileImage};
 use crate::tile::TileCoord;
 
-/// Draws the image onto one tile; [`TileImage::Empty`] when the tile is outside the image's
-/// bounds or zooms. Pixels whose centre lies outside the bounds are transparent.
-pub fn render_tile(image: &GeoImage, tile: TileCoord, scale: Scale) -> TileImage {
+/// Draws the image onto one tile of `size` x `size` pixels; `None` when the tile is outside the
+/// image's bounds or zooms. Pixels whose centre lies outside the bounds are transparent.
+///
+/// Takes the size rather than `render::Scale` so that `imagery` sits below `render` (which the
+/// service uses to encode the result) and the module graph has no cycle.
+pub fn render_tile(image: &GeoImage, tile: TileCoord, size: u32) -> Option<Pixmap> {
     let meta = &image.meta;
     if tile.z() < meta.minzoom || tile.z() > meta.maxzoom {
-        return TileImage::Empty;
+        return None;
     }
     let b = meta.bounds;
-    let size = scale.pixels();
     let world_px = tile.world_tiles() * f64::from(size);
     // Image coordinates as fractions of its width (from the west) and height (from the north).
     let columns: Vec<Option<f64>> = (0..size)
@@ -47,7 +48,7 @@ pub fn render_tile(image: &GeoImage, tile: TileCoord, scale: Scale) -> TileImage
         })
         .collect();
     if !columns.iter().any(Option::is_some) || !rows.iter().any(Option::is_some) {
-        return TileImage::Empty;
+        return None;
     }
     let levels = image.pyramid.levels();
     let top = &levels[0];
@@ -65,10 +66,7 @@ pub fn render_tile(image: &GeoImage, tile: TileCoord, scale: Scale) -> TileImage
             }
         }
     }
-    match IntSize::from_wh(size, size).and_then(|s| Pixmap::from_vec(data, s)) {
-        Some(p) => TileImage::Drawn(p),
-        None => TileImage::Empty,
-    }
+    IntSize::from_wh(size, size).and_then(|s| Pixmap::from_vec(data, s))
 }
 
 /// The level whose pixel is the largest power of two not above `footprint` full-size pixels.
@@ -109,11 +107,8 @@ mod tests {
         GeoImage::load(&entry(bounds), &png(img), 20, ImageLimits::DEFAULT).unwrap_or_else(|e| unreachable!("{e}"))
     }
 
-    fn drawn(t: TileImage) -> Pixmap {
-        match t {
-            TileImage::Drawn(p) => p,
-            TileImage::Empty => unreachable!("empty tile"),
-        }
+    fn drawn(t: Option<Pixmap>) -> Pixmap {
+        t.unwrap_or_else(|| unreachable!("empty tile"))
     }
 
     /// Where in a tile (pixels from its north-west corner) Web Mercator puts a position.
@@ -147,10 +142,10 @@ mod tests {
         });
         let geo = load(&img, bounds);
         let mark = LonLat::new(36.6, 36.2);
-        for (z, scale) in [(8, Scale::X1), (10, Scale::X1), (12, Scale::X2), (14, Scale::X1)] {
+        for (z, size) in [(8, 256), (10, 256), (12, 512), (14, 256)] {
             let tile = TileCoord::containing(mark.to_world(), z).unwrap_or_else(|e| unreachable!("{e}"));
-            let p = drawn(render_tile(&geo, tile, scale));
-            let (ex, ey) = expected_px(mark, tile, scale.pixels());
+            let p = drawn(render_tile(&geo, tile, size));
+            let (ex, ey) = expected_px(mark, tile, size);
             let (cx, cy) = red_centroid(&p);
             assert!(
                 (cx - ex).abs() < 0.6 && (cy - ey).abs() < 0.6,
@@ -165,11 +160,11 @@ mod tests {
         let geo = load(&img, [36.0, 35.0, 37.0, 36.0]);
         let far =
             TileCoord::containing(LonLat::new(2.35, 48.85).to_world(), 10).unwrap_or_else(|e| unreachable!("{e}"));
-        assert!(matches!(render_tile(&geo, far, Scale::X1), TileImage::Empty));
+        assert!(render_tile(&geo, far, 256).is_none());
         // The tile holding the north-west corner: green south-east of the corner, clear elsewhere.
         let corner = LonLat::new(36.0, 36.0);
         let tile = TileCoord::containing(corner.to_world(), 9).unwrap_or_else(|e| unreachable!("{e}"));
-        let p = drawn(render_tile(&geo, tile, Scale::X1));
+        let p = drawn(render_tile(&geo, tile, 256));
         let (ex, ey) = expected_px(corner, tile, 256);
         for (x, y) in [(0, 0), (255, 0), (0, 255)] {
             let inside = f64::from(x) + 0.5 > ex && f64::from(y) + 0.5 > ey;
@@ -183,7 +178,7 @@ mod tests {
         // Outside its zooms, nothing.
         let mut zoomed = load(&img, [36.0, 35.0, 37.0, 36.0]);
         zoomed.meta.maxzoom = 8;
-        assert!(matches!(render_tile(&zoomed, tile, Scale::X1), TileImage::Empty));
+        assert!(render_tile(&zoomed, tile, 256).is_none());
     }
 
     #[test]
@@ -197,7 +192,7 @@ mod tests {
         });
         let geo = load(&img, [36.0, 35.0, 38.0, 37.0]);
         let tile = TileCoord::containing(LonLat::new(37.0, 36.0).to_world(), 8).unwrap_or_else(|e| unreachable!("{e}"));
-        let p = drawn(render_tile(&geo, tile, Scale::X1));
+        let p = drawn(render_tile(&geo, tile, 256));
         let greys: Vec<u8> = p.pixels().iter().filter(|c| c.alpha() == 255).map(|c| c.red()).collect();
         assert!(greys.len() > 10_000, "{} opaque pixels", greys.len());
         let (lo, hi) = (greys.iter().min().copied().unwrap_or(0), greys.iter().max().copied().unwrap_or(0));

@@ -9,23 +9,27 @@
 //! [`proto`].
 
 mod geometry;
+mod labels;
 pub mod proto;
 mod sprite;
 mod style;
 mod tags;
+mod text_style;
 mod write;
 
 pub use geometry::{BUFFER, Buffers, EXTENT, Frame, TOLERANCE, area2};
+pub use labels::{LABELS, Measure, labels_layer};
 pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};
 pub use style::maplibre_style;
 pub use tags::LayerTags;
+pub use text_style::{LABEL_BOX, LABEL_BOX_PX, font_stack, name_field};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use crate::events::{LocationPrecision, Marker};
+use crate::events::{FIELDS, LocationPrecision, Marker};
 use crate::layer::Layer;
 use crate::tile::TileCoord;
 use tags::{Renumber, ValueKey, value_key};
@@ -55,7 +59,10 @@ fn feature_id(id: &Json, index: usize) -> u64 {
     id.as_u64().unwrap_or(index as u64 + 1)
 }
 
-/// Slices the data layers visible at the tile's zoom. Layers with no feature in the tile are
+/// Slices the data layers visible at the tile's zoom, each feature with its properties, and
+/// `held_by` (the id of the layer whose feature stands for its place at this zoom: a Natural
+/// Earth city on a place of the report) on a point that the raster tiles leave out for another
+/// of its place. Layers with no feature in the tile are
 /// left out, and so is a layer kept out of a box (`not_within`) that holds the whole tile with
 /// its buffer: a vector style cannot cut a layer by a box, so the world's 3 km coasts would show
 /// under the detailed ones there. (Tiles across the box's edge still carry it whole.)
@@ -86,6 +93,11 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<EncodedLayer> {
                 let Some(kind) = frame.encode_into(l.shape_at(i, tile.z()), geometry, buffers) else { continue };
                 tags.clear();
                 renumber.tags(table.of(i), tags);
+                // A place that a more important feature holds at this zoom (see `labels`): the
+                // raster tiles leave it out, and the style too.
+                if let Some(h) = crate::layer::held_by(layers, l, i, tile.z()) {
+                    renumber.extra("held_by", write::Value::Str(&h.meta.id), tags);
+                }
                 write::feature(features, Some(feature_id(&l.features()[i].id, i)), kind, tags, geometry);
             }
             if features.is_empty() {
@@ -97,8 +109,8 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<EncodedLayer> {
                 &l.meta.id,
                 EXTENT,
                 features,
-                renumber.used_keys.iter().map(|&k| table.key(k)),
-                renumber.used_values.iter().map(|&v| table.value(v)),
+                renumber.used_keys.iter().map(|&k| renumber.key(table, k)),
+                renumber.used_values.iter().map(|&v| renumber.value(table, v)),
             );
             Some(EncodedLayer(bytes))
         })
@@ -207,22 +219,14 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<EncodedLayer>
         let id = Some(i as u64 + 1);
         match m {
             Marker::Single(e) | Marker::Region(e) => {
-                let inp = &e.input;
-                let props = [
-                    ("id", Json::from(e.id.clone())),
-                    ("kind", Json::from(inp.kind.as_str())),
-                    ("title", Json::from(inp.title.clone())),
-                    ("time", Json::from(inp.time.clone())),
-                    ("killed", inp.killed.map_or(Json::Null, Json::from)),
-                    ("injured", inp.injured.map_or(Json::Null, Json::from)),
-                    ("displaced", inp.displaced.map_or(Json::Null, Json::from)),
-                    ("casualties", Json::from(inp.casualties())),
-                    ("location_precision", Json::from(inp.location_precision.as_str())),
-                    ("region", Json::from(inp.location_precision == LocationPrecision::Region)),
+                let tiled = FIELDS.iter().filter(|f| f.in_tiles).filter_map(|f| Some((f.name, e.field(f.name)?)));
+                let derived = [
+                    ("casualties", Json::from(e.input.casualties())),
+                    ("region", Json::from(e.input.location_precision == LocationPrecision::Region)),
                     ("cluster", Json::from(false)),
                     ("count", Json::from(1)),
                 ];
-                b.push(&frame, &shape, id, props);
+                b.push(&frame, &shape, id, tiled.chain(derived));
             }
             Marker::Cluster { count, casualties, ids, region, .. } => {
                 let props = [
@@ -237,6 +241,20 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<EncodedLayer>
         }
     }
     b.finish()
+}
+
+/// The fields of the `events` layer and their MVT types: the event fields tiles carry
+/// ([`FIELDS`] with `in_tiles`) and the ones the layer adds (a cluster's count, casualties and
+/// first event).
+pub fn events_layer_fields() -> Vec<(&'static str, &'static str)> {
+    let derived = [
+        ("casualties", "Number"),
+        ("region", "Boolean"),
+        ("cluster", "Boolean"),
+        ("count", "Number"),
+        ("first_id", "String"),
+    ];
+    FIELDS.iter().filter(|f| f.in_tiles).map(|f| (f.name, f.kind.mvt_type())).chain(derived).collect()
 }
 
 /// Lays encoded layers out as a tile; an empty list gives an empty byte string.

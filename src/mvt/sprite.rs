@@ -4,9 +4,10 @@
 //! legend shows the tiles' own drawings rather than copies made in the browser.
 
 use super::style::{kinds_of, needs_icon, variants};
+use super::text_style::{LABEL_BOX, LABEL_BOX_PX};
 use crate::events::EventKind;
 use crate::layer::{Catalog, Layer};
-use crate::style::{GeometryKind, Icon, event_style};
+use crate::style::{GeometryKind, Icon, Style, event_style};
 
 /// Name of the icon of a layer's point variant (`base` or `rule{i}`), used by the style.
 pub(super) fn icon_name(layer: &str, variant: &str) -> String {
@@ -63,6 +64,21 @@ impl EventLegend {
     /// Every item, in the legend's order.
     pub const ALL: [EventLegend; 3] = [EventLegend::Size, EventLegend::Cluster, EventLegend::Region];
 
+    /// The item in words: its label and what its symbols mean.
+    pub const fn text(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Size => ("Size", "Bigger symbols: more people killed and injured."),
+            Self::Cluster => (
+                "Cluster",
+                "Several events close together, with their count; a red halo when people were killed or injured. Tap or click for the list.",
+            ),
+            Self::Region => (
+                "Somewhere in the region",
+                "A soft disc with a dashed rim: the event is only known to have happened in the region; its point does not locate it. Several in one place show their count.",
+            ),
+        }
+    }
+
     /// The swatches of the item, drawn as the overlay draws such markers.
     pub fn icons(self) -> Vec<(String, Icon)> {
         match self {
@@ -82,6 +98,13 @@ impl EventLegend {
     }
 }
 
+/// The invisible icon of [`LABEL_BOX_PX`] standing for a place's symbol in the style (a
+/// symbol without fill or outline, whose cell is its reach plus a pixel on each side).
+fn label_box() -> Style {
+    let size = (LABEL_BOX_PX - 4.0) as f32;
+    Style { fill: None, stroke: None, stroke_width: 0.0, ring: None, size, ..Style::default_for(GeometryKind::Point) }
+}
+
 /// Every icon of the sheet, each name once: the style's icons, then the legend's swatches.
 pub fn sprite_entries(catalog: &Catalog) -> Vec<(String, Icon)> {
     let mut out: Vec<(String, Icon)> = Vec::new();
@@ -98,6 +121,7 @@ pub fn sprite_entries(catalog: &Catalog) -> Vec<(String, Icon)> {
     }
     out.extend(EventKind::ALL.iter().map(|&k| (event_icon(k), Icon::Symbol(event_style(k, 0)))));
     out.extend(EventLegend::ALL.iter().flat_map(|e| e.icons()));
+    out.push((LABEL_BOX.to_owned(), Icon::Symbol(label_box())));
     let mut seen = std::collections::HashSet::new();
     out.retain(|(name, _)| seen.insert(name.clone()));
     out

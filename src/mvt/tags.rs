@@ -142,6 +142,11 @@ pub struct Renumber {
     pub used_keys: Vec<u32>,
     /// See `used_keys`.
     pub used_values: Vec<u32>,
+    /// Tags of this tile alone (`held_by`, which depends on the zoom): their keys and value
+    /// bodies, numbered after the layer's own (`table` keys and values, then these).
+    extra_keys: Vec<String>,
+    extra_values: Vec<Vec<u8>>,
+    table: (usize, usize),
 }
 
 impl Renumber {
@@ -162,6 +167,53 @@ impl Renumber {
         }
         self.used_keys.clear();
         self.used_values.clear();
+        self.extra_keys.clear();
+        self.extra_values.clear();
+        self.table = (keys, values);
+    }
+
+    /// Appends a tag that is not in the layer's table to `out`, in this tile's numbers.
+    pub fn extra(&mut self, key: &str, value: Value<'_>, out: &mut Vec<u32>) {
+        let mut body = Vec::new();
+        value.write(&mut body);
+        let k = match self.extra_keys.iter().position(|k| k == key) {
+            Some(k) => k,
+            None => {
+                self.extra_keys.push(key.to_owned());
+                self.extra_keys.len() - 1
+            }
+        };
+        let v = match self.extra_values.iter().position(|v| *v == body) {
+            Some(v) => v,
+            None => {
+                self.extra_values.push(body);
+                self.extra_values.len() - 1
+            }
+        };
+        let (k, v) = ((self.table.0 + k) as u32, (self.table.1 + v) as u32);
+        if self.keys.len() <= k as usize {
+            self.keys.resize(k as usize + 1, (0, 0));
+        }
+        if self.values.len() <= v as usize {
+            self.values.resize(v as usize + 1, (0, 0));
+        }
+        self.tags(&[k, v], out);
+    }
+
+    /// The key of a number in `used_keys`: the table's, or this tile's own.
+    pub fn key<'a>(&'a self, table: &'a LayerTags, k: u32) -> &'a str {
+        match (k as usize).checked_sub(self.table.0) {
+            Some(e) => self.extra_keys.get(e).map_or("", String::as_str),
+            None => table.key(k),
+        }
+    }
+
+    /// The value body of a number in `used_values`: the table's, or this tile's own.
+    pub fn value<'a>(&'a self, table: &'a LayerTags, v: u32) -> &'a [u8] {
+        match (v as usize).checked_sub(self.table.1) {
+            Some(e) => self.extra_values.get(e).map_or(&[], Vec::as_slice),
+            None => table.value(v),
+        }
     }
 
     /// The tile's numbers of layer-wide tags, appended to `out`.

@@ -15,7 +15,7 @@ pub mod label;
 mod overlay;
 mod sprite;
 mod symbol;
-mod text;
+pub mod text;
 
 pub use encode::{EncodeError, SolidTiles, TileFormat, encode, encode_png, solid, solid_png};
 pub use overlay::{

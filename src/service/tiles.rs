@@ -16,6 +16,7 @@ use super::pool::{PoolError, RenderPool};
 use crate::cache::{CachedTile, EventSelection, TileCache, TileKey, TileSpec};
 use crate::config::TileSettings;
 use crate::events::{self, Change, EventStore, Marker};
+use crate::glyphs::{FontStack, GlyphRange, stack_range};
 use crate::layer::{Catalog, Layer};
 use crate::mvt;
 use crate::render::{
@@ -126,6 +127,12 @@ impl TileService {
         self.0.cache.get_or_make(key, make).await.map_err(Arc::unwrap_or_clone)
     }
 
+    /// A glyph range of a font stack, made on the render pool (the fonts keep the ranges they
+    /// have made).
+    pub async fn glyphs(&self, stack: FontStack, range: GlyphRange) -> Result<Vec<u8>, TileError> {
+        Ok(self.0.pool.run(move || stack_range(&stack, range)).await?)
+    }
+
     /// The tile cache (tests and `/health` look into it).
     pub fn cache(&self) -> &TileCache {
         &self.0.cache
@@ -161,9 +168,12 @@ impl Inner {
                 }
             }
             TileSpec::Markers { events } => Ok(markers_json(&self.markers(tile, spec, events), tile)),
-            TileSpec::Vector { layers, events } => {
+            TileSpec::Vector { layers, labels, events } => {
                 let layers: Vec<&Layer> = layers.iter().filter_map(|id| self.catalog.layer(id)).collect();
                 let mut out = mvt::data_layers(&layers, tile);
+                if *labels {
+                    out.extend(mvt::labels_layer(&layers, tile, &crate::render::label::label_width));
+                }
                 if let Some(selection) = events {
                     out.extend(mvt::events_layer(&self.markers(tile, spec, selection), tile));
                 }
@@ -171,9 +181,9 @@ impl Inner {
             }
             TileSpec::Image { id, scale, format } => {
                 let image = self.catalog.image(id).ok_or_else(|| TileError::UnknownImage(id.to_string()))?;
-                match crate::imagery::render_tile(image, tile, *scale) {
-                    TileImage::Empty => solid(&self.clear, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
+                match crate::imagery::render_tile(image, tile, scale.pixels()) {
+                    None => solid(&self.clear, *format, *scale),
+                    Some(p) => encode(p, *format).map_err(failed),
                 }
             }
         }
@@ -254,13 +264,13 @@ mod tests {
         let showing = [
             TileSpec::Overlay { scale: Scale::X2, format: TileFormat::Png, events: events.clone() },
             TileSpec::Markers { events: events.clone() },
-            TileSpec::Vector { layers: Arc::clone(&layers), events: Some(events) },
+            TileSpec::Vector { layers: Arc::clone(&layers), labels: true, events: Some(events) },
         ];
         for spec in &showing {
             let margin = event_margin_px(spec).unwrap_or(f64::INFINITY);
             assert!(margin <= EVENT_REACH_PX, "{spec:?} reads events {margin} px out, beyond {EVENT_REACH_PX}");
         }
-        assert_eq!(event_margin_px(&TileSpec::Vector { layers, events: None }), None);
+        assert_eq!(event_margin_px(&TileSpec::Vector { layers, labels: true, events: None }), None);
     }
 
     #[test]

@@ -1,9 +1,6 @@
 // The checks every value from the page's settings or the server passes before use. The server
 // checked them already; the page does not rely on it.
 
-/** Latitude limit of Web Mercator, degrees. */
-export const MAX_LAT = 85.0511287798;
-
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A finite number within lo..hi. */

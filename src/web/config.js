@@ -1,7 +1,7 @@
 // The page's settings: the JSON the server puts in <script type="application/json"
 // id="tessera-config">, checked again here and turned into the values the modules use.
 import { $ } from './dom.js';
-import { MAX_LAT, isDate, isNum, strings } from './checks.js';
+import { isDate, isNum, strings } from './checks.js';
 import { readImages } from './images.js';
 
 /** The map layers a page can show besides the data layers that narrow the base map. */
@@ -25,9 +25,10 @@ function readLayers(layers) {
     .map((l) => ({ id: l.id, title: l.title, note: typeof l.note === 'string' ? l.note : null, icons: strings(l.icons) }));
 }
 
-function readPlace(p, maxZoom, fallback) {
+function readPlace(p, limits, fallback) {
+  const { maxZoom, maxLat } = limits;
   return {
-    lat: isNum(p.lat, -MAX_LAT, MAX_LAT) ? p.lat : fallback.lat,
+    lat: isNum(p.lat, -maxLat, maxLat) ? p.lat : fallback.lat,
     lon: isNum(p.lon, -180, 180) ? p.lon : fallback.lon,
     zoom: isNum(p.zoom, 0, maxZoom) ? Math.round(p.zoom) : fallback.zoom,
   };
@@ -39,17 +40,25 @@ function readDates(v) {
   return from && to && to < from ? { from: '', to: '' } : { from, to };
 }
 
-function readView(v, kindIds, maxZoom, defaults) {
+function readView(v, kindIds, limits, defaults) {
   const show = Object.fromEntries(MAP_LAYERS.map((k) => [k, !(v.show && v.show[k] === false)]));
   const data = strings(v.dataLayers).filter((id) => /^[A-Za-z0-9_.-]+$/.test(id));
   const kinds = strings(v.kinds).filter((k) => kindIds.includes(k));
   return {
-    ...readPlace(v, maxZoom, defaults),
+    ...readPlace(v, limits, defaults),
     ...readDates(v),
     kinds: kinds.length ? kinds : null,
     show,
     dataLayers: data.length ? data : null,
+    play: isNum(v.play, 1, 366) ? Math.round(v.play) : null,
+    renderer: v.renderer === 'vector' ? 'vector' : 'raster',
   };
+}
+
+/** Where the vector view gets MapLibre's RTL text plugin: a URL, and its integrity hash or null. */
+function readRtlPlugin(p) {
+  if (!p || typeof p.url !== 'string' || !/^(https:\/\/|\/web\/)[^\s"'<>]+$/.test(p.url)) return null;
+  return { url: p.url, integrity: typeof p.integrity === 'string' ? p.integrity : null };
 }
 
 /** The checked settings; throws when the element holds no JSON. */
@@ -57,8 +66,12 @@ export function readConfig() {
   const node = $('tessera-config');
   const cfg = JSON.parse(node ? node.textContent : '{}');
   const maxZoom = isNum(cfg.maxZoom, 0, 30) ? Math.round(cfg.maxZoom) : 18;
+  // Web Mercator's latitude limit comes from the server (tile::MAX_LATITUDE), so the page holds
+  // no copy of it; without one, only what a latitude can be is checked.
+  const maxLat = isNum(cfg.maxLatitude, 0, 90) ? cfg.maxLatitude : 90;
+  const limits = { maxZoom, maxLat };
   const kinds = readKinds(cfg.events);
-  const defaults = readPlace(cfg.defaults || {}, maxZoom, { lat: 0, lon: 0, zoom: 2 });
+  const defaults = readPlace(cfg.defaults || {}, limits, { lat: 0, lon: 0, zoom: 2 });
   const publicUrl = typeof cfg.publicUrl === 'string' && /^https?:\/\/[^\s"'<>]+$/.test(cfg.publicUrl) ? cfg.publicUrl : null;
   return {
     page: cfg.page === 'embed' ? 'embed' : 'viewer',
@@ -71,6 +84,7 @@ export function readConfig() {
     eventLegend: readLegend(cfg.events),
     notes: strings(cfg.notes),
     images: readImages(cfg.images),
-    view: readView(cfg.view || {}, kinds.map((k) => k.id), maxZoom, defaults),
+    rtlPlugin: readRtlPlugin(cfg.rtlPlugin),
+    view: readView(cfg.view || {}, kinds.map((k) => k.id), limits, defaults),
   };
 }

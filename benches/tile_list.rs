@@ -2,12 +2,18 @@
 //! 256 px PNG, and encoded to MVT, over the synthetic data of `bench/synth.py`.
 //! Prints lines that `bench/run.sh` collects beside Mapnik's, geojson-vt's and PostGIS's.
 //!
+//! Then the same list on two threads (each taking the next tile of the list), to see how close
+//! two render workers come to twice one, and the mean time per tile at each zoom.
+//!
 //! Run through `bench/run.sh`, or: `TESSERA_BENCH_DIR=DIR cargo bench --bench tile_list`, where
 //! DIR holds the generated GeoJSON files, `tiles_z8-12.txt` and `bench/layers.toml`.
+//! `TESSERA_MVT_OUT` and `TESSERA_PNG_OUT` write the tiles of the last pass there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a benchmark stops loudly on failure")]
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tessera::layer::load_dir;
@@ -29,6 +35,7 @@ fn main() {
     let dir = PathBuf::from(std::env::var_os("TESSERA_BENCH_DIR").expect("set TESSERA_BENCH_DIR (see bench/run.sh)"));
     let passes: usize = std::env::var("PASSES").ok().and_then(|p| p.parse().ok()).unwrap_or(3);
     let out = std::env::var_os("TESSERA_MVT_OUT").map(PathBuf::from);
+    let png_out = std::env::var_os("TESSERA_PNG_OUT").map(PathBuf::from);
     let t = Instant::now();
     let catalog = load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     println!("tessera load+index 3 GeoJSON layers: {:.3} s", t.elapsed().as_secs_f64());
@@ -46,6 +53,7 @@ fn main() {
             f(t);
         }
         let (mut rates, mut per) = (Vec::new(), Vec::new());
+        let mut by_zoom: BTreeMap<u8, (f64, usize)> = BTreeMap::new();
         let mut bytes = 0;
         for _ in 0..passes {
             let s = Instant::now();
@@ -53,29 +61,78 @@ fn main() {
             for &t in &tiles {
                 let one = Instant::now();
                 bytes += f(t);
-                per.push(one.elapsed().as_secs_f64() * 1e3);
+                let ms = one.elapsed().as_secs_f64() * 1e3;
+                per.push(ms);
+                let z = by_zoom.entry(t.z()).or_default();
+                z.0 += ms;
+                z.1 += 1;
             }
             rates.push(tiles.len() as f64 / s.elapsed().as_secs_f64());
         }
         println!(
-            "tessera {name}: tiles={} passes={passes} tiles/s per pass: {} median {:.1}; per-tile ms median {:.2} p95 {:.2}; bytes/pass {bytes}",
+            "tessera {name}: tiles={} passes={passes} tiles/s per pass: {} median {:.1}; per-tile ms median {:.2} p90 {:.2} p95 {:.2} p99 {:.2}; bytes/pass {bytes}",
             tiles.len(),
             rates.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(" "),
             median(rates.clone()),
             median(per.clone()),
-            percentile(per, 0.95)
+            percentile(per.clone(), 0.90),
+            percentile(per.clone(), 0.95),
+            percentile(per, 0.99)
+        );
+        let zooms: Vec<String> = by_zoom
+            .iter()
+            .map(|(z, (ms, n))| {
+                format!("z{z} {:.2} ms x {} tiles = {:.0} ms", ms / *n as f64, n / passes, ms / passes as f64)
+            })
+            .collect();
+        println!("tessera {name} per zoom (mean per tile, tiles, share of a pass): {}", zooms.join("; "));
+    };
+    let png = |t: TileCoord| render_png(&catalog, &layers, t, Scale::X1, None).unwrap();
+    let mvt = |t: TileCoord| tessera::mvt::encode(tessera::mvt::data_layers(&layers, t));
+    run("png", &mut |t| png(t).len());
+    run("mvt", &mut |t| mvt(t).len());
+
+    // Both cores: two threads share the list, each taking the next tile.
+    let two = |name: &str, f: &(dyn Fn(TileCoord) -> usize + Sync)| {
+        let mut rates = Vec::new();
+        for _ in 0..passes {
+            let next = AtomicUsize::new(0);
+            let s = Instant::now();
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| {
+                        while let Some(&t) = tiles.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            f(t);
+                        }
+                    });
+                }
+            });
+            rates.push(tiles.len() as f64 / s.elapsed().as_secs_f64());
+        }
+        println!(
+            "tessera {name} two threads: tiles/s per pass: {} median {:.1}",
+            rates.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(" "),
+            median(rates.clone())
         );
     };
-    run("png", &mut |t| render_png(&catalog, &layers, t, Scale::X1, None).unwrap().len());
-    run("mvt", &mut |t| tessera::mvt::encode(tessera::mvt::data_layers(&layers, t)).len());
+    two("png", &|t| png(t).len());
+    two("mvt", &|t| mvt(t).len());
+
+    if let Some(dir) = png_out {
+        write_all(&dir, &tiles, "png", &png);
+    }
 
     if let Some(out) = out {
-        for &t in &tiles {
-            let bytes = tessera::mvt::encode(tessera::mvt::data_layers(&layers, t));
-            let d = out.join(t.z().to_string()).join(t.x().to_string());
-            std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join(format!("{}.mvt", t.y())), bytes).unwrap();
-        }
-        println!("wrote {} MVT tiles under {}", tiles.len(), out.display());
+        write_all(&out, &tiles, "mvt", &mvt);
     }
+}
+
+/// Writes each tile as `dir/z/x/y.ext`.
+fn write_all(dir: &Path, tiles: &[TileCoord], ext: &str, f: &dyn Fn(TileCoord) -> Vec<u8>) {
+    for &t in tiles {
+        let d = dir.join(t.z().to_string()).join(t.x().to_string());
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(format!("{}.{ext}", t.y())), f(t)).unwrap();
+    }
+    println!("wrote {} {} tiles under {}", tiles.len(), ext.to_uppercase(), dir.display());
 }

@@ -38,7 +38,18 @@ pub struct Piece {
 impl ClipRect {
     /// Clips a polyline. Pieces are returned in order along the line.
     pub fn line(&self, points: &[Px]) -> Vec<Piece> {
-        let mut out: Vec<Piece> = Vec::new();
+        let (mut pts, mut starts) = (Vec::new(), Vec::new());
+        self.line_into(points, &mut pts, &mut starts);
+        let ends = starts.iter().skip(1).map(|s| s.1).chain(std::iter::once(pts.len()));
+        starts.iter().zip(ends).map(|(&(start, from), to)| Piece { start, points: pts[from..to].to_vec() }).collect()
+    }
+
+    /// [`ClipRect::line`] into buffers the caller keeps: the pieces' points one after another
+    /// in `pts`, and for each piece its distance along the line and the index in `pts` where
+    /// its points begin (a piece ends where the next begins). Both are cleared first.
+    pub fn line_into(&self, points: &[Px], pts: &mut Vec<Px>, pieces: &mut Vec<(f64, usize)>) {
+        pts.clear();
+        pieces.clear();
         let mut open = false;
         let mut dist = 0.0;
         for w in points.windows(2) {
@@ -46,19 +57,18 @@ impl ClipRect {
             let len = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
             match self.segment(a, b) {
                 Some((t0, t1)) => {
-                    let p0 = lerp(a, b, t0);
                     let p1 = lerp(a, b, t1);
-                    match out.last_mut() {
-                        Some(piece) if open && t0 == 0.0 => piece.points.push(p1),
-                        _ => out.push(Piece { start: dist + t0 * len, points: vec![p0, p1] }),
+                    if !(open && t0 == 0.0 && !pieces.is_empty()) {
+                        pieces.push((dist + t0 * len, pts.len()));
+                        pts.push(lerp(a, b, t0));
                     }
+                    pts.push(p1);
                     open = t1 == 1.0;
                 }
                 None => open = false,
             }
             dist += len;
         }
-        out
     }
 
     /// Liang-Barsky: the parameter range of segment `a`-`b` inside the rectangle.
@@ -88,10 +98,17 @@ impl ClipRect {
     /// Clips a closed ring (first point repeated last or not) for filling. Returns an open
     /// ring, empty when nothing of it is inside.
     pub fn ring(&self, ring: &[Px]) -> Vec<Px> {
-        let mut pts: Vec<Px> = ring.to_vec();
-        if pts.len() > 1 && pts.first() == pts.last() {
-            pts.pop();
-        }
+        let (mut out, mut tmp) = (Vec::new(), Vec::new());
+        self.ring_into(ring, &mut out, &mut tmp);
+        out
+    }
+
+    /// [`ClipRect::ring`] into `out`, with `tmp` as the second buffer of the four passes: both
+    /// kept by the caller, so that clipping allocates nothing once they have grown.
+    pub fn ring_into(&self, ring: &[Px], out: &mut Vec<Px>, tmp: &mut Vec<Px>) {
+        out.clear();
+        let n = if ring.len() > 1 && ring.first() == ring.last() { ring.len() - 1 } else { ring.len() };
+        out.extend_from_slice(&ring[..n]);
         let edges: [Edge; 4] = [
             (|p, v| p.x >= v, |a, b, v| at_x(a, b, v), self.lo),
             (|p, v| p.x <= v, |a, b, v| at_x(a, b, v), self.hi),
@@ -99,26 +116,32 @@ impl ClipRect {
             (|p, v| p.y <= v, |a, b, v| at_y(a, b, v), self.hi),
         ];
         for (inside, cross, v) in edges {
-            if pts.is_empty() {
+            if out.is_empty() {
                 break;
             }
-            let mut next = Vec::with_capacity(pts.len() + 4);
-            let mut prev = pts[pts.len() - 1];
-            for &cur in &pts {
+            // A ring wholly inside this edge passes as it is.
+            if out.iter().all(|&p| inside(p, v)) {
+                continue;
+            }
+            tmp.clear();
+            let mut prev = out[out.len() - 1];
+            for &cur in out.iter() {
                 match (inside(prev, v), inside(cur, v)) {
-                    (true, true) => next.push(cur),
-                    (true, false) => next.push(cross(prev, cur, v)),
+                    (true, true) => tmp.push(cur),
+                    (true, false) => tmp.push(cross(prev, cur, v)),
                     (false, true) => {
-                        next.push(cross(prev, cur, v));
-                        next.push(cur);
+                        tmp.push(cross(prev, cur, v));
+                        tmp.push(cur);
                     }
                     (false, false) => {}
                 }
                 prev = cur;
             }
-            pts = next;
+            std::mem::swap(out, tmp);
         }
-        if pts.len() < 3 { Vec::new() } else { pts }
+        if out.len() < 3 {
+            out.clear();
+        }
     }
 }
 

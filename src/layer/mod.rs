@@ -30,6 +30,7 @@ pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use geo::Intersects;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
@@ -78,6 +79,8 @@ pub struct Layer {
     styles: LayerStyles,
     /// What each feature is called and where its name goes; the places it shares with others.
     labels: LayerLabels,
+    /// The features' properties numbered for vector tiles, made on the first vector tile.
+    mvt_tags: OnceLock<crate::mvt::LayerTags>,
     /// `clipped_to` in the unit square: ring edges along it are not stroked.
     clipped_to: Option<WorldRect>,
     /// `not_within` in the unit square: nothing of the layer is drawn inside it.
@@ -119,6 +122,7 @@ impl Layer {
             simplified: ZoomShapes::default(),
             styles,
             labels: LayerLabels::default(),
+            mvt_tags: OnceLock::new(),
             clipped_to: None,
             not_within: None,
             fingerprint: 0,
@@ -217,6 +221,11 @@ impl Layer {
     pub fn shape_at(&self, i: usize, z: u8) -> &Shape {
         let all = || self.features.iter().map(|f| &f.shape);
         self.simplified.get(z, i, all).unwrap_or(&self.features[i].shape)
+    }
+
+    /// The features' properties numbered for vector tiles (made on the first call).
+    pub fn mvt_tags(&self) -> &crate::mvt::LayerTags {
+        self.mvt_tags.get_or_init(|| crate::mvt::LayerTags::new(&self.features))
     }
 
     /// The layer's style as written: its base keys and its rules.

@@ -17,6 +17,15 @@ pub const BUFFER: u32 = 64;
 /// clipped and snapped to the grid.
 pub const TOLERANCE: f64 = crate::geom::TOLERANCE_PX * EXTENT as f64 / 256.0;
 
+/// Buffers for [`Frame::encode_into`], kept between features and tiles.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    px: Vec<Px>,
+    clipped: Vec<Px>,
+    pieces: Vec<(f64, usize)>,
+    grid: Vec<GridPoint>,
+}
+
 /// Projects unit-square points into a tile's extent coordinates.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
@@ -42,34 +51,60 @@ impl Frame {
     /// buffered tile after clipping and snapping. Polygons come out valid by OGC rules,
     /// exteriors of positive area (clockwise with y down) and holes negative, as MVT 2.1 asks.
     pub fn encode(&self, shape: &Shape) -> Option<(GeomType, Vec<u32>)> {
+        let mut out = Vec::new();
+        self.encode_into(shape, &mut out, &mut Buffers::default()).map(|kind| (kind, out))
+    }
+
+    /// [`Frame::encode`] into `out` (cleared first), with buffers kept by the caller, so that
+    /// points and lines allocate nothing once the buffers have grown.
+    pub fn encode_into(&self, shape: &Shape, out: &mut Vec<u32>, b: &mut Buffers) -> Option<GeomType> {
         let clip = Self::clip();
+        out.clear();
         match shape {
             Shape::Points(ps) => {
-                let pts: Vec<[i32; 2]> = ps
-                    .iter()
-                    .map(|&p| self.px(p))
-                    .filter(|p| p.x >= clip.lo && p.x <= clip.hi && p.y >= clip.lo && p.y <= clip.hi)
-                    .map(snap)
-                    .collect();
-                (!pts.is_empty()).then(|| (GeomType::Point, points(&pts)))
+                b.grid.clear();
+                for &p in ps {
+                    let p = self.px(p);
+                    if p.x >= clip.lo && p.x <= clip.hi && p.y >= clip.lo && p.y <= clip.hi {
+                        b.grid.push(snap(p));
+                    }
+                }
+                if b.grid.is_empty() {
+                    return None;
+                }
+                let mut c = Cursor { at: [0, 0], out };
+                c.out.push(command(1, b.grid.len()));
+                b.grid.iter().for_each(|&p| c.to(p));
+                Some(GeomType::Point)
             }
             Shape::Lines(lines) => {
-                let parts: Vec<Vec<[i32; 2]>> = lines
-                    .iter()
-                    .flat_map(|l| {
-                        let px: Vec<Px> = l.iter().map(|&p| self.px(p)).collect();
-                        clip.line(&px)
-                    })
-                    .filter_map(|piece| {
-                        let pts = dedup(piece.points.iter().copied().map(snap).collect());
-                        (pts.len() >= 2).then_some(pts)
-                    })
-                    .collect();
-                (!parts.is_empty()).then(|| (GeomType::Linestring, lines_cmd(&parts)))
+                let mut c = Cursor { at: [0, 0], out };
+                for l in lines {
+                    b.px.clear();
+                    b.px.extend(l.iter().map(|&p| self.px(p)));
+                    clip.line_into(&b.px, &mut b.clipped, &mut b.pieces);
+                    for (n, &(_, from)) in b.pieces.iter().enumerate() {
+                        let to = b.pieces.get(n + 1).map_or(b.clipped.len(), |p| p.1);
+                        b.grid.clear();
+                        b.grid.extend(b.clipped[from..to].iter().map(|&p| snap(p)));
+                        b.grid.dedup();
+                        if b.grid.len() >= 2 {
+                            c.out.push(command(1, 1));
+                            c.to(b.grid[0]);
+                            c.out.push(command(2, b.grid.len() - 1));
+                            b.grid[1..].iter().for_each(|&p| c.to(p));
+                        }
+                    }
+                }
+                (!c.out.is_empty()).then_some(GeomType::Linestring)
             }
             Shape::Polygons(polys) => {
                 let rings = self.polygons(polys, clip);
-                (!rings.is_empty()).then(|| (GeomType::Polygon, rings_cmd(&rings)))
+                if rings.is_empty() {
+                    return None;
+                }
+                out.extend(rings_cmd(&rings));
+                Some(GeomType::Polygon)
             }
         }
     }
@@ -131,12 +166,12 @@ fn zigzag(v: i32) -> u32 {
     ((v << 1) ^ (v >> 31)) as u32
 }
 
-struct Cursor {
+struct Cursor<'a> {
     at: [i32; 2],
-    out: Vec<u32>,
+    out: &'a mut Vec<u32>,
 }
 
-impl Cursor {
+impl Cursor<'_> {
     fn to(&mut self, p: [i32; 2]) {
         self.out.push(zigzag(p[0] - self.at[0]));
         self.out.push(zigzag(p[1] - self.at[1]));
@@ -144,25 +179,30 @@ impl Cursor {
     }
 }
 
+#[cfg(test)]
 fn points(pts: &[[i32; 2]]) -> Vec<u32> {
-    let mut c = Cursor { at: [0, 0], out: vec![command(1, pts.len())] };
+    let mut out = vec![command(1, pts.len())];
+    let mut c = Cursor { at: [0, 0], out: &mut out };
     pts.iter().for_each(|&p| c.to(p));
-    c.out
+    out
 }
 
+#[cfg(test)]
 fn lines_cmd(parts: &[Vec<[i32; 2]>]) -> Vec<u32> {
-    let mut c = Cursor { at: [0, 0], out: Vec::new() };
+    let mut out = Vec::new();
+    let mut c = Cursor { at: [0, 0], out: &mut out };
     for part in parts {
         c.out.push(command(1, 1));
         c.to(part[0]);
         c.out.push(command(2, part.len() - 1));
         part[1..].iter().for_each(|&p| c.to(p));
     }
-    c.out
+    out
 }
 
 fn rings_cmd(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
-    let mut c = Cursor { at: [0, 0], out: Vec::new() };
+    let mut out = Vec::new();
+    let mut c = Cursor { at: [0, 0], out: &mut out };
     for ring in rings {
         c.out.push(command(1, 1));
         c.to(ring[0]);
@@ -170,7 +210,7 @@ fn rings_cmd(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
         ring[1..].iter().for_each(|&p| c.to(p));
         c.out.push(command(7, 1));
     }
-    c.out
+    out
 }
 
 #[cfg(test)]

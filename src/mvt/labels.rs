@@ -24,7 +24,7 @@
 
 use serde_json::Value as Json;
 
-use super::{Frame, LayerBuilder, proto};
+use super::{EncodedLayer, Frame, LayerBuilder};
 use crate::layer::{Layer, Shape, held_by_another, namer, place_names};
 use crate::style::Lang;
 use crate::tile::{TileCoord, WorldPoint};
@@ -51,7 +51,7 @@ struct Entry<'a> {
 
 /// The `labels` layer of a tile at its zoom, for the data layers given (in draw order); `None`
 /// when nothing in the tile is named or marks a place.
-pub fn labels_layer(layers: &[&Layer], tile: TileCoord, measure: Measure<'_>) -> Option<proto::Layer> {
+pub fn labels_layer(layers: &[&Layer], tile: TileCoord, measure: Measure<'_>) -> Option<EncodedLayer> {
     let z = tile.z();
     let bounds = tile.bounds();
     let inside = |p: WorldPoint| p.x >= bounds.min.x && p.x < bounds.max.x && p.y >= bounds.min.y && p.y < bounds.max.y;
@@ -93,7 +93,6 @@ pub fn labels_layer(layers: &[&Layer], tile: TileCoord, measure: Measure<'_>) ->
     let world = tile.world_tiles() * 256.0;
     let mut b = LayerBuilder::new(LABELS);
     for (n, e) in entries.iter().enumerate() {
-        let Some(geom) = frame.encode(&Shape::Points(vec![e.at])) else { continue };
         let mut props: Vec<(&str, Json)> = vec![
             ("layer", Json::from(e.text_layer.meta.id.as_str())),
             ("of", Json::from(e.symbol_layer.meta.id.as_str())),
@@ -115,9 +114,9 @@ pub fn labels_layer(layers: &[&Layer], tile: TileCoord, measure: Measure<'_>) ->
                 ("fits_both", fits(Lang::Both)),
             ]);
         }
-        b.push(Some(n as u64 + 1), geom, props);
+        b.push(&frame, &Shape::Points(vec![e.at]), Some(n as u64 + 1), props);
     }
-    (!b.layer.features.is_empty()).then_some(b.layer)
+    b.finish()
 }
 
 /// Symbols on one point (the Kenana hospital drawn on the Darat Izza town point): each name

@@ -9,6 +9,7 @@
 //! Place names go on top of everything, in the language asked for; where they go is decided in
 //! world space, the same for every tile (see [`label`]).
 
+mod blend;
 mod encode;
 pub mod label;
 mod overlay;
@@ -23,7 +24,8 @@ pub use overlay::{
 };
 pub use sprite::{Sprite, sprite};
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::HashSet;
 
 use tiny_skia::{FillRule, Mask, PathBuilder, Pixmap, Transform};
 
@@ -134,15 +136,17 @@ pub fn render_area(
     if let Some(bg) = catalog.background {
         pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
     }
+    let mut scratch = SCRATCH.take();
+    scratch.strokes.begin(size, size);
     let mut canvas = Canvas {
         pixmap: &mut pixmap,
         origin: bounds.min,
         k,
         scale: scale.factor() as f32,
-        stamps: HashMap::new(),
-        stamped: HashSet::new(),
+        stamps: Vec::new(),
         mask: None,
         uncut: None,
+        s: &mut scratch,
     };
     for (li, layer, hits) in work {
         let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
@@ -157,6 +161,7 @@ pub fn render_area(
             canvas.draw(layer.shape_at(i, z), layer.style_of(i), clip);
         }
     }
+    SCRATCH.set(scratch);
     let origin = ((area.x0 * factor).round() as i64, (area.y0 * factor).round() as i64);
     draw_labels(&mut pixmap, &placement.labels, origin, scale.factor());
     TileImage::Drawn(pixmap)
@@ -198,17 +203,51 @@ fn swatch(pixmap: &mut Pixmap, icon: &Icon, style: &Style, corner: (u32, u32), c
         _ => Shape::Polygons(vec![vec![vec![p(m, m), p(w - m, m), p(w - m, h - m), p(m, h - m), p(m, m)]]]),
     };
     // One device pixel per unit: the shape is already in the sheet's pixels.
+    let mut scratch = Scratch::default();
+    scratch.strokes.begin(pixmap.width(), pixmap.height());
     let mut canvas = Canvas {
         pixmap,
         origin: WorldPoint::new(0.0, 0.0),
         k: 1.0,
         scale,
-        stamps: HashMap::new(),
-        stamped: HashSet::new(),
+        stamps: Vec::new(),
         mask: None,
         uncut: None,
+        s: &mut scratch,
     };
     canvas.draw(&shape, style, ClipRect { lo: -1.0, hi: f64::from(u32::MAX) });
+}
+
+/// Buffers a render thread keeps from tile to tile, so that drawing a feature allocates
+/// nothing once they have grown.
+#[derive(Default)]
+struct Scratch {
+    /// The shape being drawn in device pixels: a line, or a polygon's rings one after another.
+    px: Vec<Px>,
+    /// Where each ring ends in `px`.
+    ends: Vec<usize>,
+    /// A ring's runs of edges to stroke, as index ranges (both ends included).
+    runs: Vec<(usize, usize)>,
+    /// Clipping buffers and the reusable path builder.
+    clip_a: Vec<Px>,
+    clip_b: Vec<Px>,
+    pieces: Vec<(f64, usize)>,
+    path: Option<PathBuilder>,
+    strokes: blend::Strokes,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// A point style's stamp on one tile: its image (drawn once) and the pixels stamped already.
+struct Stamp {
+    key: *const Style,
+    img: Option<(Pixmap, i32)>,
+    /// One bit per device pixel of the canvas and the margin around it (`off` on each side).
+    seen: Vec<u64>,
+    off: i32,
+    dim: i32,
 }
 
 struct Canvas<'a> {
@@ -219,23 +258,19 @@ struct Canvas<'a> {
     /// Device pixels per CSS pixel.
     scale: f32,
     /// Each point style drawn once into a small pixmap, then stamped at every point: a layer
-    /// of 50,000 points costs 50,000 blits rather than 50,000 anti-aliased paths.
-    stamps: HashMap<*const Style, Option<(Pixmap, i32)>>,
-    /// Pixels where a point of a style was already stamped: points on one pixel are drawn once.
-    stamped: HashSet<(*const Style, i32, i32)>,
+    /// of 50,000 points costs 50,000 small blends rather than 50,000 anti-aliased paths.
+    /// Points falling on a pixel already stamped with their style are drawn once.
+    stamps: Vec<Stamp>,
     /// Where the layer being drawn may paint (`None`: everywhere).
     mask: Option<Mask>,
     /// The box the layer being drawn was cut to: ring edges along it are not stroked.
     uncut: Option<WorldRect>,
+    s: &'a mut Scratch,
 }
 
 impl Canvas<'_> {
     fn px(&self, p: WorldPoint) -> Px {
         Px { x: (p.x - self.origin.x) * self.k, y: (p.y - self.origin.y) * self.k }
-    }
-
-    fn project(&self, pts: &[WorldPoint]) -> Vec<Px> {
-        pts.iter().map(|&p| self.px(p)).collect()
     }
 
     /// A mask of the canvas outside `inner` shrunk by one device pixel; `None` when `inner`
@@ -262,59 +297,50 @@ impl Canvas<'_> {
         Some(mask)
     }
 
-    /// The ring's runs of edges that are not along the box it was cut to.
-    fn uncut_runs(&self, ring: &[WorldPoint]) -> Vec<Vec<WorldPoint>> {
-        let Some(b) = self.uncut else { return vec![ring.to_vec()] };
-        let eq = |u: f64, v: f64| (u - v).abs() < 1e-12;
-        let on_cut = |p: WorldPoint, q: WorldPoint| {
-            (eq(p.x, q.x) && (eq(p.x, b.min.x) || eq(p.x, b.max.x)))
-                || (eq(p.y, q.y) && (eq(p.y, b.min.y) || eq(p.y, b.max.y)))
-        };
-        let mut runs: Vec<Vec<WorldPoint>> = Vec::new();
-        let mut run: Vec<WorldPoint> = Vec::new();
-        for w in ring.windows(2) {
-            if on_cut(w[0], w[1]) {
-                if run.len() >= 2 {
-                    runs.push(std::mem::take(&mut run));
-                }
-                run.clear();
-            } else {
-                if run.is_empty() {
-                    run.push(w[0]);
-                }
-                run.push(w[1]);
-            }
-        }
-        if run.len() >= 2 {
-            runs.push(run);
-        }
-        runs
-    }
-
     fn draw(&mut self, shape: &Shape, style: &Style, clip: ClipRect) {
+        let (origin, k) = (self.origin, self.k);
+        let project = |p: &WorldPoint| Px { x: (p.x - origin.x) * k, y: (p.y - origin.y) * k };
         match shape {
             Shape::Points(ps) => {
                 for &p in ps {
                     let d = self.px(p);
                     if d.x >= clip.lo && d.x <= clip.hi && d.y >= clip.lo && d.y <= clip.hi {
-                        self.stamp(style, d);
+                        self.stamp(style, d, clip);
                     }
                 }
             }
             Shape::Lines(lines) => {
                 for l in lines {
-                    self.stroke_line(&self.project(l), style, clip);
+                    self.s.px.clear();
+                    self.s.px.extend(l.iter().map(project));
+                    let n = self.s.px.len();
+                    self.stroke(0, n, style, clip);
+                    self.flush(style);
                 }
             }
             Shape::Polygons(polys) => {
                 for rings in polys {
-                    let projected: Vec<Vec<Px>> = rings.iter().map(|r| self.project(r)).collect();
-                    self.fill_polygon(&projected, style.fill, clip);
+                    // Each ring projected once, for its fill and its outline.
+                    self.s.px.clear();
+                    self.s.ends.clear();
                     for r in rings {
-                        for run in self.uncut_runs(r) {
-                            self.stroke_line(&self.project(&run), style, clip);
-                        }
+                        self.s.px.extend(r.iter().map(project));
+                        self.s.ends.push(self.s.px.len());
                     }
+                    self.fill_polygon(style.fill, clip);
+                    if style.stroke.is_none() {
+                        continue;
+                    }
+                    let mut start = 0;
+                    for (ri, r) in rings.iter().enumerate() {
+                        uncut_runs(self.uncut, r, &mut self.s.runs);
+                        for ru in 0..self.s.runs.len() {
+                            let (i, j) = self.s.runs[ru];
+                            self.stroke(start + i, start + j + 1, style, clip);
+                        }
+                        start = self.s.ends[ri];
+                    }
+                    self.flush(style);
                 }
             }
         }
@@ -322,48 +348,59 @@ impl Canvas<'_> {
 
     /// Draws a point symbol by stamping its pre-drawn image, centred on the pixel that holds
     /// the point (at most half a pixel off).
-    fn stamp(&mut self, style: &Style, d: Px) {
+    fn stamp(&mut self, style: &Style, d: Px, clip: ClipRect) {
         let key = style as *const Style;
         let (x, y) = (d.x.floor() as i32, d.y.floor() as i32);
-        if !self.stamped.insert((key, x, y)) {
-            return;
+        let at = match self.stamps.iter().position(|s| s.key == key) {
+            Some(at) => at,
+            None => {
+                let scale = self.scale;
+                let half = (style.reach_px() * scale).ceil() as i32 + 1;
+                let size = (2 * half + 1) as u32;
+                let img = Pixmap::new(size, size).map(|mut p| {
+                    symbol::draw(&mut p, style, half as f32 + 0.5, half as f32 + 0.5, scale);
+                    (p, half)
+                });
+                let off = (-clip.lo).max(0.0).ceil() as i32 + 2;
+                let dim = self.pixmap.width() as i32 + 2 * off;
+                let bits = (dim as usize * dim as usize).div_ceil(64);
+                self.stamps.push(Stamp { key, img, seen: vec![0; bits], off, dim });
+                self.stamps.len() - 1
+            }
+        };
+        let s = &mut self.stamps[at];
+        let (ix, iy) = (x + s.off, y + s.off);
+        if (0..s.dim).contains(&ix) && (0..s.dim).contains(&iy) {
+            let bit = iy as usize * s.dim as usize + ix as usize;
+            let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+            if s.seen[word] & mask != 0 {
+                return;
+            }
+            s.seen[word] |= mask;
         }
-        let scale = self.scale;
-        let stamp = self.stamps.entry(key).or_insert_with(|| {
-            let half = (style.reach_px() * scale).ceil() as i32 + 1;
-            let size = (2 * half + 1) as u32;
-            Pixmap::new(size, size).map(|mut p| {
-                symbol::draw(&mut p, style, half as f32 + 0.5, half as f32 + 0.5, scale);
-                (p, half)
-            })
-        });
-        if let Some((img, half)) = stamp {
-            let paint = tiny_skia::PixmapPaint::default();
-            self.pixmap.draw_pixmap(
-                x - *half,
-                y - *half,
-                img.as_ref(),
-                &paint,
-                Transform::identity(),
-                self.mask.as_ref(),
-            );
+        if let Some((img, half)) = &s.img {
+            blend::stamp(self.pixmap, img, x - *half, y - *half, self.mask.as_ref());
         }
     }
 
-    fn fill_polygon(&mut self, rings: &[Vec<Px>], fill: Option<Color>, clip: ClipRect) {
+    /// Fills the rings in `s.px` (ends in `s.ends`) even-odd.
+    fn fill_polygon(&mut self, fill: Option<Color>, clip: ClipRect) {
         let Some(c) = fill.filter(|c| c.a > 0) else {
             return;
         };
-        let mut b = PathBuilder::new();
-        for ring in rings {
-            let clipped: Vec<(f32, f32)> = clip.ring(ring).iter().map(|p| (p.x as f32, p.y as f32)).collect();
-            if !fillable(&clipped) {
+        let s = &mut *self.s;
+        let mut b = s.path.take().unwrap_or_default();
+        let mut start = 0;
+        for &end in &s.ends {
+            clip.ring_into(&s.px[start..end], &mut s.clip_a, &mut s.clip_b);
+            start = end;
+            if !fillable(&s.clip_a) {
                 continue;
             }
-            if let Some((first, rest)) = clipped.split_first() {
-                b.move_to(first.0, first.1);
+            if let Some((first, rest)) = s.clip_a.split_first() {
+                b.move_to(first.x as f32, first.y as f32);
                 for p in rest {
-                    b.line_to(p.0, p.1);
+                    b.line_to(p.x as f32, p.y as f32);
                 }
                 b.close();
             }
@@ -376,17 +413,32 @@ impl Canvas<'_> {
                 Transform::identity(),
                 self.mask.as_ref(),
             );
+            s.path = Some(path.clear());
         }
     }
 
-    fn stroke_line(&mut self, pts: &[Px], style: &Style, clip: ClipRect) {
+    /// Strokes `s.px[from..to]`: a solid line into the coverage that [`Canvas::flush`] blends,
+    /// a dashed one through tiny-skia at once.
+    fn stroke(&mut self, from: usize, to: usize, style: &Style, clip: ClipRect) {
         let Some(color) = style.stroke else { return };
         let width = style.stroke_width * self.scale;
-        let pattern: Vec<f32> = style.dash.iter().map(|d| d * self.scale).collect();
-        let period: f64 = pattern.iter().map(|&d| f64::from(d)).sum();
-        for piece in clip.line(pts) {
-            let mut b = PathBuilder::new();
-            if let Some((first, rest)) = piece.points.split_first() {
+        if color.a == 0 || width <= 0.0 || to < from + 2 {
+            return;
+        }
+        let s = &mut *self.s;
+        clip.line_into(&s.px[from..to], &mut s.clip_a, &mut s.pieces);
+        let dashed = style.dash.len() >= 2 && style.dash.iter().sum::<f32>() > 0.0;
+        for (n, &(start, at)) in s.pieces.iter().enumerate() {
+            let end = s.pieces.get(n + 1).map_or(s.clip_a.len(), |p| p.1);
+            let piece = &s.clip_a[at..end];
+            if !dashed {
+                s.strokes.polyline(piece, width);
+                continue;
+            }
+            let pattern: Vec<f32> = style.dash.iter().map(|d| d * self.scale).collect();
+            let period: f64 = pattern.iter().map(|&d| f64::from(d)).sum();
+            let mut b = s.path.take().unwrap_or_default();
+            if let Some((first, rest)) = piece.split_first() {
                 b.move_to(first.x as f32, first.y as f32);
                 for p in rest {
                     b.line_to(p.x as f32, p.y as f32);
@@ -394,11 +446,47 @@ impl Canvas<'_> {
             }
             let Some(path) = b.finish() else { continue };
             // The phase is the distance along the whole line, so dashes line up across tiles.
-            let dash = (pattern.len() >= 2 && period > 0.0)
-                .then(|| tiny_skia::StrokeDash::new(pattern.clone(), (piece.start % period) as f32))
-                .flatten();
+            let dash = tiny_skia::StrokeDash::new(pattern, (start % period) as f32);
             symbol::stroke_masked(self.pixmap, &path, color, width, dash, self.mask.as_ref());
+            s.path = Some(path.clear());
         }
+    }
+
+    /// Blends the solid strokes gathered since the last flush in the style's stroke colour.
+    fn flush(&mut self, style: &Style) {
+        if let Some(color) = style.stroke {
+            self.s.strokes.flush(self.pixmap, color, self.mask.as_ref());
+        }
+    }
+}
+
+/// The ring's runs of edges that are not along the box `uncut` it was cut to, as index ranges
+/// into the ring (both ends included), into `runs`.
+fn uncut_runs(uncut: Option<WorldRect>, ring: &[WorldPoint], runs: &mut Vec<(usize, usize)>) {
+    runs.clear();
+    let Some(b) = uncut else {
+        if ring.len() >= 2 {
+            runs.push((0, ring.len() - 1));
+        }
+        return;
+    };
+    let eq = |u: f64, v: f64| (u - v).abs() < 1e-12;
+    let on_cut = |p: WorldPoint, q: WorldPoint| {
+        (eq(p.x, q.x) && (eq(p.x, b.min.x) || eq(p.x, b.max.x)))
+            || (eq(p.y, q.y) && (eq(p.y, b.min.y) || eq(p.y, b.max.y)))
+    };
+    let mut start: Option<usize> = None;
+    for i in 0..ring.len().saturating_sub(1) {
+        if on_cut(ring[i], ring[i + 1]) {
+            if let Some(s) = start.take() {
+                runs.push((s, i));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        runs.push((s, ring.len() - 1));
     }
 }
 
@@ -406,15 +494,15 @@ impl Canvas<'_> {
 /// on one horizontal or vertical line. A ring clipped to a sliver along a tile edge is such a
 /// line; tiny-skia paints nothing for a path of them and logs a warning at each, so such rings
 /// are left out.
-fn fillable(ring: &[(f32, f32)]) -> bool {
+fn fillable(ring: &[Px]) -> bool {
     /// tiny-skia's own "nearly zero" (1/4096 px).
-    const NEARLY_ZERO: f32 = 1.0 / 4096.0;
-    let span = |coord: fn(&(f32, f32)) -> f32| {
+    const NEARLY_ZERO: f64 = 1.0 / 4096.0;
+    let span = |coord: fn(&Px) -> f64| {
         let (lo, hi) =
-            ring.iter().map(coord).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            ring.iter().map(coord).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         hi - lo
     };
-    ring.len() >= 3 && span(|p| p.0) > NEARLY_ZERO && span(|p| p.1) > NEARLY_ZERO
+    ring.len() >= 3 && span(|p| p.x) > NEARLY_ZERO && span(|p| p.y) > NEARLY_ZERO
 }
 
 #[cfg(test)]
@@ -426,14 +514,15 @@ mod tests {
 
     #[test]
     fn rings_clipped_to_a_line_are_not_filled() {
+        let ring = |pts: &[(f64, f64)]| pts.iter().map(|&(x, y)| Px { x, y }).collect::<Vec<_>>();
         let square = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
-        assert!(fillable(&square));
+        assert!(fillable(&ring(&square)));
         // A ring clipped to the tile's left edge: a vertical line, with and without width.
-        assert!(!fillable(&[(0.0, 0.0), (0.0, 40.0), (0.0, 80.0), (0.0, 0.0)]));
-        assert!(!fillable(&[(256.0, 3.0), (256.0001, 9.0), (256.0, 3.0)]));
-        assert!(!fillable(&[(5.0, 7.0), (90.0, 7.0), (5.0, 7.0)]), "a horizontal line");
-        assert!(!fillable(&[(1.0, 1.0), (2.0, 2.0)]), "two points");
-        assert!(!fillable(&[]));
+        assert!(!fillable(&ring(&[(0.0, 0.0), (0.0, 40.0), (0.0, 80.0), (0.0, 0.0)])));
+        assert!(!fillable(&ring(&[(256.0, 3.0), (256.0001, 9.0), (256.0, 3.0)])));
+        assert!(!fillable(&ring(&[(5.0, 7.0), (90.0, 7.0), (5.0, 7.0)])), "a horizontal line");
+        assert!(!fillable(&ring(&[(1.0, 1.0), (2.0, 2.0)])), "two points");
+        assert!(!fillable(&ring(&[])));
     }
 
     /// One layer with a point at (lon, lat) and a line from it to one degree east.

@@ -93,7 +93,9 @@ mod tests {
     /// Alpha along the middle row of the first cell of a one-icon sheet.
     fn middle_row(icon: Icon) -> Vec<u8> {
         let sheet = sprite(&[("i".into(), icon)], 1).unwrap_or_else(|e| unreachable!("{e}"));
-        let png = png::Decoder::new(std::io::Cursor::new(sheet.png));
+        // Sheets may be indexed or RGB (see `encode_png`): expanded to RGBA as a browser does.
+        let mut png = png::Decoder::new(std::io::Cursor::new(sheet.png));
+        png.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
         let mut reader = png.read_info().unwrap_or_else(|e| unreachable!("{e}"));
         let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
         let info = reader.next_frame(&mut buf).unwrap_or_else(|e| unreachable!("{e}"));

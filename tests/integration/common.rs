@@ -203,13 +203,15 @@ impl Image {
     }
 }
 
-/// Decodes a PNG into RGBA8 (refusing other layouts, which tessera never writes).
+/// Decodes a PNG into RGBA8. tessera writes 8-bit indexed, RGB or RGBA PNGs, whichever holds
+/// the tile; each is expanded to RGBA here, as a browser does.
 pub fn decode_png(bytes: &[u8]) -> Image {
-    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
     let mut reader = decoder.read_info().expect("a valid PNG header");
     let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
     let info = reader.next_frame(&mut buf).expect("a valid PNG frame");
-    assert_eq!(info.color_type, png::ColorType::Rgba, "colour type");
+    assert_eq!(info.color_type, png::ColorType::Rgba, "colour type after expansion");
     assert_eq!(info.bit_depth, png::BitDepth::Eight, "bit depth");
     buf.truncate(info.buffer_size());
     Image { width: info.width, height: info.height, rgba: buf }

@@ -38,7 +38,7 @@ pub fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
     buf.truncate(info.buffer_size());
-    assert_eq!(info.color_type, png::ColorType::Rgba, "golden tiles are RGBA");
+    assert_eq!(info.color_type, png::ColorType::Rgba, "expanded to RGBA");
     (info.width, info.height, buf)
 }
 

@@ -33,7 +33,8 @@ fn every_format_decodes_with_pillow_at_its_size_with_the_pngs_pixels() {
         let (stem, ext) = path.split_once('?').map_or(path.as_str(), |(p, _)| p).rsplit_once('.').expect("ext");
         let size = if stem.ends_with("@2x") { 512 } else { 256 };
         let (format, mime, modes): (&str, &str, &[&str]) = match ext {
-            "png" => ("PNG", "image/png", &["RGBA"]),
+            // tessera writes indexed, RGB or RGBA PNGs, whichever holds the tile.
+            "png" => ("PNG", "image/png", &["P", "RGB", "RGBA"]),
             "webp" => ("WEBP", "image/webp", &["RGB", "RGBA"]),
             _ => ("JPEG", "image/jpeg", &["RGB"]),
         };

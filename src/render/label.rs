@@ -223,6 +223,15 @@ pub fn place(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Placement {
     out
 }
 
+/// The placement of `area` (world CSS px at zoom `z`) taken as one block of its own: every name
+/// anchored in it placed once, in the same order as within a block, each kept inside the area.
+/// What a static map image uses: its names may cross any tile or block edge inside it, and none
+/// is cut by its own edge (see `view.rs`).
+pub fn place_once(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Placement {
+    let (labels, hidden) = place_block(layers, z, area, lang);
+    Placement { labels, hidden }
+}
+
 /// Whether feature `i` of `layer` is left to a more important feature of its place among
 /// `layers` drawn at zoom `z` (the Natural Earth point of a city that is a place of the
 /// report): then it is neither drawn nor named.

@@ -6,9 +6,11 @@
 //! never axum; a handler extracts, calls a service, and shapes the answer.
 
 mod events;
+mod maker;
 mod pool;
 mod tiles;
 
 pub use events::{Created, EventError, EventService, merge_patch};
+pub use maker::TileMaker;
 pub use pool::{PoolError, RenderPool};
 pub use tiles::{EVENT_REACH_PX, INVALIDATION_REACH_PX, TileError, TileService, event_margin_px};

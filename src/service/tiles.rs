@@ -10,20 +10,15 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-
+use super::maker::TileMaker;
 use super::pool::{PoolError, RenderPool};
-use crate::cache::{CachedTile, EventSelection, TileCache, TileKey, TileSpec};
+use crate::cache::{CachedTile, TileCache, TileKey, TileSpec, VERSION_ZOOM};
 use crate::config::TileSettings;
-use crate::events::{self, Change, EventStore, Marker};
-use crate::layer::{Catalog, Layer};
+use crate::events::{Change, EventStore};
+use crate::layer::Catalog;
 use crate::mvt;
-use crate::render::{
-    EncodeError, OVERLAY_REACH_PX, Scale, SolidTiles, TileFormat, TileImage, encode, marker_color, marker_lift_px,
-    marker_reach_px, render_overlay, render_tile,
-};
-use crate::style::Color;
-use crate::tile::TileCoord;
+use crate::render::{EncodeError, OVERLAY_REACH_PX, View};
+use crate::tile::{TileCoord, TileRange, WorldPoint, WorldRect};
 
 /// How far (CSS px) beyond an event's cluster cell any tile can show it: the overlay's
 /// markers reach farthest ([`OVERLAY_REACH_PX`]); vector tiles carry theirs within their
@@ -38,10 +33,15 @@ pub const INVALIDATION_REACH_PX: f64 = EVENT_REACH_PX + 1.0;
 /// shows none.
 pub fn event_margin_px(spec: &TileSpec) -> Option<f64> {
     match spec {
-        TileSpec::Overlay { .. } => Some(OVERLAY_REACH_PX),
+        TileSpec::Overlay { .. } | TileSpec::Combined { .. } | TileSpec::Static { events: Some(_), .. } => {
+            Some(OVERLAY_REACH_PX)
+        }
         TileSpec::Vector { events: Some(_), .. } => Some(mvt_buffer_px()),
         TileSpec::Markers { .. } => Some(0.0),
-        TileSpec::Vector { events: None, .. } | TileSpec::Raster { .. } | TileSpec::Image { .. } => None,
+        TileSpec::Vector { events: None, .. }
+        | TileSpec::Static { events: None, .. }
+        | TileSpec::Raster { .. }
+        | TileSpec::Image { .. } => None,
     }
 }
 
@@ -79,14 +79,9 @@ pub struct TileService(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
-    catalog: Arc<Catalog>,
-    events: Arc<dyn EventStore>,
+    maker: Arc<TileMaker>,
     cache: Arc<TileCache>,
     pool: RenderPool,
-    /// The background alone, in every format at 1x and 2x.
-    empty: SolidTiles,
-    /// A transparent tile, in every format with transparency.
-    clear: SolidTiles,
 }
 
 impl TileService {
@@ -97,10 +92,7 @@ impl TileService {
         events: Arc<dyn EventStore>,
         settings: &TileSettings,
     ) -> Result<Self, EncodeError> {
-        let formats = TileFormat::all(settings.jpeg_quality);
-        let empty = SolidTiles::new(catalog.background, &formats)?;
-        let transparent: Vec<TileFormat> = formats.into_iter().filter(|f| f.allows_transparency()).collect();
-        let clear = SolidTiles::new(None, &transparent)?;
+        let maker = Arc::new(TileMaker::new(catalog, Arc::clone(&events), settings.jpeg_quality)?);
         let cache = Arc::new(TileCache::new(settings.cache_mb.saturating_mul(1024 * 1024)));
         // Every change of the events, this server's own writes (before they are acknowledged)
         // and any other's, drops the cached tiles it touches.
@@ -110,20 +102,36 @@ impl TileService {
             Change::Everywhere => touched.touch_everywhere(),
         }));
         let pool = RenderPool::new(settings.render_workers, settings.render_queue);
-        Ok(Self(Arc::new(Inner { catalog, events, cache, pool, empty, clear })))
+        Ok(Self(Arc::new(Inner { maker, cache, pool })))
     }
 
     /// The tile `spec` of `tile`: from the cache, or made on the render pool (once for any
     /// number of identical concurrent requests) and kept.
     pub async fn get(&self, tile: TileCoord, spec: TileSpec) -> Result<CachedTile, TileError> {
-        let version = if spec.events().is_some() { self.0.cache.version(tile) } else { 0 };
+        let version = match &spec {
+            TileSpec::Static { view, events: Some(_), .. } => static_version(&self.0.cache, view),
+            s if s.events().is_some() => self.0.cache.version(tile),
+            _ => 0,
+        };
         let key = TileKey { tile, spec: spec.clone(), version };
         let inner = Arc::clone(&self.0);
         let make = async move {
-            let job = Arc::clone(&inner);
-            inner.pool.run(move || job.render(tile, &spec)).await?.map(CachedTile::new)
+            let maker = Arc::clone(&inner.maker);
+            inner.pool.run(move || maker.make(tile, &spec)).await?.map(CachedTile::new)
         };
         self.0.cache.get_or_make(key, make).await.map_err(Arc::unwrap_or_clone)
+    }
+
+    /// A static map image of `view` (`spec` is a [`TileSpec::Static`]): from the cache, or drawn
+    /// on the render pool, as [`Self::get`].
+    pub async fn get_static(&self, view: &View, spec: TileSpec) -> Result<CachedTile, TileError> {
+        let tile = view.centre_tile().ok_or_else(|| TileError::Failed(format!("a view at zoom {}", view.z)))?;
+        self.get(tile, spec).await
+    }
+
+    /// What draws the tiles: the catalog, the events, the empty tiles.
+    pub fn maker(&self) -> &Arc<TileMaker> {
+        &self.0.maker
     }
 
     /// The tile cache (tests and `/health` look into it).
@@ -142,110 +150,26 @@ impl TileService {
     }
 }
 
-impl Inner {
-    /// Draws and encodes a tile (on a render thread).
-    fn render(&self, tile: TileCoord, spec: &TileSpec) -> Result<Vec<u8>, TileError> {
-        let failed = |e: EncodeError| TileError::Failed(format!("{tile}: {e}"));
-        match spec {
-            TileSpec::Raster { scale, format, layers, lang } => {
-                let layers: Vec<&Layer> = layers.iter().filter_map(|id| self.catalog.layer(id)).collect();
-                match render_tile(&self.catalog, &layers, tile, *scale, *lang) {
-                    TileImage::Empty => solid(&self.empty, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
-                }
-            }
-            TileSpec::Overlay { scale, format, events } => {
-                match render_overlay(&self.markers(tile, spec, events), tile, *scale) {
-                    TileImage::Empty => solid(&self.clear, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
-                }
-            }
-            TileSpec::Markers { events } => Ok(markers_json(&self.markers(tile, spec, events), tile)),
-            TileSpec::Vector { layers, events } => {
-                let layers: Vec<&Layer> = layers.iter().filter_map(|id| self.catalog.layer(id)).collect();
-                let mut out = mvt::data_layers(&layers, tile);
-                if let Some(selection) = events {
-                    out.extend(mvt::events_layer(&self.markers(tile, spec, selection), tile));
-                }
-                Ok(mvt::encode(out))
-            }
-            TileSpec::Image { id, scale, format } => {
-                let image = self.catalog.image(id).ok_or_else(|| TileError::UnknownImage(id.to_string()))?;
-                match crate::imagery::render_tile(image, tile, *scale) {
-                    TileImage::Empty => solid(&self.clear, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
-                }
-            }
-        }
-    }
-
-    /// The clustered markers of the events a tile of `spec` shows, read within its margin.
-    fn markers(&self, tile: TileCoord, spec: &TileSpec, selection: &EventSelection) -> Vec<Marker> {
-        let margin = event_margin_px(spec).unwrap_or(0.0);
-        let found = self.events.select(&events::fetch_rect(tile, margin), &selection.filter());
-        events::cluster(&found, tile.z())
-    }
-}
-
-/// The pre-encoded tile of one colour.
-fn solid(tiles: &SolidTiles, format: TileFormat, scale: Scale) -> Result<Vec<u8>, TileError> {
-    tiles
-        .get(format, scale)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| TileError::Failed(format!("no empty tile was encoded in {}", format.key())))
-}
-
-/// The markers whose position lies in `tile`, as a GeoJSON FeatureCollection: each cluster,
-/// event and region area the overlay draws, listed by the one tile that holds its position,
-/// with its events' ids.
-fn markers_json(markers: &[Marker], tile: TileCoord) -> Vec<u8> {
-    let features: Vec<Value> = markers
+/// The version of everything a static map with events shows: the sum of the versions of the
+/// areas it covers. A write that changes what the image shows bumps the version of an area the
+/// image covers (the areas a write touches are the tiles within the markers' reach), so the sum
+/// moves and the image is drawn again.
+fn static_version(cache: &TileCache, view: &View) -> u64 {
+    let r = view.world_rect();
+    let clamp = |p: WorldPoint| WorldPoint::new(p.x.clamp(0.0, 1.0), p.y.clamp(0.0, 1.0));
+    let inside = WorldRect { min: clamp(r.min), max: clamp(r.max) };
+    TileRange::covering_world(inside, view.z.min(VERSION_ZOOM))
         .iter()
-        .filter(|m| TileCoord::containing(m.at(), tile.z()).is_ok_and(|t| t == tile))
-        .map(marker_feature)
-        .collect();
-    json!({ "type": "FeatureCollection", "features": features }).to_string().into_bytes()
-}
-
-/// One marker: its position, what the overlay draws there, and its events' ids (sorted).
-fn marker_feature(m: &Marker) -> Value {
-    let p = m.at().to_lonlat();
-    let (ids, kind, title, casualties, region) = match m {
-        Marker::Single(e) | Marker::Region(e) => (
-            vec![e.id.clone()],
-            Some(e.input.kind.as_str()),
-            Some(e.input.title.clone()),
-            e.input.casualties(),
-            matches!(m, Marker::Region(_)),
-        ),
-        Marker::Cluster { ids, casualties, region, .. } => (ids.clone(), None, None, *casualties, *region),
-    };
-    json!({
-        "type": "Feature",
-        "geometry": { "type": "Point", "coordinates": [p.lon, p.lat] },
-        "properties": {
-            "cluster": matches!(m, Marker::Cluster { .. }),
-            "region": region,
-            "count": m.count(),
-            "casualties": casualties,
-            "kind": kind,
-            "title": title,
-            "color": hex(marker_color(m)),
-            "reach_px": marker_reach_px(m),
-            "lift_px": marker_lift_px(m),
-            "ids": ids,
-        },
-    })
-}
-
-/// `#rrggbbaa`.
-fn hex(c: Color) -> String {
-    format!("#{:02x}{:02x}{:02x}{:02x}", c.r, c.g, c.b, c.a)
+        .map(|t| cache.version(t))
+        .fold(0, u64::wrapping_add)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::EventSelection;
+    use crate::events;
+    use crate::render::{Scale, TileFormat};
 
     #[test]
     fn every_tile_that_shows_events_reads_them_within_the_invalidation_reach() {
@@ -254,6 +178,13 @@ mod tests {
         let showing = [
             TileSpec::Overlay { scale: Scale::X2, format: TileFormat::Png, events: events.clone() },
             TileSpec::Markers { events: events.clone() },
+            TileSpec::Combined {
+                scale: Scale::X1,
+                format: TileFormat::Png,
+                layers: Arc::clone(&layers),
+                lang: None,
+                events: events.clone(),
+            },
             TileSpec::Vector { layers: Arc::clone(&layers), events: Some(events) },
         ];
         for spec in &showing {

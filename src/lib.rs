@@ -4,10 +4,12 @@
 //! OGC API - Features over HTTP. Dependencies point one way: [`tile`] <- [`layer`] <- [`render`]
 //! <- [`http`]; nothing below [`http`] knows about the web.
 
+pub mod archive;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod export;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,8 +1,6 @@
 //! The vector TileJSON, the MapLibre style and its sprite (the vector tiles themselves are in
 //! `tiles`).
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -30,32 +28,9 @@ impl VectorAssets {
     /// Describes every layer's fields and draws the sprites.
     pub fn new(catalog: &Catalog) -> Result<Self, EncodeError> {
         let entries = mvt::sprite_entries(catalog);
-        let mut vector_layers: Vec<Value> = catalog.layers().iter().map(describe_layer).collect();
-        vector_layers.push(json!({
-            "id": "events",
-            "description": "Event markers from the event store; at every zoom, events in one 48-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region.",
-            "minzoom": 0,
-            "maxzoom": crate::tile::MAX_ZOOM,
-            "fields": {
-                "id": "String", "kind": "String", "title": "String", "time": "String", "killed": "Number",
-                "injured": "Number", "displaced": "Number", "casualties": "Number", "location_precision": "String",
-                "region": "Boolean", "cluster": "Boolean", "count": "Number", "first_id": "String",
-            },
-        }));
+        let vector_layers = mvt::vector_layers(catalog);
         Ok(Self { vector_layers, sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?] })
     }
-}
-
-fn describe_layer(l: &Layer) -> Value {
-    let fields: BTreeMap<String, &str> =
-        l.property_types().into_iter().filter_map(|(k, t)| Some((k, crate::layer::mvt_field_type(&t)?))).collect();
-    json!({
-        "id": l.meta.id,
-        "description": l.meta.description,
-        "minzoom": l.meta.minzoom,
-        "maxzoom": l.meta.maxzoom,
-        "fields": fields,
-    })
 }
 
 /// The parameters of a vector tile, which its TileJSON takes and carries into the tile URL.

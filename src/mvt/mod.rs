@@ -6,11 +6,13 @@
 //! `events` layer with the same server-side clusters as the overlay tiles. Encoding uses prost
 //! over hand-written `vector_tile.proto` structs.
 
+mod describe;
 mod geometry;
 pub mod proto;
 mod sprite;
 mod style;
 
+pub use describe::vector_layers;
 pub use geometry::{BUFFER, EXTENT, Frame, TOLERANCE, area2};
 pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};
 pub use style::maplibre_style;

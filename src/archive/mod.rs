@@ -168,7 +168,7 @@ impl Metadata {
 
     /// Reads the name, description, attribution, vector layers and `tessera` section from a
     /// metadata document, keeping the rest of `self` (which the header gives).
-    fn read_json(&mut self, doc: &Value) {
+    pub(crate) fn read_json(&mut self, doc: &Value) {
         let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
         self.name = text("name").unwrap_or_default();
         self.description = text("description").unwrap_or_default();

@@ -3,6 +3,7 @@
 //! Handlers are thin: they parse the request, call the domain (`layer`, `render`) and shape
 //! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
 
+mod archives;
 mod cached;
 mod error;
 mod etag;
@@ -18,6 +19,7 @@ mod paging;
 pub(crate) mod query;
 mod schema;
 mod server;
+mod statics;
 mod tilejson;
 mod tiles;
 mod vector;
@@ -41,7 +43,7 @@ use crate::config::Config;
 use crate::events::EventStore;
 use crate::layer::Catalog;
 use crate::render::EncodeError;
-use crate::service::{EventService, TileService};
+use crate::service::{Archives, EventService, TileService};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
@@ -54,6 +56,8 @@ pub struct AppState {
     events: EventService,
     /// Vector TileJSON fields and the MapLibre sprite, prepared once.
     vector: Arc<vector::VectorAssets>,
+    /// Pre-rendered archives (`--archive`), opened at start-up.
+    archives: Archives,
 }
 
 impl AppState {
@@ -64,7 +68,13 @@ impl AppState {
         let tiles = TileService::new(Arc::clone(&catalog), Arc::clone(&events), &config.tiles)?;
         let vector = Arc::new(vector::VectorAssets::new(&catalog)?);
         let events = EventService::new(events, config.events.max_batch);
-        Ok(Self { catalog, config: Arc::new(config), tiles, events, vector })
+        Ok(Self { catalog, config: Arc::new(config), tiles, events, vector, archives: Archives::default() })
+    }
+
+    /// The state serving these archives too (see [`Archives::open`]).
+    pub fn with_archives(mut self, archives: Archives) -> Self {
+        self.archives = archives;
+        self
     }
 
     /// The tile cache (tests look into it).
@@ -120,6 +130,10 @@ fn routes() -> Routes {
         .route("/overlays", get(imagery::list))
         .route("/overlays/{id}/tiles.json", get(imagery::tilejson))
         .route("/overlays/{id}/{z}/{x}/{file}", get(imagery::tile))
+        .route("/archives", get(archives::list))
+        .route("/archives/{file}", get(archives::file))
+        .route("/archives/{id}/{z}/{x}/{file}", get(archives::tile))
+        .route("/static/{view}/{size}", get(statics::image))
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/queryables", get(features::queryables))
         .route("/collections/{id}/items", get(features::items))
@@ -147,7 +161,12 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
-        .layer(tower_http::compression::CompressionLayer::new())
+        // An archive file is served in ranges, as it is stored (its tiles are compressed already).
+        .layer(tower_http::compression::CompressionLayer::new().compress_when({
+            use tower_http::compression::Predicate;
+            tower_http::compression::DefaultPredicate::new()
+                .and(tower_http::compression::predicate::NotForContentType::const_new(archives::PMTILES))
+        }))
         .layer(axum::middleware::from_fn(etag::tag_per_coding))
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
@@ -179,7 +198,8 @@ async fn method_not_allowed() -> ApiError {
 pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.server.listen).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(catalog, events, config.clone()).map_err(std::io::Error::other)?;
+    let archives = Archives::open(&config.server.archive).await.map_err(std::io::Error::other)?;
+    let state = AppState::new(catalog, events, config.clone()).map_err(std::io::Error::other)?.with_archives(archives);
     if config.events.write_token.is_none() {
         tracing::info!("no write token configured: event writes are refused (set TESSERA_WRITE_TOKEN)");
     }

@@ -248,6 +248,36 @@ mod tests {
     }
 
     #[test]
+    fn names_are_placed_once_for_the_whole_view_across_block_edges_and_inside_it() {
+        let catalog =
+            crate::layer::load(&crate::layer::Geodata::from_option(None)).unwrap_or_else(|e| unreachable!("{e}"));
+        let layers = catalog.select(None).unwrap_or_else(|e| unreachable!("{e}"));
+        let block = super::super::label::BLOCK_PX;
+        let mut across = 0;
+        // Views over the report's area at zoom 9, where names are dense, each 800 x 600 px and
+        // so crossing at least one edge of the tiles' placement blocks.
+        for (lon, lat) in [(36.63, 35.93), (36.8, 36.2), (36.6, 35.6), (36.2, 35.9), (37.1, 36.2)] {
+            let v = View::centred(LonLat::new(lon, lat), 9, 800, 600);
+            let area = v.area();
+            let p = place_once(&layers, 9, area, Lang::En);
+            assert!(!p.labels.is_empty(), "names at {lon},{lat}");
+            for l in &p.labels {
+                assert!(area.contains(&l.rect), "{:?} is cut by the image's edge", l.text);
+            }
+            // A name that crosses a block edge is one that the tiles could not draw.
+            across += p
+                .labels
+                .iter()
+                .filter(|l| {
+                    (l.rect.x0 / block).floor() != ((l.rect.x1 - 1.0) / block).floor()
+                        || (l.rect.y0 / block).floor() != ((l.rect.y1 - 1.0) / block).floor()
+                })
+                .count();
+        }
+        assert!(across > 0, "no name crossed a block edge");
+    }
+
+    #[test]
     fn credits_share_a_line_while_they_fit_and_wrap_when_not() {
         let both = "Made with Natural Earth; Place data © GeoNames";
         assert_eq!(credit_lines(both, 1000.0), vec![both.to_owned()]);

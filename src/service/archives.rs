@@ -64,7 +64,7 @@ impl std::fmt::Debug for Served {
 }
 
 enum Source {
-    Pmtiles { reader: AsyncPmTilesReader<MmapBackend, HashMapCache>, file: ArchiveFile },
+    Pmtiles { reader: Box<AsyncPmTilesReader<MmapBackend, HashMapCache>>, file: ArchiveFile },
     Mbtiles(Arc<MbtilesReader>),
 }
 
@@ -86,7 +86,7 @@ impl Served {
                 let failed = |source| ArchiveError::Pmtiles { path: path.clone(), source };
                 let reader =
                     AsyncPmTilesReader::new_with_cached_path(HashMapCache::default(), &path).await.map_err(failed)?;
-                Source::Pmtiles { reader, file }
+                Source::Pmtiles { reader: Box::new(reader), file }
             }
         };
         let meta = match &src {

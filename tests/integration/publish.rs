@@ -140,7 +140,7 @@ fn an_exported_pmtiles_archive_is_read_by_the_pmtiles_reader_and_holds_the_serve
         h["center_lon_e7"].as_i64().expect("lon") as f64 / 1e7,
         h["center_lat_e7"].as_i64().expect("lat") as f64 / 1e7,
     );
-    assert!(clon >= AREA[0] && clon <= AREA[2] && clat >= AREA[1] && clat <= AREA[3], "centre {clon},{clat}");
+    assert!((AREA[0]..=AREA[2]).contains(&clon) && (AREA[1]..=AREA[3]).contains(&clat), "centre {clon},{clat}");
     assert!(h["clustered"].as_bool().expect("clustered"), "tiles written in tile-id order");
     let m = &seen["metadata"];
     assert_eq!(m["name"], manifest()["title"].as_str().expect("title"));

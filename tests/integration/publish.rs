@@ -224,6 +224,47 @@ fn an_exported_vector_archive_holds_the_served_vector_tiles_and_their_layers() {
     assert!(layers.contains_key("report-places"), "{:?}", layers.keys().collect::<Vec<_>>());
 }
 
+/// Alpha-composites `over` onto `under` (straight RGBA8), as a map client lays an overlay tile
+/// over a base tile.
+fn over(under: [u8; 4], over: [u8; 4]) -> [u8; 4] {
+    let a = f64::from(over[3]) / 255.0;
+    let mut out = [0u8; 4];
+    for c in 0..3 {
+        out[c] = (f64::from(over[c]) * a + f64::from(under[c]) * (1.0 - a)).round() as u8;
+    }
+    out[3] = 255;
+    out
+}
+
+#[test]
+fn raster_tiles_exported_with_the_events_are_the_base_tiles_with_the_overlay_over_them() {
+    // A server and an export of their own, each with the seed events alone.
+    let base = crate::common::start_server(crate::common::settings(), &scratch("combined-server-data"));
+    let dir = scratch("combined");
+    let area = [36.78, 36.2, 36.85, 36.26];
+    let (out, _) = export(
+        &dir,
+        "combined.pmtiles",
+        &["--bbox", &bbox(area), "--zooms", "12", "--events", "--datetime", "2020-02-18"],
+    );
+    let Some(seen) = read_pmtiles(out.to_str().expect("path"), &dir.join("tiles")) else { return };
+    assert_eq!(seen["metadata"]["tessera"]["events"]["datetime"], "2020-02-18");
+    let mut drawn = 0;
+    for (z, x, y) in tiles_of(&seen) {
+        let archived = decode_png(&std::fs::read(dir.join("tiles").join(format!("{z}-{x}-{y}.png"))).expect("tile"));
+        let plain = decode_png(&get_url(&format!("{base}/tiles/{z}/{x}/{y}.png")).body);
+        let overlay = decode_png(&get_url(&format!("{base}/overlays/events/{z}/{x}/{y}.png?datetime=2020-02-18")).body);
+        for i in 0..256 * 256 {
+            let (px, py) = (i % 256, i / 256);
+            let want = over(plain.pixel(px, py), overlay.pixel(px, py));
+            let got = archived.pixel(px, py);
+            assert!(close(got, want, 3), "{z}/{x}/{y} ({px}, {py}): {got:?}, the composite is {want:?}");
+            drawn += usize::from(overlay.pixel(px, py)[3] > 0);
+        }
+    }
+    assert!(drawn > 100, "the events are drawn on these tiles: {drawn} pixels");
+}
+
 #[test]
 fn gdal_opens_the_exported_mbtiles_raster_and_vector() {
     let e = exports();
@@ -280,11 +321,14 @@ fn an_interrupted_export_leaves_no_file_that_looks_complete() {
         .spawn()
         .expect("spawn export");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    // The first progress line comes after the first batch went to the writer, so after the
+    // archive was created (the opening line comes before).
     let mut line = String::new();
-    while !line.contains("tiles at zooms") {
+    while !line.contains(" tiles (") {
         line.clear();
         assert!(stderr.read_line(&mut line).expect("read") > 0, "export ended before it started");
     }
+    assert!(!line.contains("(100%)"), "still running: {line}");
     assert!(dir.join("big.pmtiles.partial").exists(), "the archive is written under its partial name");
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
     assert!(kill.success());

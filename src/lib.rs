@@ -2,7 +2,8 @@
 //!
 //! Loads GeoJSON layers, indexes them, renders raster tiles and serves tiles, TileJSON and
 //! OGC API - Features over HTTP. Dependencies point one way: [`tile`] <- [`layer`] <- [`render`]
-//! <- [`http`]; nothing below [`http`] knows about the web.
+//! <- [`http`]; nothing below [`http`] knows about the web. [`glyphs`] makes the vector style's
+//! glyphs from the fonts of [`render`].
 
 pub mod archive;
 pub mod cache;
@@ -14,6 +15,7 @@ pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod geom;
+pub mod glyphs;
 pub mod http;
 pub mod imagery;
 pub mod layer;

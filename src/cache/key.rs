@@ -68,10 +68,12 @@ pub enum TileSpec {
         /// The events shown.
         events: EventSelection,
     },
-    /// A vector tile: data layers, and the events when asked for.
+    /// A vector tile: data layers, their names and the events when asked for.
     Vector {
         /// The data layers.
         layers: LayerIds,
+        /// Whether the tile carries the `labels` layer (names of the data layers chosen).
+        labels: bool,
         /// The events, when the tile carries its `events` layer.
         events: Option<EventSelection>,
     },

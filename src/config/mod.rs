@@ -251,6 +251,14 @@ settings! {
         /// Directory Leaflet is served from (an npm install's `node_modules/leaflet/dist`); none
         /// loads it from the pinned CDN URL with integrity hashes.
         leaflet_dir: Option<PathBuf> = None, env "TESSERA_LEAFLET_DIR", check leaflet_dir;
+        /// Directory MapLibre GL JS is served from for the vector view (an npm install's
+        /// `node_modules/maplibre-gl/dist`); none loads it from the pinned CDN URL with integrity
+        /// hashes.
+        maplibre_dir: Option<PathBuf> = None, env "TESSERA_MAPLIBRE_DIR", check maplibre_dir;
+        /// Directory MapLibre's RTL text plugin, which shapes Arabic, is served from
+        /// (`node_modules/@mapbox/mapbox-gl-rtl-text/dist`); none fetches it from the pinned CDN
+        /// URL with its integrity hash.
+        rtl_text_dir: Option<PathBuf> = None, env "TESSERA_RTL_TEXT_DIR", check rtl_text_dir;
         @list
         /// Pre-rendered archives to serve under `/archives/NAME/...`, each `NAME=PATH` of a
         /// `.pmtiles` or `.mbtiles` file (`tessera export` writes them); repeat the flag for
@@ -383,15 +391,33 @@ fn token(t: &Option<Secret>) -> Result<(), String> {
     }
 }
 
-fn leaflet_dir(dir: &Option<PathBuf>) -> Result<(), String> {
+/// Whether a library's directory holds its files; the error says where to point it.
+fn library_dir(dir: &Option<PathBuf>, files: &[&str], dist: &str) -> Result<(), String> {
     let Some(dir) = dir else { return Ok(()) };
-    match ["leaflet.js", "leaflet.css"].into_iter().find(|f| !dir.join(f).is_file()) {
-        Some(missing) => Err(format!(
-            "{} has no {missing}; point it at Leaflet's dist directory (node_modules/leaflet/dist)",
-            dir.display()
-        )),
+    match files.iter().find(|f| !dir.join(f).is_file()) {
+        Some(missing) => Err(format!("{} has no {missing}; point it at {dist}", dir.display())),
         None => Ok(()),
     }
+}
+
+fn leaflet_dir(dir: &Option<PathBuf>) -> Result<(), String> {
+    library_dir(dir, &["leaflet.js", "leaflet.css"], "Leaflet's dist directory (node_modules/leaflet/dist)")
+}
+
+fn maplibre_dir(dir: &Option<PathBuf>) -> Result<(), String> {
+    library_dir(
+        dir,
+        &["maplibre-gl.js", "maplibre-gl.css"],
+        "MapLibre's dist directory (node_modules/maplibre-gl/dist)",
+    )
+}
+
+fn rtl_text_dir(dir: &Option<PathBuf>) -> Result<(), String> {
+    library_dir(
+        dir,
+        &["mapbox-gl-rtl-text.js"],
+        "the RTL plugin's dist directory (node_modules/@mapbox/mapbox-gl-rtl-text/dist)",
+    )
 }
 
 #[cfg(test)]
@@ -503,6 +529,20 @@ mod tests {
         assert!(matches!(
             Config::resolve(FileConfig::default(), &args),
             Err(ConfigError::Invalid { key: "server.archive", .. })
+        ));
+    }
+
+    #[test]
+    fn maplibre_and_rtl_text_dirs_without_their_files_are_refused_at_start() {
+        let mut args = ConfigArgs::default();
+        args.server.maplibre_dir = Some("src".into());
+        let e = Config::resolve(FileConfig::default(), &args).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("server.maplibre_dir") && e.contains("maplibre-gl.js"), "{e}");
+        let mut args = ConfigArgs::default();
+        args.server.rtl_text_dir = Some("src".into());
+        assert!(matches!(
+            Config::resolve(FileConfig::default(), &args),
+            Err(ConfigError::Invalid { key: "server.rtl_text_dir", .. })
         ));
     }
 

@@ -5,6 +5,7 @@
 //! Plain synchronous Rust beside [`crate::layer`]: nothing here knows about HTTP.
 
 mod cluster;
+mod fields;
 mod import;
 mod index;
 mod lock;
@@ -16,6 +17,7 @@ mod store;
 mod time;
 
 pub use cluster::{CELL_PX, Marker, cluster, fetch_rect};
+pub use fields::{FIELDS, Field, FieldKind, IGNORED, field_named};
 pub use import::{ImportError, ImportReport, parse_events, read_events};
 pub use index::{EventExtent, EventFilter, EventIndex, event_point};
 pub use lock::{DirLock, HeldBy, Holder, LOCK_FILE, LockError, LockMode};

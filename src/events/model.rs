@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::time::{TimeSpan, format_timestamp};
+use super::fields::{FIELDS, IGNORED, field_named};
+use super::time::TimeSpan;
 use crate::tile::LonLat;
 
 macro_rules! string_enum {
@@ -19,6 +20,9 @@ macro_rules! string_enum {
         impl $name {
             /// Every value, in documentation order.
             pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            /// Every value as written in JSON, in documentation order.
+            pub const NAMES: &'static [&'static str] = &[$($s),+];
 
             /// The value as written in JSON.
             pub const fn as_str(self) -> &'static str {
@@ -173,25 +177,6 @@ pub fn valid_id(id: &str) -> bool {
         && id != ".."
 }
 
-const KNOWN: [&str; 16] = [
-    "id",
-    "time",
-    "kind",
-    "title",
-    "title_ar",
-    "description",
-    "actors",
-    "killed",
-    "injured",
-    "displaced",
-    "sources",
-    "location_precision",
-    "date_precision",
-    "created",
-    "updated",
-    "version",
-];
-
 impl EventInput {
     /// Validates a GeoJSON Feature. Field paths in errors start with `prefix` (empty for a
     /// single feature, `features[3].` in a batch).
@@ -220,11 +205,9 @@ impl EventInput {
             }
         };
         for k in props.keys() {
-            if !KNOWN.contains(&k.as_str()) {
-                err(
-                    &format!("properties.{}", clip(k, 64)),
-                    format!("unknown field; events take {}", KNOWN[..13].join(", ")),
-                );
+            if field_named(k).is_none() && !IGNORED.contains(&k.as_str()) {
+                let takes: Vec<&str> = FIELDS.iter().filter(|f| !f.server_kept).map(|f| f.name).collect();
+                err(&format!("properties.{}", clip(k, 64)), format!("unknown field; events take {}", takes.join(", ")));
             }
         }
         let id = match (obj.get("id"), props.get("id")) {
@@ -300,32 +283,13 @@ impl EventInput {
 impl Event {
     /// The event as a GeoJSON Feature, with the server-kept fields.
     pub fn to_feature(&self) -> Value {
-        let i = &self.input;
-        let mut p = Map::new();
-        p.insert("id".into(), Value::from(self.id.clone()));
-        p.insert("time".into(), Value::from(i.time.clone()));
-        p.insert("kind".into(), Value::from(i.kind.as_str()));
-        p.insert("title".into(), Value::from(i.title.clone()));
-        let mut put = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                p.insert(k.into(), v);
-            }
-        };
-        put("title_ar", i.title_ar.clone().map(Value::from));
-        put("description", i.description.clone().map(Value::from));
-        put("actors", Some(Value::from(i.actors.clone())));
-        put("killed", i.killed.map(Value::from));
-        put("injured", i.injured.map(Value::from));
-        put("displaced", i.displaced.map(Value::from));
-        put("sources", Some(Value::from(i.sources.clone())));
-        put("location_precision", Some(Value::from(i.location_precision.as_str())));
-        put("date_precision", i.date_precision.map(|d| Value::from(d.as_str())));
-        put("created", Some(Value::from(format_timestamp(self.created))));
-        put("updated", Some(Value::from(format_timestamp(self.updated))));
+        let p: Map<String, Value> =
+            FIELDS.iter().filter_map(|f| Some((f.name.to_owned(), self.field(f.name)?))).collect();
+        let at = self.input.position;
         serde_json::json!({
             "type": "Feature",
             "id": self.id,
-            "geometry": { "type": "Point", "coordinates": [i.position.lon, i.position.lat] },
+            "geometry": { "type": "Point", "coordinates": [at.lon, at.lat] },
             "properties": p,
         })
     }

@@ -37,8 +37,9 @@ pub struct ExportArgs {
     /// The tiles' format: png, webp, jpg or mvt (vector tiles).
     #[arg(long, default_value = "png")]
     pub format: String,
-    /// Comma-separated layer ids [default: every layer]; `events` among them adds the events
-    /// (`--layers events` alone: the events only, on transparent tiles).
+    /// Comma-separated layer ids [default: every layer, and for vector tiles the labels];
+    /// `events` among them adds the events (`--layers events` alone: the events only, on
+    /// transparent tiles), `labels` the labels layer of vector tiles.
     #[arg(long)]
     pub layers: Option<String>,
     /// Add the events: drawn over the base map on raster tiles, as the `events` layer of
@@ -103,6 +104,8 @@ struct Asked {
     spec: TileSpec,
     content: Content,
     layers: LayerIds,
+    /// Whether vector tiles carry the `labels` layer.
+    labels: bool,
     events: Option<EventSelection>,
     lang: Option<Lang>,
 }
@@ -111,7 +114,11 @@ fn asked(args: &ExportArgs, catalog: &Catalog) -> Result<Asked, CliError> {
     let list = args.layers.as_deref();
     let names: Vec<&str> = list.map(|l| l.split(',').map(str::trim).collect()).unwrap_or_default();
     let with_events = args.events || names.contains(&"events");
-    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
+    // As on the vector tile routes: the labels layer by default, or when named.
+    let vector = args.format == "mvt";
+    let labels = vector && (list.is_none() || names.contains(&crate::mvt::LABELS));
+    let rest: Vec<&str> =
+        names.iter().copied().filter(|n| *n != "events" && !(vector && *n == crate::mvt::LABELS)).collect();
     let layers: LayerIds = match (list.is_some(), rest.is_empty()) {
         (true, true) => Arc::from(Vec::<String>::new()),
         (true, false) => catalog.select(Some(&rest.join(",")))?.into_iter().map(|l| l.meta.id.clone()).collect(),
@@ -129,12 +136,12 @@ fn asked(args: &ExportArgs, catalog: &Catalog) -> Result<Asked, CliError> {
     let lang = query.lang().map_err(from_param)?.unwrap_or(Some(Lang::En));
     let events = with_events.then_some(selection);
     let scale = if args.scale == 2 { Scale::X2 } else { Scale::X1 };
-    if args.format == "mvt" {
-        if layers.is_empty() && events.is_none() {
-            return Err(bad("--layers", "names no layer and no events: nothing to export"));
+    if vector {
+        if layers.is_empty() && events.is_none() && !labels {
+            return Err(bad("--layers", "names no layer, no labels and no events: nothing to export"));
         }
-        let spec = TileSpec::Vector { layers: Arc::clone(&layers), events: events.clone() };
-        return Ok(Asked { spec, content: Content::Mvt, layers, events, lang: None });
+        let spec = TileSpec::Vector { layers: Arc::clone(&layers), labels, events: events.clone() };
+        return Ok(Asked { spec, content: Content::Mvt, layers, labels, events, lang: None });
     }
     let format = TileFormat::from_extension(&args.format, args.jpeg_quality)
         .ok_or_else(|| bad("--format", format!("'{}' is not png, webp, jpg or mvt", args.format)))?;
@@ -150,7 +157,7 @@ fn asked(args: &ExportArgs, catalog: &Catalog) -> Result<Asked, CliError> {
         (false, None) => TileSpec::Raster { scale, format, layers: Arc::clone(&layers), lang },
         (false, Some(events)) => TileSpec::Combined { scale, format, layers: Arc::clone(&layers), lang, events },
     };
-    Ok(Asked { spec, content: Content::of(format), layers, events, lang })
+    Ok(Asked { spec, content: Content::of(format), layers, labels: false, events, lang })
 }
 
 /// The archive's metadata: the catalog's name and credit, the area and zooms, the vector layers
@@ -170,6 +177,7 @@ fn metadata(args: &ExportArgs, catalog: &Catalog, asked: &Asked, area: LonLatBBo
             .into_iter()
             .filter(|l| match l["id"].as_str() {
                 Some("events") => asked.events.is_some(),
+                Some(crate::mvt::LABELS) => asked.labels,
                 Some(id) => asked.layers.iter().any(|i| i == id),
                 None => false,
             })

@@ -6,8 +6,8 @@
 //! | 404 | `tile_out_of_range` | x or y not below 2^z, or z above the maximum zoom |
 //! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `.webp`, `.jpg` (each with `@2x`) or `{y}.mvt`; a `.jpg` overlay (overlays are transparent) |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
-//! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, or a tile's `lang` other than `en`, `ar`, `both` or `none` |
-//! | 404 | `not_found` | an unknown collection, feature, archive, archived tile or route |
+//! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, a tile's or the style's `lang` other than `en`, `ar`, `both` or `none`, or a malformed glyph range or font stack |
+//! | 404 | `not_found` | an unknown collection, feature, font, archive, archived tile or route |
 //! | 400 | `invalid_view` | a static map's centre, zoom, box or size that does not parse or is out of range |
 //! | 400 | `image_too_large` | a static map wider or taller than the limit |
 //! | 416 | `range_not_satisfiable` | a `Range` of an archive file that is malformed, beyond its end, or names several ranges (with `Content-Range: bytes */LENGTH`) |

@@ -10,6 +10,7 @@ mod etag;
 pub(crate) mod events;
 pub(crate) mod extract;
 mod features;
+mod fonts;
 mod imagery;
 mod landing;
 mod limits;
@@ -143,8 +144,13 @@ fn routes() -> Routes {
         .route("/tiles/vector.json", get(vector::tilejson))
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
+        .route("/fonts.json", get(fonts::list))
+        .route("/fonts/{fontstack}/{file}", get(fonts::glyphs))
         .route("/embed", get(web::embed))
+        .route("/edit", get(web::edit))
         .route("/web/leaflet/{*file}", get(web::leaflet_file))
+        .route("/web/maplibre/{file}", get(web::maplibre_file))
+        .route("/web/rtl-text/{file}", get(web::rtl_text_file))
         .route("/web/{version}/{file}", get(web::asset))
 }
 

@@ -21,6 +21,7 @@ use super::pages::{self, Format};
 use super::query::Query;
 use super::{ApiError, AppState, schema};
 use crate::events::EventKind;
+use crate::tile::MAX_LATITUDE;
 
 /// The media type of an OpenAPI 3.0 document in JSON (OGC API - Features, `oas30`).
 pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
@@ -61,7 +62,7 @@ pub fn document(state: &AppState, base: &str) -> Value {
     let mut collection_ids = layer_ids.clone();
     collection_ids.push("events");
     let mut vector_ids = layer_ids.clone();
-    vector_ids.push("events");
+    vector_ids.extend(["labels", "events"]);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -193,7 +194,18 @@ fn paths() -> Value {
             id: "getLandingPage",
             tag: "OGC API - Features",
             summary: "The landing page (JSON) for clients; the map viewer for browsers (Accept: text/html or f=html)",
-            params: &["fHtml", "viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers"],
+            params: &[
+                "fHtml",
+                "viewLat",
+                "viewLon",
+                "viewZoom",
+                "viewFrom",
+                "viewTo",
+                "viewKind",
+                "viewLayers",
+                "viewPlay",
+                "viewRenderer",
+            ],
             ok: vec![(
                 "200",
                 "The landing page, or the viewer",
@@ -514,8 +526,8 @@ fn paths() -> Value {
         get(Op {
             id: "getStyle",
             tag: "Tiles",
-            summary: "A MapLibre GL style drawing the vector tiles like the raster tiles",
-            params: &[],
+            summary: "A MapLibre GL style drawing the vector tiles like the raster tiles, place names (in lang) and cluster counts included; its glyphs are /fonts",
+            params: &["lang"],
             ok: vec![("200", "The style", vec![(JSON, schema_ref("Object"))])],
             errors: &bad,
         }),
@@ -532,12 +544,58 @@ fn paths() -> Value {
         }),
     );
     add(
+        "/fonts.json",
+        get(Op {
+            id: "getFonts",
+            tag: "Tiles",
+            summary: "The fonts the style's text-font may name (a JSON array of names)",
+            params: &[],
+            ok: vec![
+                ("200", "The font names", vec![(JSON, json!({ "type": "array", "items": { "type": "string" } }))]),
+                not_modified(),
+            ],
+            errors: &bad,
+        }),
+    );
+    add(
+        "/fonts/{fontstack}/{range}.pbf",
+        get(Op {
+            id: "getGlyphs",
+            tag: "Tiles",
+            summary: "Signed-distance-field glyphs of 256 code points for MapLibre GL (protobuf llmr.glyphs), each from the first font of the stack that has it",
+            params: &["fontStack", "glyphRange"],
+            ok: vec![("200", "The glyph range", vec![("application/x-protobuf", binary())]), not_modified()],
+            errors: &[("400", "BadRequest"), ("404", "NotFound")],
+        }),
+    );
+    add(
         "/embed",
         get(Op {
             id: "getEmbed",
             tag: "Pages",
             summary: "The map for an iframe; a parameter that fails its check is ignored and the page says so",
-            params: &["viewLat", "viewLon", "viewZoom", "viewFrom", "viewTo", "viewKind", "viewLayers"],
+            params: &[
+                "viewLat",
+                "viewLon",
+                "viewZoom",
+                "viewFrom",
+                "viewTo",
+                "viewKind",
+                "viewLayers",
+                "viewPlay",
+                "viewRenderer",
+            ],
+            ok: vec![("200", "The page", vec![(HTML, html())])],
+            errors: &[],
+        }),
+    );
+    add(
+        "/edit",
+        get(Op {
+            id: "getEditor",
+            tag: "Pages",
+            summary: "The desk editor's page: events entered, corrected, moved, deleted and imported in the browser through the event API, with the write token typed into the page (never framed)",
+            params: &["viewLat", "viewLon", "viewZoom"],
             ok: vec![("200", "The page", vec![(HTML, html())])],
             errors: &[],
         }),
@@ -566,6 +624,28 @@ fn paths() -> Value {
     );
     archive_paths(&mut add);
     static_paths(&mut add);
+    add(
+        "/web/maplibre/{file}",
+        get(Op {
+            id: "getMapLibreFile",
+            tag: "Pages",
+            summary: "maplibre-gl.js and maplibre-gl.css for the vector view, when the server was started with --maplibre-dir (404 otherwise)",
+            params: &["maplibreFile"],
+            ok: vec![("200", "The file", vec![("*/*", binary())])],
+            errors: &[("404", "NotFound")],
+        }),
+    );
+    add(
+        "/web/rtl-text/{file}",
+        get(Op {
+            id: "getRtlTextFile",
+            tag: "Pages",
+            summary: "MapLibre's RTL text plugin (mapbox-gl-rtl-text.js), when the server was started with --rtl-text-dir (404 otherwise)",
+            params: &["rtlTextFile"],
+            ok: vec![("200", "The file", vec![("*/*", binary())])],
+            errors: &[("404", "NotFound")],
+        }),
+    );
     add(
         "/health",
         get(Op {
@@ -723,7 +803,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         false => json!({ "type": "string", "enum": images }),
     };
     let first_image = images.first().copied().unwrap_or("none");
-    let mut all = json!({
+    let mut params = json!({
         "fJson": query("f", "The representation: JSON only", json!({ "type": "string", "enum": ["json"] })),
         "fHtml": query("f", "The representation; without it, browsers (Accept: text/html) get HTML and other clients JSON", json!({ "type": "string", "enum": ["json", "html"] })),
         "bbox": {
@@ -739,7 +819,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "limit": query("limit", &format!("Items per page; values above {} are lowered to it", s.features.items_max_limit), json!({ "type": "integer", "minimum": 1, "maximum": s.features.items_max_limit, "default": s.features.items_limit })),
         "offset": query("offset", "Items to skip (paging); the next link carries it", json!({ "type": "integer", "minimum": 0, "default": 0 })),
         "layers": list("layers", "Only these layers, drawn in draw order whatever the order of the list; an unknown layer is 400 unknown_layer", json!({ "type": "string", "enum": layer_ids })),
-        "vectorLayers": list("layers", "Only these layers, events included; an unknown layer is 400 unknown_layer", json!({ "type": "string", "enum": vector_ids })),
+        "vectorLayers": list("layers", "Only these layers, and labels (the names of the data layers chosen) and events beside them; an unknown layer is 400 unknown_layer", json!({ "type": "string", "enum": vector_ids })),
         "lang": query("lang", "Language of the place names: en, ar, both (English above Arabic), or none", json!({ "type": "string", "enum": ["en", "ar", "both", "none"], "default": s.tiles.label_lang.as_str() })),
         "collectionId": path_param("collectionId", "A data layer's id", json!({ "type": "string", "enum": layer_ids }), json!(first_layer)),
         "anyCollectionId": path_param("collectionId", "A collection's id: a data layer, or events", json!({ "type": "string", "enum": collection_ids }), json!("events")),
@@ -752,8 +832,10 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "overlayFormat": query("format", "Format of the tiles listed: png or webp (lossless); overlays are transparent, so not jpg", json!({ "type": "string", "enum": ["png", "webp"], "default": "png" })),
         "imageId": path_param("imageId", "A georeferenced image overlay's id (see /overlays)", image_ids, json!(first_image)),
         "spriteFile": path_param("file", "The sprite file", json!({ "type": "string", "enum": ["tessera.json", "tessera.png", "tessera@2x.json", "tessera@2x.png"] }), json!("tessera.json")),
+        "fontStack": path_param("fontstack", "Font names separated by commas, first preferred (see /fonts.json); an unknown font is 404 not_found", json!({ "type": "string" }), json!("Noto Sans Regular,Noto Sans Arabic Regular")),
+        "glyphRange": path_param("range", "First and last code point of the range: a multiple of 256, and 255 more", json!({ "type": "string", "pattern": "^[0-9]+-[0-9]+$" }), json!("0-255")),
         "assetVersion": path_param("version", "The version of the pages' files (a hash of them all), as the pages name it", json!({ "type": "string" }), json!("0123456789abcdef")),
-        "assetFile": path_param("file", "One of the pages' files (main.js, the modules it imports, viewer.css)", json!({ "type": "string" }), json!("main.js")),
+        "assetFile": path_param("file", "One of the pages' files (main.js, edit.js, the modules they import, the stylesheets)", json!({ "type": "string" }), json!("main.js")),
         "ids": list("ids", "Only the events with these ids (at most 100)", json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })),
         "leafletFile": path_param("file", "A file of Leaflet's dist directory (leaflet.js, leaflet.css, images/...)", json!({ "type": "string" }), json!("leaflet.js")),
         "ifMatch": {
@@ -761,7 +843,7 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
             "description": "The event's current ETag (from GET), or * to overwrite whatever is there",
             "schema": { "type": "string" },
         },
-        "viewLat": query("lat", "Latitude of the map's centre, degrees (-85 to 85)", json!({ "type": "number", "minimum": -85.051_128_78, "maximum": 85.051_128_78 })),
+        "viewLat": query("lat", "Latitude of the map's centre, degrees (-85 to 85)", json!({ "type": "number", "minimum": -MAX_LATITUDE, "maximum": MAX_LATITUDE })),
         "viewLon": query("lon", "Longitude of the map's centre, degrees", json!({ "type": "number", "minimum": -180, "maximum": 180 })),
         "viewZoom": query("zoom", "Zoom level of the map", json!({ "type": "integer", "minimum": 0, "maximum": s.tiles.max_zoom })),
         "viewFrom": query("from", "First day of events shown, YYYY-MM-DD", json!({ "type": "string", "format": "date" })),
@@ -769,10 +851,33 @@ fn parameters(state: &AppState, layer_ids: &[&str], collection_ids: &[&str], vec
         "viewKind": list("kind", "Event kinds shown", json!({ "type": "string", "enum": kinds })),
         "viewLayers": list("layers", "Map layers shown: base, overlay, markers, or data layer ids (the base map with those layers only)", json!({ "type": "string", "enum": view_layers })),
     });
-    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), publish_parameters(s)) {
+    // Outside the json! above, whose size reaches the macro's recursion limit.
+    params["maplibreFile"] = path_param(
+        "file",
+        "maplibre-gl.js or maplibre-gl.css",
+        json!({ "type": "string", "enum": ["maplibre-gl.js", "maplibre-gl.css"] }),
+        json!("maplibre-gl.js"),
+    );
+    params["rtlTextFile"] = path_param(
+        "file",
+        "The plugin's file",
+        json!({ "type": "string", "enum": ["mapbox-gl-rtl-text.js"] }),
+        json!("mapbox-gl-rtl-text.js"),
+    );
+    params["viewPlay"] = query(
+        "play",
+        "The timeline plays from..to (the events' first and last day where either is left out), a window of this many days at a time, a day a step; without it the map shows from..to and waits",
+        json!({ "type": "integer", "minimum": 1, "maximum": 366 }),
+    );
+    params["viewRenderer"] = query(
+        "renderer",
+        "How the map is drawn: raster (Leaflet over the raster tiles) or vector (MapLibre GL JS over the vector tiles and /style.json)",
+        json!({ "type": "string", "enum": ["raster", "vector"], "default": "raster" }),
+    );
+    if let (Some(all), Value::Object(more)) = (params.as_object_mut(), publish_parameters(s)) {
         all.extend(more);
     }
-    all
+    params
 }
 
 /// The parameters of the archive and static map routes.
@@ -991,7 +1096,8 @@ fn schemas(max_batch: usize) -> Value {
                 "id": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" },
                 "geometry": point.clone(),
                 "properties": {
-                    "type": "object", "required": ["time", "kind", "title", "location_precision"],
+                    "type": "object",
+                    "required": crate::events::FIELDS.iter().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
                     "additionalProperties": false,
                     "properties": input_props,
                 },

@@ -2,59 +2,45 @@
 //! and the bodies of event writes in the OpenAPI document) and, for each data layer, the types
 //! its properties have in its file.
 //!
-//! The event schema is written from the model's own constants and enumerations, so that a new
-//! kind or a changed limit reaches the API definition without an edit here. Layer schemas are
+//! The event schema is written from the model's field table (`events::FIELDS`), so that a new
+//! field, kind or limit reaches the API definition without an edit here. Layer schemas are
 //! inferred from the data at start-up, since a GeoJSON file declares no types.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::events::{DatePrecision, EventKind, LocationPrecision, MAX_ITEM, MAX_LIST, MAX_TEXT, MAX_TITLE};
+use crate::events::{FIELDS, Field, FieldKind, MAX_ITEM, MAX_LIST};
 use crate::layer::{JsonType, Layer};
 
 /// The JSON Schema dialect of the queryables (OGC API - Features Part 3 allows 2019-09 or 2020-12).
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
-fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|&v| name(v)).collect()
+/// The JSON Schema of one event field, from the field table.
+fn field_schema(f: &Field) -> Value {
+    let mut schema = match f.kind {
+        FieldKind::Id => json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" }),
+        FieldKind::Time => json!({
+            "type": "string",
+            "examples": ["2020-02-18", "2020-02-18T19:30:00Z", "2020-02-17/2020-02-18"],
+        }),
+        FieldKind::Text(max) if f.required => json!({ "type": "string", "minLength": 1, "maxLength": max }),
+        FieldKind::Text(max) => json!({ "type": "string", "maxLength": max }),
+        FieldKind::List => json!({
+            "type": "array", "maxItems": MAX_LIST,
+            "items": { "type": "string", "maxLength": MAX_ITEM },
+        }),
+        FieldKind::Count => json!({ "type": ["integer", "null"], "minimum": 0 }),
+        FieldKind::Enum(values) => json!({ "type": "string", "enum": values }),
+        FieldKind::Timestamp => json!({ "type": "string", "format": "date-time", "readOnly": true }),
+    };
+    schema["description"] = json!(f.doc);
+    schema
 }
 
 /// The properties of an event as a client writes them, each with its type and limits.
 pub fn event_properties() -> Value {
-    let count = json!({ "type": ["integer", "null"], "minimum": 0, "description": "null when not known" });
-    let list = json!({
-        "type": "array", "maxItems": MAX_LIST,
-        "items": { "type": "string", "maxLength": MAX_ITEM },
-    });
-    let mut sources = list.clone();
-    sources["description"] = json!("URLs or citations");
-    json!({
-        "time": {
-            "type": "string",
-            "description": "An RFC 3339 date (2020-02-18, its whole UTC day) or date-time, or an ISO 8601 interval start/end with both ends",
-            "examples": ["2020-02-18", "2020-02-18T19:30:00Z", "2020-02-17/2020-02-18"],
-        },
-        "kind": { "type": "string", "enum": names(EventKind::ALL, EventKind::as_str) },
-        "title": { "type": "string", "minLength": 1, "maxLength": MAX_TITLE },
-        "title_ar": { "type": "string", "maxLength": MAX_TITLE, "description": "the title in Arabic" },
-        "description": { "type": "string", "maxLength": MAX_TEXT },
-        "actors": list.clone(),
-        "sources": sources,
-        "killed": count.clone(),
-        "injured": count.clone(),
-        "displaced": count,
-        "location_precision": {
-            "type": "string",
-            "enum": names(LocationPrecision::ALL, LocationPrecision::as_str),
-            "description": "region: the point only stands for somewhere in the region",
-        },
-        "date_precision": { "type": "string", "enum": names(DatePrecision::ALL, DatePrecision::as_str) },
-        "id": {
-            "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$",
-            "description": "chosen by the client, else a UUID made by the server",
-        },
-    })
+    Value::Object(FIELDS.iter().filter(|f| !f.server_kept).map(|f| (f.name.to_owned(), field_schema(f))).collect())
 }
 
 /// A JSON object's members (for building one object from another in `json!`).
@@ -64,10 +50,7 @@ fn obj(v: &Value) -> Map<String, Value> {
 
 /// The properties the server adds to a stored event.
 pub fn event_server_properties() -> Value {
-    json!({
-        "created": { "type": "string", "format": "date-time", "readOnly": true },
-        "updated": { "type": "string", "format": "date-time", "readOnly": true },
-    })
+    Value::Object(FIELDS.iter().filter(|f| f.server_kept).map(|f| (f.name.to_owned(), field_schema(f))).collect())
 }
 
 /// The queryables of the events collection, from the event model.
@@ -133,6 +116,7 @@ fn geometry_format(g: &geo::Geometry<f64>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::{EventKind, MAX_TITLE};
 
     #[test]
     fn the_event_schema_names_every_kind_and_its_limits() {

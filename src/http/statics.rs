@@ -34,7 +34,16 @@ pub async fn image(
     let tiles = &state.config.tiles;
     let (width, height, scale, format) = parse_size(&size, tiles.jpeg_quality)?;
     let view = parse_view(&view, width, height, tiles.max_zoom)?;
-    let (layers, with_events) = super::tiles::vector_layers(&state.catalog, &q)?;
+    let super::tiles::VectorLayers { layers, labels, events: with_events } =
+        super::tiles::vector_layers(&state.catalog, &q)?;
+    // An image's names are drawn as `lang` says, as on raster tiles: there is no labels layer
+    // to ask for.
+    if labels && q.last("layers").is_some() {
+        return Err(ApiError::UnknownLayer(format!(
+            "'{}' is a layer of the vector tiles; a static map draws its names as lang says",
+            crate::mvt::LABELS
+        )));
+    }
     let events = if with_events { Some(q.events()?) } else { None };
     let lang = q.lang()?.unwrap_or(Some(tiles.label_lang));
     let max_age = if with_events { tiles.events_max_age } else { tiles.tile_max_age };

@@ -15,6 +15,7 @@ use super::tilejson::{TileJson, query_suffix};
 use super::{ApiError, AppState};
 use crate::cache::{LayerIds, TileSpec};
 use crate::layer::{Catalog, SelectError};
+use crate::mvt;
 use crate::style::Lang;
 
 /// MVT media type.
@@ -32,10 +33,10 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let tiles = &state.config.tiles;
     if path.ending == Ending::Mvt {
-        let (layers, with_events) = vector_layers(&state.catalog, &q)?;
+        let VectorLayers { layers, labels, events: with_events } = vector_layers(&state.catalog, &q)?;
         let events = if with_events { Some(q.events()?) } else { None };
         let max_age = if with_events { tiles.events_max_age } else { tiles.tile_max_age };
-        let tile = state.tiles.get(path.tile, TileSpec::Vector { layers, events }).await?;
+        let tile = state.tiles.get(path.tile, TileSpec::Vector { layers, labels, events }).await?;
         return Ok(tile_response(&headers, tile, MVT, max_age));
     }
     let (scale, format) = path.image(
@@ -118,16 +119,26 @@ pub(super) fn layer_ids(catalog: &Catalog, list: Option<&str>) -> Result<LayerId
 }
 
 /// The layers a vector tile (or its TileJSON) asks for with `?layers=`: data layers, and
-/// whether `events` is among them. Without the parameter, every layer and the events.
-pub(super) fn vector_layers(catalog: &Catalog, q: &Query) -> Result<(LayerIds, bool), ApiError> {
+/// `labels` and `events` beside them. Without the parameter, every layer, the labels and the
+/// events.
+pub(super) struct VectorLayers {
+    /// Data layer ids, in draw order.
+    pub layers: LayerIds,
+    /// Whether the `labels` layer (names of the data layers chosen) is in.
+    pub labels: bool,
+    /// Whether the `events` layer is in.
+    pub events: bool,
+}
+
+pub(super) fn vector_layers(catalog: &Catalog, q: &Query) -> Result<VectorLayers, ApiError> {
     let Some(list) = q.last("layers") else {
-        return Ok((layer_ids(catalog, None)?, true));
+        return Ok(VectorLayers { layers: layer_ids(catalog, None)?, labels: true, events: true });
     };
     let names: Vec<&str> = list.split(',').map(str::trim).collect();
-    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events").collect();
-    let ids = match rest.is_empty() {
+    let rest: Vec<&str> = names.iter().copied().filter(|n| *n != "events" && *n != mvt::LABELS).collect();
+    let layers = match rest.is_empty() {
         true => Arc::from(Vec::<String>::new()),
         false => layer_ids(catalog, Some(&rest.join(",")))?,
     };
-    Ok((ids, names.contains(&"events")))
+    Ok(VectorLayers { layers, labels: names.contains(&mvt::LABELS), events: names.contains(&"events") })
 }

@@ -44,7 +44,8 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
     q.only(&TILE_PARAMETERS, "/tiles/vector.json")?;
     // Checked as the tiles will check them, so that the template never leads to a 400.
     q.events()?;
-    let (ids, with_events) = super::tiles::vector_layers(&state.catalog, &q)?;
+    let super::tiles::VectorLayers { layers: ids, labels: with_labels, events: with_events } =
+        super::tiles::vector_layers(&state.catalog, &q)?;
     let c = &state.catalog;
     let max_zoom = state.config.tiles.max_zoom;
     let layers: Vec<&Layer> = ids.iter().filter_map(|id| c.layer(id)).collect();
@@ -59,6 +60,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
         .iter()
         .filter(|l| match l["id"].as_str() {
             Some("events") => with_events,
+            Some(mvt::LABELS) => with_labels,
             Some(id) => ids.iter().any(|i| i == id),
             None => false,
         })
@@ -91,8 +93,9 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap, q: Quer
 
 /// `GET /style.json`: a MapLibre style for the vector tiles. It takes no parameter.
 pub async fn style(State(state): State<AppState>, headers: HeaderMap, q: Query) -> Result<axum::Json<Value>, ApiError> {
-    q.only(&[], "/style.json")?;
-    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers))))
+    q.only(&["lang"], "/style.json")?;
+    let lang = q.lang()?.unwrap_or(Some(state.config.tiles.label_lang));
+    Ok(axum::Json(mvt::maplibre_style(&state.catalog, &state.base_url(&headers), lang)))
 }
 
 /// `GET /sprites/{file}`: `tessera.json`, `tessera.png`, `tessera@2x.json`, `tessera@2x.png`.

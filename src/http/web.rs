@@ -1,7 +1,7 @@
-//! The map pages: the viewer (`GET /` for browsers), `/embed` for iframes, their stylesheet and
-//! script modules (`/web/{version}/main.js` and the modules it imports, compiled into the
-//! binary from `src/web/`), and Leaflet itself when it is served from a local directory
-//! (`/web/leaflet/...`).
+//! The map pages: the viewer (`GET /` for browsers), `/embed` for iframes, the desk editor's
+//! page (`/edit`), their stylesheets and script modules (`/web/{version}/main.js`,
+//! `/web/{version}/edit.js` and the modules they import, compiled into the binary from
+//! `src/web/`), and Leaflet itself when it is served from a local directory (`/web/leaflet/...`).
 //!
 //! Leaflet is a dependency, not part of the repository. By default a page loads Leaflet
 //! 1.9.4 from a pinned CDN URL with Subresource Integrity hashes, so a changed file
@@ -13,10 +13,17 @@
 //! element, escaped so that no value can close the element; the page runs no inline script, so
 //! the Content-Security-Policy forbids inline script altogether. `/embed` may be framed by any
 //! site (`frame-ancestors *`); the viewer may not be framed (`frame-ancestors 'none'`): it is the
-//! full page, and `/embed` is the page made for frames.
+//! full page, and `/embed` is the page made for frames. Nor may the editor's page, which holds
+//! the write token while its tab lives: a frame would let another site overlay it and steer the
+//! editor's clicks.
+//!
+//! The editor's page is made of the public API alone: it reads and writes events through
+//! `/collections/events/...` with the token the editor types (sent only in the `Authorization`
+//! header of its writes), so the server has no route of its own for it beyond the page.
 
 mod assets;
 pub(super) mod html;
+mod maplibre;
 pub(crate) mod params;
 
 use axum::extract::{RawQuery, State};
@@ -24,22 +31,39 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use self::assets::{LEAFLET_CDN, PAGE_HTML, asset_version, leaflet_tags};
+use self::assets::{EDIT_HTML, LEAFLET_CDN, PAGE_HTML, asset_version, leaflet_tags};
 pub use self::assets::{asset, leaflet_file};
 use self::html::{escape, fill, json_for_script};
+pub use self::maplibre::{maplibre_file, rtl_text_file};
 use self::params::{MAP_LAYERS, View};
 use super::{AppState, query_pairs};
-use crate::events::EventKind;
+use crate::events::{DatePrecision, EventKind, LocationPrecision};
 use crate::layer::Layer;
 use crate::mvt::{self, EventLegend};
 use crate::style::{Color, Icon, kind_style};
 use crate::tile::TileCoord;
 
-/// Which page: the full viewer or the page for iframes.
+/// Which page: the full viewer, the page for iframes, or the desk editor's page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Page {
     Viewer,
     Embed,
+    Edit,
+}
+
+impl Page {
+    fn name(self) -> &'static str {
+        match self {
+            Page::Viewer => "viewer",
+            Page::Embed => "embed",
+            Page::Edit => "edit",
+        }
+    }
+
+    /// The module the page starts from.
+    fn entry(self) -> &'static str {
+        if self == Page::Edit { "edit.js" } else { "main.js" }
+    }
 }
 
 /// The viewer, `GET /` for browsers; the view comes from the same parameters as `/embed`.
@@ -54,22 +78,28 @@ pub async fn embed(State(state): State<AppState>, RawQuery(q): RawQuery) -> Resp
     page(&state, Page::Embed, &query_pairs(q.as_deref()).unwrap_or_default())
 }
 
+/// `GET /edit?lat=&lon=&zoom=`: the desk editor's page.
+pub async fn edit(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    page(&state, Page::Edit, &query_pairs(q.as_deref()).unwrap_or_default())
+}
+
 fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
     let c = &state.catalog;
     let view = View::parse(pairs, c, state.config.tiles.max_zoom);
     let local = state.config.server.leaflet_dir.is_some();
     let config = page_config(state, which, &view);
-    let (lib_css, lib_js) = leaflet_tags(local);
+    // The vector view brings MapLibre instead of Leaflet, in the same slots.
+    let (lib_css, lib_js) = if view.vector { maplibre::maplibre_tags(&state.config) } else { leaflet_tags(local) };
     let html = fill(
-        PAGE_HTML,
+        if which == Page::Edit { EDIT_HTML } else { PAGE_HTML },
         &[
             ("title", escape(&c.title)),
             ("description", escape(&c.description)),
-            ("page", if which == Page::Viewer { "viewer" } else { "embed" }.to_owned()),
+            ("page", which.name().to_owned()),
             ("leaflet_css", lib_css),
             ("leaflet_js", lib_js),
             ("version", asset_version().to_owned()),
-            ("module_preloads", module_preloads()),
+            ("module_preloads", module_preloads(which.entry())),
             ("config", json_for_script(&config)),
             ("noscript_tiles", noscript_tiles(state)),
         ],
@@ -81,27 +111,52 @@ fn page(state: &AppState, which: Page, pairs: &[(String, String)]) -> Response {
         }
     };
     set(header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(header::CONTENT_SECURITY_POLICY, &csp(which, local));
+    let policy = match view.vector {
+        true => maplibre::vector_csp(&state.config, if which == Page::Embed { "*" } else { "'none'" }),
+        false => csp(which, local),
+    };
+    set(header::CONTENT_SECURITY_POLICY, &policy);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(header::CACHE_CONTROL, "no-cache");
     set(header::VARY, "Accept");
-    if which == Page::Viewer {
+    if which != Page::Embed {
         set(header::X_FRAME_OPTIONS, "DENY");
     }
     (headers, html).into_response()
 }
 
-/// A `<link rel="modulepreload">` for each module: the browser fetches them all at once rather
-/// than one level of imports after another (main.js, then events.js, then popup.js...).
-fn module_preloads() -> String {
+/// A `<link rel="modulepreload">` for each module the entry imports, directly or not: the
+/// browser fetches them all at once rather than one level of imports after another (main.js,
+/// then events.js, then popup.js...), and a page preloads none of another page's modules.
+fn module_preloads(entry: &str) -> String {
     let v = asset_version();
-    assets::ASSETS
+    imported_by(entry)
         .iter()
-        .filter(|(name, ..)| name.ends_with(".js") && *name != "main.js")
-        .map(|(name, ..)| format!("<link rel=\"modulepreload\" href=\"/web/{v}/{name}\">"))
+        .filter(|name| **name != entry)
+        .map(|name| format!("<link rel=\"modulepreload\" href=\"/web/{v}/{name}\">"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The modules `entry` reaches through its static imports (`... from './x.js'`), itself
+/// included, in the order of [`assets::ASSETS`].
+fn imported_by(entry: &str) -> Vec<&'static str> {
+    let mut reached = vec![entry];
+    let mut i = 0;
+    while let Some(&name) = reached.get(i) {
+        let body = assets::ASSETS.iter().find(|(n, ..)| *n == name).map_or("", |(_, _, b)| *b);
+        for import in body.lines().filter_map(|l| l.split(" from './").nth(1)) {
+            let file = import.split('\'').next().unwrap_or_default();
+            if let Some((n, ..)) = assets::ASSETS.iter().find(|(n, ..)| *n == file)
+                && !reached.contains(n)
+            {
+                reached.push(n);
+            }
+        }
+        i += 1;
+    }
+    assets::ASSETS.iter().map(|(n, ..)| *n).filter(|n| reached.contains(n)).collect()
 }
 
 /// The Content-Security-Policy of a page: its own origin, plus exactly the CDN path of Leaflet
@@ -127,8 +182,8 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
         None => c.layers().iter().collect(),
     };
     let show = view.show.unwrap_or([true; 3]);
-    json!({
-        "page": if which == Page::Viewer { "viewer" } else { "embed" },
+    let mut config = json!({
+        "page": which.name(),
         "title": c.title,
         "publicUrl": state.config.server.public_url.as_ref().map(crate::config::PublicUrl::as_str),
         "defaults": { "lat": lat, "lon": lon, "zoom": default_zoom },
@@ -141,7 +196,10 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
             "kinds": view.kinds,
             "show": MAP_LAYERS.iter().zip(show).map(|(k, on)| (k.to_string(), Value::Bool(on))).collect::<serde_json::Map<_, _>>(),
             "dataLayers": view.data_layers,
+            "play": view.play,
+            "renderer": if view.vector { "vector" } else { "raster" },
         },
+        "rtlPlugin": view.vector.then(|| maplibre::rtl_plugin(&state.config)),
         "maxZoom": max_zoom,
         "attribution": c.attribution(shown.iter().copied()),
         "layers": shown.iter().map(|l| legend_entry(l)).collect::<Vec<_>>(),
@@ -156,6 +214,23 @@ fn page_config(state: &AppState, which: Page, view: &View) -> Value {
         },
         "notes": view.notes,
         "images": c.images.iter().map(|i| image_entry(&i.meta, max_zoom)).collect::<Vec<_>>(),
+    });
+    if which == Page::Edit {
+        config["editor"] = editor_config(state);
+    }
+    config
+}
+
+/// What the editor's form needs of the event model, so that the page never holds a second
+/// copy of it: the accepted values of the closed fields (the kinds are in `events`), the size
+/// of a batch, and whether this server takes writes at all (it says so before the editor types
+/// anything). The page checks no field itself: the server's 422 names each problem.
+fn editor_config(state: &AppState) -> Value {
+    json!({
+        "writes": state.config.events.write_token.is_some(),
+        "maxBatch": state.config.events.max_batch,
+        "locationPrecision": LocationPrecision::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "datePrecision": DatePrecision::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
     })
 }
 
@@ -248,13 +323,20 @@ mod tests {
         assert!(viewer.contains("frame-ancestors 'none'") && !viewer.contains("unsafe"));
         let embed = csp(Page::Embed, true);
         assert!(embed.contains("script-src 'self';") && embed.contains("frame-ancestors *"), "{embed}");
+        assert_eq!(csp(Page::Edit, false), viewer, "the editor's page has the viewer's policy");
     }
 
     #[test]
     fn every_module_import_is_a_served_file_and_every_file_in_src_web_is_served() {
         use std::collections::BTreeSet;
         let served: BTreeSet<&str> = assets::ASSETS.iter().map(|(n, ..)| *n).collect();
-        let mut reached = BTreeSet::from(["main.js", "viewer.css"]);
+        // The entries and the stylesheets the templates link, then every module they import.
+        let mut reached = BTreeSet::from(["main.js", "edit.js"]);
+        for template in [PAGE_HTML, EDIT_HTML] {
+            for link in template.split("href=\"/web/{{version}}/").skip(1) {
+                reached.extend(served.iter().filter(|n| link.starts_with(&format!("{n}\""))));
+            }
+        }
         for (name, _, body) in assets::ASSETS {
             for import in body.lines().filter_map(|l| l.split(" from './").nth(1)) {
                 let file = import.split('\'').next().unwrap_or_default();
@@ -267,15 +349,35 @@ mod tests {
         let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
             .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
             .unwrap_or_default();
-        let on_disk: BTreeSet<&str> = on_disk.iter().map(String::as_str).filter(|n| *n != "page.html").collect();
+        let on_disk: BTreeSet<&str> = on_disk.iter().map(String::as_str).filter(|n| !n.ends_with(".html")).collect();
         assert_eq!(on_disk, served, "src/web/ and the served files differ");
         assert!(PAGE_HTML.contains("<script type=\"module\" src=\"/web/{{version}}/main.js\"></script>"));
-        let preloads = module_preloads();
-        assert_eq!(preloads.lines().count(), served.iter().filter(|n| n.ends_with(".js")).count() - 1, "{preloads}");
+        assert!(EDIT_HTML.contains("<script type=\"module\" src=\"/web/{{version}}/edit.js\"></script>"));
     }
 
     #[test]
-    fn the_page_has_every_slot_filled() {
+    fn each_page_preloads_exactly_the_modules_its_entry_imports() {
+        let viewer = imported_by("main.js");
+        let editor = imported_by("edit.js");
+        assert!(viewer.contains(&"timeline.js") && !viewer.iter().any(|n| n.starts_with("edit")), "{viewer:?}");
+        assert!(editor.contains(&"edit-form.js") && !editor.contains(&"main.js") && !editor.contains(&"timeline.js"));
+        let all: Vec<&str> = assets::ASSETS.iter().map(|(n, ..)| *n).filter(|n| n.ends_with(".js")).collect();
+        assert!(all.iter().all(|n| viewer.contains(n) || editor.contains(n)), "a module no page imports");
+        for (entry, modules) in [("main.js", viewer), ("edit.js", editor)] {
+            let preloads = module_preloads(entry);
+            assert_eq!(preloads.lines().count(), modules.len() - 1, "{preloads}");
+            assert!(
+                modules.iter().filter(|m| **m != entry).all(|m| preloads.contains(&format!("/{m}\""))),
+                "{preloads}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_pages_have_every_slot_filled() {
+        for slot in ["title", "page", "leaflet_css", "leaflet_js", "version", "module_preloads", "config"] {
+            assert!(EDIT_HTML.contains(&format!("{{{{{slot}}}}}")), "edit.html: {slot}");
+        }
         for slot in [
             "title",
             "description",

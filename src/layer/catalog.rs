@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Layer;
 use crate::style::Color;
-use crate::tile::{LonLat, LonLatBBox};
+use crate::tile::{LonLat, LonLatBBox, MAX_LATITUDE};
 
 /// The default view of the map: a WGS84 position and a whole zoom level.
 ///
@@ -70,7 +70,8 @@ impl Catalog {
         mut layers: Vec<Layer>,
     ) -> Self {
         super::place::link(&mut layers);
-        let world = LonLatBBox { west: -180.0, south: -85.051_129, east: 180.0, north: 85.051_129 };
+        super::naming::order_labels(&mut layers);
+        let world = LonLatBBox { west: -180.0, south: -MAX_LATITUDE, east: 180.0, north: MAX_LATITUDE };
         let data_bounds = layers.iter().filter_map(Layer::bounds).reduce(LonLatBBox::union);
         let bounds = bounds.or(data_bounds).unwrap_or(world);
         let center = center.unwrap_or(Center {

@@ -162,8 +162,9 @@ impl LayerEntry {
     }
 }
 
-/// Layer ids taken by the server itself: `/collections/events` is the event store.
-pub const RESERVED_IDS: [&str; 1] = ["events"];
+/// Layer ids taken by the server itself: `/collections/events` is the event store, and the
+/// vector tiles' `events` and `labels` layers are the server's own.
+pub const RESERVED_IDS: [&str; 2] = ["events", "labels"];
 
 /// Whether a string may serve as a layer id in a URL.
 pub fn valid_layer_id(id: &str) -> bool {

@@ -11,6 +11,7 @@ mod feature;
 mod fields;
 mod load;
 mod manifest;
+mod naming;
 mod place;
 mod source;
 
@@ -21,6 +22,7 @@ pub use feature::{Feature, id_text, validate_geometry};
 pub use fields::{JsonType, PropertyTypes, mvt_field_type};
 pub use load::{MANIFEST, load, load_dir, parse_geojson_bytes};
 pub use manifest::valid_layer_id;
+pub use naming::{held_by, held_by_another, namer, place_names};
 pub use place::{PlaceRef, SAME_NAME_KM};
 pub use source::Geodata;
 
@@ -86,6 +88,9 @@ pub struct Layer {
     /// For each feature held by other features too (a city in two layers): every feature of
     /// that place, most important first. Set by the catalog, which sees every layer.
     places: Vec<Option<Arc<[PlaceRef]>>>,
+    /// For each feature, its position in the order names are placed over the whole catalog
+    /// (`u32::MAX`: unlabelled). Set by the catalog.
+    label_order: Vec<u32>,
 }
 
 /// A feature's label as read at load: where it is anchored and its names.
@@ -153,6 +158,7 @@ impl Layer {
             not_within: None,
             place_keys: (None, None),
             places: Vec::new(),
+            label_order: Vec::new(),
         }
     }
 
@@ -186,6 +192,12 @@ impl Layer {
     /// another feature (of this layer or another) stands for it too.
     pub fn place(&self, i: usize) -> Option<&[PlaceRef]> {
         self.places.get(i).and_then(Option::as_deref)
+    }
+
+    /// The position of feature `i` in the order names are placed over the whole catalog, most
+    /// important first (see `naming`); `None` when it is not labelled.
+    pub fn label_order(&self, i: usize) -> Option<u32> {
+        self.label_order.get(i).copied().filter(|&o| o != u32::MAX)
     }
 
     /// This layer with labels: reads every feature's names and anchor once. Points are

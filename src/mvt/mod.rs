@@ -8,21 +8,25 @@
 
 mod describe;
 mod geometry;
+mod labels;
 pub mod proto;
 mod sprite;
 mod style;
+mod text_style;
 
 pub use describe::vector_layers;
 pub use geometry::{BUFFER, EXTENT, Frame, TOLERANCE, area2};
+pub use labels::{LABELS, Measure, labels_layer};
 pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};
 pub use style::maplibre_style;
+pub use text_style::{LABEL_BOX, LABEL_BOX_PX, font_stack, name_field};
 
 use std::collections::HashMap;
 
 use prost::Message;
 use serde_json::Value as Json;
 
-use crate::events::{LocationPrecision, Marker};
+use crate::events::{FIELDS, LocationPrecision, Marker};
 use crate::layer::Layer;
 use crate::tile::TileCoord;
 
@@ -123,7 +127,10 @@ fn feature_id(id: &Json, index: usize) -> u64 {
     id.as_u64().unwrap_or(index as u64 + 1)
 }
 
-/// Slices the data layers visible at the tile's zoom. Layers with no feature in the tile are
+/// Slices the data layers visible at the tile's zoom, each feature with its properties, and
+/// `held_by` (the id of the layer whose feature stands for its place at this zoom: a Natural
+/// Earth city on a place of the report) on a point that the raster tiles leave out for another
+/// of its place. Layers with no feature in the tile are
 /// left out, and so is a layer kept out of a box (`not_within`) that holds the whole tile with
 /// its buffer: a vector style cannot cut a layer by a box, so the world's 3 km coasts would show
 /// under the detailed ones there. (Tiles across the box's edge still carry it whole.)
@@ -142,7 +149,12 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<proto::Layer> {
             for i in l.query(&rect) {
                 let f = &l.features()[i];
                 if let Some(geom) = frame.encode(l.shape_at(i, tile.z())) {
-                    b.push(Some(feature_id(&f.id, i)), geom, f.properties.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                    // A place that a more important feature holds at this zoom (see `labels`):
+                    // the raster tiles leave it out, and the style too.
+                    let held = crate::layer::held_by(layers, l, i, tile.z())
+                        .map(|h| ("held_by", Json::from(h.meta.id.as_str())));
+                    let props = f.properties.iter().map(|(k, v)| (k.as_str(), v.clone())).chain(held);
+                    b.push(Some(feature_id(&f.id, i)), geom, props);
                 }
             }
             (!b.layer.features.is_empty()).then_some(b.layer)
@@ -160,22 +172,14 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer>
         let Some(geom) = frame.encode(&crate::geom::Shape::Points(vec![m.at()])) else { continue };
         match m {
             Marker::Single(e) | Marker::Region(e) => {
-                let inp = &e.input;
-                let props = [
-                    ("id", Json::from(e.id.clone())),
-                    ("kind", Json::from(inp.kind.as_str())),
-                    ("title", Json::from(inp.title.clone())),
-                    ("time", Json::from(inp.time.clone())),
-                    ("killed", inp.killed.map_or(Json::Null, Json::from)),
-                    ("injured", inp.injured.map_or(Json::Null, Json::from)),
-                    ("displaced", inp.displaced.map_or(Json::Null, Json::from)),
-                    ("casualties", Json::from(inp.casualties())),
-                    ("location_precision", Json::from(inp.location_precision.as_str())),
-                    ("region", Json::from(inp.location_precision == LocationPrecision::Region)),
+                let tiled = FIELDS.iter().filter(|f| f.in_tiles).filter_map(|f| Some((f.name, e.field(f.name)?)));
+                let derived = [
+                    ("casualties", Json::from(e.input.casualties())),
+                    ("region", Json::from(e.input.location_precision == LocationPrecision::Region)),
                     ("cluster", Json::from(false)),
                     ("count", Json::from(1)),
                 ];
-                b.push(Some(i as u64 + 1), geom, props);
+                b.push(Some(i as u64 + 1), geom, tiled.chain(derived));
             }
             Marker::Cluster { count, casualties, ids, region, .. } => {
                 let props = [
@@ -190,6 +194,20 @@ pub fn events_layer(markers: &[Marker], tile: TileCoord) -> Option<proto::Layer>
         }
     }
     (!b.layer.features.is_empty()).then_some(b.layer)
+}
+
+/// The fields of the `events` layer and their MVT types: the event fields tiles carry
+/// ([`FIELDS`] with `in_tiles`) and the ones the layer adds (a cluster's count, casualties and
+/// first event).
+pub fn events_layer_fields() -> Vec<(&'static str, &'static str)> {
+    let derived = [
+        ("casualties", "Number"),
+        ("region", "Boolean"),
+        ("cluster", "Boolean"),
+        ("count", "Number"),
+        ("first_id", "String"),
+    ];
+    FIELDS.iter().filter(|f| f.in_tiles).map(|f| (f.name, f.kind.mvt_type())).chain(derived).collect()
 }
 
 /// Encodes layers as a tile; an empty list gives an empty byte string.

@@ -4,9 +4,10 @@
 //! legend shows the tiles' own drawings rather than copies made in the browser.
 
 use super::style::{kinds_of, needs_icon, variants};
+use super::text_style::{LABEL_BOX, LABEL_BOX_PX};
 use crate::events::EventKind;
 use crate::layer::{Catalog, Layer};
-use crate::style::{GeometryKind, Icon, event_style};
+use crate::style::{GeometryKind, Icon, Style, event_style};
 
 /// Name of the icon of a layer's point variant (`base` or `rule{i}`), used by the style.
 pub(super) fn icon_name(layer: &str, variant: &str) -> String {
@@ -82,6 +83,13 @@ impl EventLegend {
     }
 }
 
+/// The invisible icon of [`LABEL_BOX_PX`] standing for a place's symbol in the style (a
+/// symbol without fill or outline, whose cell is its reach plus a pixel on each side).
+fn label_box() -> Style {
+    let size = (LABEL_BOX_PX - 4.0) as f32;
+    Style { fill: None, stroke: None, stroke_width: 0.0, ring: None, size, ..Style::default_for(GeometryKind::Point) }
+}
+
 /// Every icon of the sheet, each name once: the style's icons, then the legend's swatches.
 pub fn sprite_entries(catalog: &Catalog) -> Vec<(String, Icon)> {
     let mut out: Vec<(String, Icon)> = Vec::new();
@@ -98,6 +106,7 @@ pub fn sprite_entries(catalog: &Catalog) -> Vec<(String, Icon)> {
     }
     out.extend(EventKind::ALL.iter().map(|&k| (event_icon(k), Icon::Symbol(event_style(k, 0)))));
     out.extend(EventLegend::ALL.iter().flat_map(|e| e.icons()));
+    out.push((LABEL_BOX.to_owned(), Icon::Symbol(label_box())));
     let mut seen = std::collections::HashSet::new();
     out.retain(|(name, _)| seen.insert(name.clone()));
     out

@@ -8,9 +8,10 @@
 use serde_json::{Value, json};
 
 use super::sprite::icon_name;
+use super::text_style::{cluster_radius, count_layers, label_layers};
 use crate::events::EventKind;
 use crate::layer::{Catalog, Layer, Shape};
-use crate::style::{Color, GeometryKind, Style, Symbol, kind_style};
+use crate::style::{Color, GeometryKind, Lang, Style, Symbol, kind_style};
 
 fn css(c: Color) -> String {
     format!("rgba({}, {}, {}, {:.3})", c.r, c.g, c.b, f32::from(c.a) / 255.0)
@@ -83,8 +84,13 @@ fn layer_styles(l: &Layer) -> Vec<Value> {
             json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]]);
         let line_filter =
             json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]]);
-        let point_filter =
-            json!(["all", filter.clone(), ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]]);
+        // A point held by a more important feature of its place is not drawn (see `data_layers`).
+        let point_filter = json!([
+            "all",
+            filter.clone(),
+            ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]],
+            ["!", ["has", "held_by"]]
+        ]);
         let common = |suffix: &str, kind: &str, f: &Value| json!({ "id": format!("{id}-{name}-{suffix}"), "type": kind, "source": "tessera", "source-layer": id, "filter": f });
         if polys {
             let s = l.resolved_style(GeometryKind::Polygon, rule);
@@ -153,9 +159,17 @@ fn event_styles() -> Vec<Value> {
         Value::Array(m)
     };
     let src = |id: &str, kind: &str, filter: Value| json!({ "id": id, "type": kind, "source": "tessera", "source-layer": "events", "filter": filter });
+    // A region event in its kind's colour, a cluster of them in the overlay's dark red; a soft
+    // disc with a rim (MapLibre draws no dashed circle: the overlay's rim is dashed).
+    let region_color = json!(["case", ["==", ["get", "cluster"], true], "#5b1a1a", kind_color]);
     let mut region = src("events-region", "circle", json!(["==", ["get", "region"], true]));
     region["paint"] = json!({
-        "circle-radius": 40, "circle-color": kind_color, "circle-opacity": 0.3, "circle-blur": 0.8,
+        "circle-radius": 40, "circle-color": region_color, "circle-opacity": 0.3, "circle-blur": 0.8,
+    });
+    let mut rim = src("events-region-rim", "circle", json!(["==", ["get", "region"], true]));
+    rim["paint"] = json!({
+        "circle-radius": 40, "circle-opacity": 0, "circle-stroke-width": 1.2,
+        "circle-stroke-color": region_color, "circle-stroke-opacity": 0.56,
     });
     let mut halo = src(
         "events-cluster-casualties",
@@ -177,7 +191,7 @@ fn event_styles() -> Vec<Value> {
         json!(["all", ["==", ["get", "cluster"], true], ["!=", ["get", "region"], true]]),
     );
     cluster["paint"] = json!({
-        "circle-radius": ["min", 22, ["+", 10, ["*", 2.5, ["log2", ["get", "count"]]]]],
+        "circle-radius": cluster_radius(),
         "circle-color": "rgba(59, 10, 10, 0.9)",
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 1.5,
@@ -194,11 +208,12 @@ fn event_styles() -> Vec<Value> {
         "icon-allow-overlap": true,
         "icon-ignore-placement": true,
     });
-    vec![region, halo, cluster, single]
+    vec![region, rim, halo, cluster, single]
 }
 
-/// The style, with the tile and sprite URLs under `base`.
-pub fn maplibre_style(catalog: &Catalog, base: &str) -> Value {
+/// The style, with the tile, sprite and glyph URLs under `base`, naming places in `lang`
+/// (`None`: no place names; cluster counts are drawn whatever the language).
+pub fn maplibre_style(catalog: &Catalog, base: &str, lang: Option<Lang>) -> Value {
     let center = catalog.center();
     let mut layers = vec![json!({
         "id": "background",
@@ -208,7 +223,11 @@ pub fn maplibre_style(catalog: &Catalog, base: &str) -> Value {
     for l in catalog.layers() {
         layers.extend(layer_styles(l));
     }
+    if let Some(lang) = lang {
+        layers.extend(label_layers(catalog, lang));
+    }
     layers.extend(event_styles());
+    layers.extend(count_layers());
     json!({
         "version": 8,
         "name": catalog.title,
@@ -223,6 +242,7 @@ pub fn maplibre_style(catalog: &Catalog, base: &str) -> Value {
             }
         },
         "sprite": format!("{base}/sprites/tessera"),
+        "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
         "layers": layers,
     })
 }

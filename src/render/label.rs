@@ -57,7 +57,8 @@ use tiny_skia::{FillRule, PathBuilder, Pixmap, PixmapPaint, Transform};
 
 use super::symbol::paint;
 use super::text::{ShapedLine, shape};
-use crate::layer::Layer;
+pub use crate::layer::held_by_another;
+use crate::layer::{Layer, namer, place_names};
 use crate::style::{Color, Lang, Names};
 
 /// Edge of a placement block, CSS px.
@@ -232,54 +233,6 @@ pub fn place_once(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Placeme
     Placement { labels, hidden }
 }
 
-/// Whether feature `i` of `layer` is left to a more important feature of its place among
-/// `layers` drawn at zoom `z` (the Natural Earth point of a city that is a place of the
-/// report): then it is neither drawn nor named.
-pub fn held_by_another(layers: &[&Layer], layer: &Layer, i: usize, z: u8) -> bool {
-    let Some(place) = layer.place(i) else { return false };
-    for p in place {
-        if p.layer == layer.meta.id && p.feature == i {
-            return false;
-        }
-        if layers.iter().any(|l| l.meta.id == p.layer && l.visible_at(z)) {
-            return true;
-        }
-    }
-    false
-}
-
-/// The feature that names feature `i` of `layer` at zoom `z`: itself when its layer is named
-/// at `z`, else the most important feature of its place among `layers` that is.
-fn namer<'a>(layers: &[&'a Layer], layer: &'a Layer, i: usize, z: u8) -> Option<(&'a Layer, usize)> {
-    let named = |l: &Layer, f: usize| {
-        l.visible_at(z) && l.label_spec().is_some_and(|s| s.visible_at(z)) && l.label(f).is_some()
-    };
-    if named(layer, i) {
-        return Some((layer, i));
-    }
-    layer.place(i)?.iter().find_map(|p| {
-        let l = layers.iter().find(|l| l.meta.id == p.layer)?;
-        named(l, p.feature).then_some((*l, p.feature))
-    })
-}
-
-/// The names of feature `i` of `layer`, a script it lacks taken from the other features of its
-/// place among `layers`, most important first.
-fn place_names(layers: &[&Layer], layer: &Layer, i: usize) -> Names {
-    let mut names = layer.label(i).map(|l| l.names.clone()).unwrap_or_default();
-    for p in layer.place(i).unwrap_or_default() {
-        if names.latin.is_some() && names.arabic.is_some() {
-            break;
-        }
-        let Some(other) = layers.iter().find(|l| l.meta.id == p.layer).and_then(|l| l.label(p.feature)) else {
-            continue;
-        };
-        names.latin = names.latin.or_else(|| other.names.latin.clone());
-        names.arabic = names.arabic.or_else(|| other.names.arabic.clone());
-    }
-    names
-}
-
 /// The labels of one block, placed in priority order, and the places it leaves out.
 fn place_block(layers: &[&Layer], z: u8, block: PxRect, lang: Lang) -> (Vec<PlacedLabel>, Vec<(usize, usize)>) {
     let mut cands = candidates(layers, z, block);
@@ -444,6 +397,12 @@ fn wrap(text: &str, size: f32, bold: bool) -> Vec<Arc<ShapedLine>> {
     }
     out.push(shape(&current, size, bold));
     out
+}
+
+/// Width (CSS px) of a name as a label draws it: its widest line once wrapped, at `size` CSS
+/// px. (The vector tiles tell with it whether an area's name fits the area.)
+pub fn label_width(text: &str, size: f32, bold: bool) -> f32 {
+    wrap(text, size, bold).iter().map(|l| l.width).fold(0.0, f32::max)
 }
 
 /// Space between two lines of a label, in text sizes.

@@ -14,7 +14,7 @@ pub mod label;
 mod overlay;
 mod sprite;
 mod symbol;
-mod text;
+pub mod text;
 mod view;
 
 pub use encode::{EncodeError, SolidTiles, TileFormat, encode, encode_png, solid, solid_png};

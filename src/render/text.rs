@@ -211,9 +211,17 @@ pub fn outline_line(pb: &mut PathBuilder, line: &ShapedLine, x: f32, y: f32, sca
     for g in &line.glyphs {
         let Some(face) = g.font.face() else { continue };
         let k = line.size * scale / face.units_per_em() as f32;
-        let mut o = Outline { pb, x: x + g.x * scale, y: y + g.y * scale, k };
-        face.outline_glyph(GlyphId(g.id), &mut o);
+        outline_glyph(pb, g.font, g.id, (x + g.x * scale, y + g.y * scale), k);
     }
+}
+
+/// Adds the outline of glyph `id` of `font` to a path, with the glyph's origin at `origin`
+/// (device px, y down) and `k` device px per font unit. False when the glyph has no outline
+/// (a space).
+pub fn outline_glyph(pb: &mut PathBuilder, font: Font, id: u16, origin: (f32, f32), k: f32) -> bool {
+    let Some(face) = font.face() else { return false };
+    let mut o = Outline { pb, x: origin.0, y: origin.1, k };
+    face.outline_glyph(GlyphId(id), &mut o).is_some()
 }
 
 /// Turns font-unit outlines (y up) into device-pixel path segments (y down).

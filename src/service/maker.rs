@@ -87,8 +87,12 @@ impl TileMaker {
                 }
             }
             TileSpec::Markers { events } => Ok(markers_json(&self.markers(tile, spec, events), tile)),
-            TileSpec::Vector { layers, events } => {
-                let mut out = mvt::data_layers(&self.layers(layers), tile);
+            TileSpec::Vector { layers, labels, events } => {
+                let layers = self.layers(layers);
+                let mut out = mvt::data_layers(&layers, tile);
+                if *labels {
+                    out.extend(mvt::labels_layer(&layers, tile, &crate::render::label::label_width));
+                }
                 if let Some(selection) = events {
                     out.extend(mvt::events_layer(&self.markers(tile, spec, selection), tile));
                 }

@@ -15,6 +15,7 @@ use super::pool::{PoolError, RenderPool};
 use crate::cache::{CachedTile, TileCache, TileKey, TileSpec, VERSION_ZOOM};
 use crate::config::TileSettings;
 use crate::events::{Change, EventStore};
+use crate::glyphs::{FontStack, GlyphRange, stack_range};
 use crate::layer::Catalog;
 use crate::mvt;
 use crate::render::{EncodeError, OVERLAY_REACH_PX, View};
@@ -134,6 +135,12 @@ impl TileService {
         &self.0.maker
     }
 
+    /// A glyph range of a font stack, made on the render pool (the fonts keep the ranges they
+    /// have made).
+    pub async fn glyphs(&self, stack: FontStack, range: GlyphRange) -> Result<Vec<u8>, TileError> {
+        Ok(self.0.pool.run(move || stack_range(&stack, range)).await?)
+    }
+
     /// The tile cache (tests and `/health` look into it).
     pub fn cache(&self) -> &TileCache {
         &self.0.cache
@@ -185,13 +192,13 @@ mod tests {
                 lang: None,
                 events: events.clone(),
             },
-            TileSpec::Vector { layers: Arc::clone(&layers), events: Some(events) },
+            TileSpec::Vector { layers: Arc::clone(&layers), labels: true, events: Some(events) },
         ];
         for spec in &showing {
             let margin = event_margin_px(spec).unwrap_or(f64::INFINITY);
             assert!(margin <= EVENT_REACH_PX, "{spec:?} reads events {margin} px out, beyond {EVENT_REACH_PX}");
         }
-        assert_eq!(event_margin_px(&TileSpec::Vector { layers, events: None }), None);
+        assert_eq!(event_margin_px(&TileSpec::Vector { layers, labels: true, events: None }), None);
     }
 
     #[test]

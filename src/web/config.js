@@ -49,7 +49,15 @@ function readView(v, kindIds, maxZoom, defaults) {
     kinds: kinds.length ? kinds : null,
     show,
     dataLayers: data.length ? data : null,
+    play: isNum(v.play, 1, 366) ? Math.round(v.play) : null,
+    renderer: v.renderer === 'vector' ? 'vector' : 'raster',
   };
+}
+
+/** Where the vector view gets MapLibre's RTL text plugin: a URL, and its integrity hash or null. */
+function readRtlPlugin(p) {
+  if (!p || typeof p.url !== 'string' || !/^(https:\/\/|\/web\/)[^\s"'<>]+$/.test(p.url)) return null;
+  return { url: p.url, integrity: typeof p.integrity === 'string' ? p.integrity : null };
 }
 
 /** The checked settings; throws when the element holds no JSON. */
@@ -71,6 +79,7 @@ export function readConfig() {
     eventLegend: readLegend(cfg.events),
     notes: strings(cfg.notes),
     images: readImages(cfg.images),
+    rtlPlugin: readRtlPlugin(cfg.rtlPlugin),
     view: readView(cfg.view || {}, kinds.map((k) => k.id), maxZoom, defaults),
   };
 }

@@ -147,6 +147,12 @@ export function showEvents(cfg, state, map, group) {
   let seq = 0;
   async function refresh() {
     const mine = ++seq, query = timeParams(state).toString(), visible = !state.show.overlay;
+    if (state.play) {
+      // While the timeline plays, only the overlay's tiles are asked for at each step.
+      shown.prepare('playing', []);
+      [$('event-count').textContent, $('handle-count').textContent] = ['Playing: pause to click the events.', ''];
+      return;
+    }
     const missing = shown.prepare([map.getZoom(), query, visible].join('|'), tilesInView(map));
     try {
       await Promise.all(missing.map((t) => shown.load(t, query, visible)));

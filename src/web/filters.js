@@ -25,6 +25,13 @@ function dates(state) {
   };
   from.addEventListener('change', changed);
   to.addEventListener('change', changed);
+  // The timeline moves the dates too.
+  let shown = `${state.from}/${state.to}`;
+  state.onChange((what) => {
+    if (what !== 'time' || `${state.from}/${state.to}` === shown) return;
+    shown = `${state.from}/${state.to}`;
+    [from.value, to.value, err.hidden] = [state.from, state.to, true];
+  });
   $('dates-all').addEventListener('click', () => { from.value = ''; to.value = ''; changed(); });
 }
 

@@ -4,7 +4,8 @@
 
 /**
  * The state, from the checked view of the settings. `changed` tells listeners what changed:
- * 'time' (dates or kinds) or 'layers'.
+ * 'time' (dates or kinds), 'layers', or 'play' (the timeline started or stopped playing:
+ * `play` is then { days, end } or null).
  */
 export function makeState(view) {
   const listeners = [];
@@ -14,6 +15,8 @@ export function makeState(view) {
     kinds: view.kinds,
     show: { ...view.show },
     dataLayers: view.dataLayers,
+    play: null,
+    renderer: view.renderer,
     onChange(fn) { listeners.push(fn); },
     set(values, what) {
       Object.assign(state, values);

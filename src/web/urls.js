@@ -30,7 +30,10 @@ function layersParam(state) {
   return names.join(',');
 }
 
-/** The view as URL parameters: centre, zoom, layers, dates and kinds. */
+/**
+ * The view as URL parameters: centre, zoom, layers, dates and kinds; while the timeline plays,
+ * `to` is the end of what it plays and `play` the days of its window.
+ */
 export function viewParams(map, state) {
   const c = map.getCenter().wrap();
   const p = new URLSearchParams();
@@ -40,5 +43,11 @@ export function viewParams(map, state) {
   p.set('lon', c.lng.toFixed(5));
   p.set('zoom', String(map.getZoom()));
   timeParams(state).forEach((value, key) => p.set(key, value));
+  if (state.play) {
+    if (state.play.end) p.set('to', state.play.end);
+    else p.delete('to');
+    p.set('play', String(state.play.days));
+  }
+  if (state.renderer === 'vector') p.set('renderer', 'vector');
   return p;
 }

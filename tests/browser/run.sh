@@ -27,4 +27,4 @@ if [ -z "${TESSERA_BIN:-}" ]; then
   (cd "$repo" && cargo build --locked --quiet --bin tessera)
 fi
 echo "== node --test (headless chromium)"
-node --test viewer.test.mjs snippets.test.mjs vector.test.mjs events.test.mjs imagery.test.mjs
+node --test viewer.test.mjs snippets.test.mjs vector.test.mjs events.test.mjs imagery.test.mjs edit.test.mjs timeline.test.mjs

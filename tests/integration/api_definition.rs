@@ -125,6 +125,8 @@ fn example_path(doc: &Value, path: &str, op: &Value) -> String {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
+            // As a client sends it: a font stack's spaces percent-encoded.
+            let example = example.replace(' ', "%20");
             out = out.replace(&format!("{{{}}}", p["name"].as_str().expect("name")), &example);
         }
     }

@@ -197,6 +197,7 @@ fn keys(state: &AppState, data_layers: &str, (z, x, y): TileAt) -> [TileKey; 2] 
             tile,
             spec: TileSpec::Vector {
                 layers: data_layers.split(',').map(str::to_owned).collect::<Vec<_>>().into(),
+                labels: true,
                 events: Some(EventSelection::default()),
             },
             version,

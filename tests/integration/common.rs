@@ -247,8 +247,13 @@ pub fn column_above(image: &Image, (x, y): (u32, u32)) -> Vec<[u8; 4]> {
 /// place, from the leader's clearance up to the overlay's reach, across tile edges: where a
 /// located event's symbol hangs (`tessera::render` draws it above its point, on a leader that
 /// leaves the point clear).
-pub fn hanging(base: &str, (lon, lat): (f64, f64), z: u8) -> Vec<[u8; 4]> {
-    let (gx, gy) = mercator_px(lon, lat, z);
+pub fn hanging(base: &str, place: (f64, f64), z: u8) -> Vec<[u8; 4]> {
+    column_above_from(place, z, |path| get_url(&format!("{base}{path}")))
+}
+
+/// [`hanging`], with the overlay tiles read through `fetch` (a path to an answer).
+pub fn column_above_from(place: (f64, f64), z: u8, fetch: impl Fn(&str) -> Reply) -> Vec<[u8; 4]> {
+    let (gx, gy) = mercator_px(place.0, place.1, z);
     let from = f64::from(tessera::render::LEADER_CLEAR_PX);
     let mut tiles: std::collections::HashMap<u32, Image> = std::collections::HashMap::new();
     let mut out = Vec::new();
@@ -257,7 +262,7 @@ pub fn hanging(base: &str, (lon, lat): (f64, f64), z: u8) -> Vec<[u8; 4]> {
         let (x, y) = (gx, gy - d);
         let (tx, ty) = ((x / 256.0) as u32, (y / 256.0) as u32);
         let image = tiles.entry(ty).or_insert_with(|| {
-            let reply = get_url(&format!("{base}/overlays/events/{z}/{tx}/{ty}.png"));
+            let reply = fetch(&format!("/overlays/events/{z}/{tx}/{ty}.png"));
             assert_eq!(reply.status, 200, "{}", reply.text());
             decode_png(&reply.body)
         });
@@ -341,12 +346,16 @@ pub fn start_server_with_state(settings: Config, data: &Path) -> (String, tesser
 pub fn start_server_on(settings: Config, data: &Path, geodata: &Path) -> (String, tessera::http::AppState) {
     let catalog = tessera::layer::load_dir(geodata).expect("geodata loads");
     let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
+    let archives = settings.server.archive.clone();
     let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
     let served = state.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
         runtime.block_on(async move {
+            // The archives of the settings, opened as `tessera serve` opens them.
+            let archives = tessera::service::Archives::open(&archives).await.expect("the archives open");
+            let served = served.with_archives(archives);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
             tx.send(listener.local_addr().expect("local addr")).expect("send address");
             // The server as `tessera serve` runs it: the router behind the connection limits.
@@ -366,4 +375,65 @@ pub fn page_config(path: &str) -> Value {
     let start = html.find(tag).expect("the config element") + tag.len();
     let end = start + html[start..].find("</script>").expect("its end");
     serde_json::from_str(&html[start..end]).expect("the config is JSON")
+}
+
+/// A server of its own for one test, in-process: the real router (every middleware of `app`)
+/// on fresh state (the default geodata, an in-memory event store with the seed events), called
+/// with `oneshot`, no socket. API tests use it so that none shares an event database with
+/// another; what needs a real process or connection (the battery, durability, storage faults,
+/// limits on the wire) keeps using a server on a port.
+pub struct TestApp {
+    router: axum::Router,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestApp {
+    /// A fresh app with the shared server's settings.
+    pub fn new() -> Self {
+        Self::with(settings())
+    }
+
+    /// A fresh app with these settings.
+    pub fn with(config: Config) -> Self {
+        let catalog = tessera::layer::load_dir(&geodata()).expect("default geodata loads");
+        let store = tessera::events::SqliteStore::in_memory().expect("an in-memory event store");
+        tessera::cli::seed_events(&store, &catalog).expect("the seed events");
+        let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(store), config).expect("state");
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        Self { router: tessera::http::app(state), runtime }
+    }
+
+    /// Sends a request (`target` a path, or an absolute URL whose path is taken) and reads the
+    /// whole answer.
+    pub fn request(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        use tower::ServiceExt;
+        let path = match target.find("://") {
+            Some(i) => target[i + 3..].find('/').map_or("/", |j| &target[i + 3 + j..]),
+            None => target,
+        };
+        let mut req = axum::http::Request::builder().method(method).uri(path).header("host", "localhost");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(axum::body::Body::from(body.to_vec())).expect("a request");
+        let router = self.router.clone();
+        self.runtime.block_on(async move {
+            let response = router.oneshot(req).await.unwrap_or_else(|e| match e {});
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, 64 * 1024 * 1024).await.expect("the body").to_vec();
+            Reply { status: parts.status.as_u16(), headers: parts.headers, body }
+        })
+    }
+
+    /// GET a path.
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+
+    /// The z-`z` event overlay's pixels in the column above a place, where a located event's
+    /// symbol hangs (see [`hanging`]).
+    pub fn overlay_above(&self, place: (f64, f64), z: u8) -> Vec<[u8; 4]> {
+        column_above_from(place, z, |path| self.get(path))
+    }
 }

@@ -1,15 +1,15 @@
 //! The events write API over HTTP: the validation table, the auth rules, the create / replace /
 //! patch / delete cycle with ETags, batches, and freshness of the items and overlay tiles.
 //!
-//! Tests run in parallel against the shared server, so each test writes its events at a spot of
-//! its own in the South Atlantic, far from the seed events and from every other test, and
-//! counts only what lies in a box around that spot.
+//! Each test runs on a server of its own, in-process ([`TestApp`]: the real router on fresh
+//! state, the seed events in an in-memory store), so that no test sees another's events.
 
 use serde_json::{Value, json};
 
-use crate::common::{bearer, close, get, hanging, hex, request, scratch_dir, settings_with, start_server, url};
+use crate::common::{Reply, TestApp, bearer, close, hex, settings_with};
 
-/// A spot of its own for test number `n`: (longitude, latitude) in degrees.
+/// A spot of its own for test number `n`, far from the seed events: (longitude, latitude) in
+/// degrees.
 pub fn spot(n: u32) -> (f64, f64) {
     (-30.0 + 2.0 * f64::from(n), -40.0)
 }
@@ -33,16 +33,16 @@ pub fn event(id: &str, (lon, lat): (f64, f64)) -> Value {
     })
 }
 
-/// POSTs a JSON value to the shared server with the write token.
-pub fn post_json(body: &Value) -> crate::common::Reply {
+/// POSTs a JSON value to an app with the write token.
+fn post(app: &TestApp, body: &Value) -> Reply {
     let auth = bearer();
     let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/geo+json")];
-    request("POST", &url("/collections/events/items"), &headers, body.to_string().as_bytes())
+    app.request("POST", "/collections/events/items", &headers, body.to_string().as_bytes())
 }
 
 /// How many events lie in a box, by the items' `numberMatched`.
-pub fn matched(bbox: &str) -> u64 {
-    let reply = get(&format!("/collections/events/items?bbox={bbox}&limit=1"));
+fn matched(app: &TestApp, bbox: &str) -> u64 {
+    let reply = app.get(&format!("/collections/events/items?bbox={bbox}&limit=1"));
     assert_eq!(reply.status, 200, "{}", reply.text());
     reply.json()["numberMatched"].as_u64().expect("numberMatched")
 }
@@ -64,6 +64,7 @@ fn batch(features: Vec<Value>) -> Vec<u8> {
 
 #[test]
 fn each_bad_body_gets_its_status_and_names_the_field() {
+    let app = TestApp::new();
     let here = spot(0);
     let box0 = bbox_of(here);
     let good = |i: usize| event(&format!("validation-batch-{i}"), here);
@@ -126,10 +127,10 @@ fn each_bad_body_gets_its_status_and_names_the_field() {
     ];
     assert!(table.len() >= 15);
     let auth = bearer();
-    let before = matched(&box0);
+    let before = matched(&app, &box0);
     for (what, body, content_type, status, expect) in table {
         let headers = [("Authorization", auth.as_str()), ("Content-Type", content_type)];
-        let reply = request("POST", &url("/collections/events/items"), &headers, &body);
+        let reply = app.request("POST", "/collections/events/items", &headers, &body);
         if status == 422 {
             reply.assert_error(422, "invalid_event");
             let errors = reply.json()["errors"].clone();
@@ -149,63 +150,65 @@ fn each_bad_body_gets_its_status_and_names_the_field() {
             reply.assert_error(status, expect);
         }
     }
-    assert_eq!(matched(&box0), before, "a refused body stored something");
+    assert_eq!(matched(&app, &box0), before, "a refused body stored something");
     for i in 0..4 {
-        assert_eq!(get(&item_path(&format!("validation-batch-{i}"))).status, 404, "batch member {i}");
+        assert_eq!(app.get(&item_path(&format!("validation-batch-{i}"))).status, 404, "batch member {i}");
     }
-    assert_eq!(get("/health").status, 200, "the server keeps serving");
+    assert_eq!(app.get("/health").status, 200, "the server keeps serving");
 }
 
 #[test]
 fn writes_need_the_bearer_token() {
+    let app = TestApp::new();
     let post = |auth: Option<&str>, id: &str| {
         let mut headers = vec![("Content-Type", "application/geo+json")];
         headers.extend(auth.map(|a| ("Authorization", a)));
-        request("POST", &url("/collections/events/items"), &headers, event(id, spot(1)).to_string().as_bytes())
+        app.request("POST", "/collections/events/items", &headers, event(id, spot(1)).to_string().as_bytes())
     };
     for (auth, what) in [(None, "none"), (Some("Bearer not-the-token"), "wrong"), (Some("Basic dXNlcjpwYXNz"), "basic")]
     {
         let reply = post(auth, &format!("auth-{what}"));
         reply.assert_error(401, "unauthorized");
         assert!(reply.header("www-authenticate").starts_with("Bearer"), "{what}: {:?}", reply.headers);
-        assert_eq!(get(&item_path(&format!("auth-{what}"))).status, 404, "{what} stored it");
+        assert_eq!(app.get(&item_path(&format!("auth-{what}"))).status, 404, "{what} stored it");
     }
     let seed = "2020-02-18-termanin-air-raids";
-    let del = request("DELETE", &url(&item_path(seed)), &[("If-Match", "*")], b"");
+    let del = app.request("DELETE", &item_path(seed), &[("If-Match", "*")], b"");
     del.assert_error(401, "unauthorized");
-    assert_eq!(get(&item_path(seed)).status, 200);
+    assert_eq!(app.get(&item_path(seed)).status, 200);
     assert_eq!(post(Some(&bearer()), "auth-right").status, 201);
 }
 
 #[test]
 fn without_a_token_writes_are_refused_and_reads_still_work() {
-    let base = start_server(settings_with(|c| c.events.write_token = None), &scratch_dir("no-token"));
+    let app = TestApp::with(settings_with(|c| c.events.write_token = None));
     let auth = bearer();
     let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/geo+json")];
     let body = event("no-token-event", spot(2)).to_string();
-    let reply = request("POST", &format!("{base}/collections/events/items"), &headers, body.as_bytes());
+    let reply = app.request("POST", "/collections/events/items", &headers, body.as_bytes());
     let description = reply.assert_error(403, "writes_disabled");
     assert!(description.contains("TESSERA_WRITE_TOKEN"), "{description}");
-    let seed = format!("{base}/collections/events/items/2020-02-18-termanin-air-raids");
-    request("DELETE", &seed, &[("Authorization", auth.as_str()), ("If-Match", "*")], b"")
+    let seed = "/collections/events/items/2020-02-18-termanin-air-raids";
+    app.request("DELETE", seed, &[("Authorization", auth.as_str()), ("If-Match", "*")], b"")
         .assert_error(403, "writes_disabled");
-    assert_eq!(request("GET", &seed, &[], b"").status, 200, "reads work");
-    let items = request("GET", &format!("{base}/collections/events/items"), &[], b"");
+    assert_eq!(app.get(seed).status, 200, "reads work");
+    let items = app.get("/collections/events/items");
     assert_eq!(items.json()["numberMatched"], 9, "the seed events, and nothing else");
-    let tile = request("GET", &format!("{base}/overlays/events/6/38/25.png"), &[], b"");
+    let tile = app.get("/overlays/events/6/38/25.png");
     assert_eq!((tile.status, tile.header("content-type")), (200, "image/png"));
 }
 
 #[test]
 fn create_replace_patch_delete_with_etags() {
+    let app = TestApp::new();
     let id = "cycle-1";
-    let created = post_json(&event(id, spot(3)));
+    let created = post(&app, &event(id, spot(3)));
     assert_eq!(created.status, 201, "{}", created.text());
     let location = created.header("location").to_owned();
     assert!(location.ends_with(&item_path(id)), "{location}");
     let etag1 = created.header("etag").to_owned();
     assert!(!etag1.is_empty());
-    let fetched = request("GET", &location, &[], b"");
+    let fetched = app.request("GET", &location, &[], b"");
     assert_eq!(fetched.json(), created.json(), "GET Location returns what POST did");
     assert_eq!(fetched.header("etag"), etag1);
 
@@ -213,7 +216,7 @@ fn create_replace_patch_delete_with_etags() {
     let send = |method: &str, content_type: &str, if_match: Option<&str>, body: &Value| {
         let mut headers = vec![("Authorization", auth.as_str()), ("Content-Type", content_type)];
         headers.extend(if_match.map(|m| ("If-Match", m)));
-        request(method, &url(&item_path(id)), &headers, body.to_string().as_bytes())
+        app.request(method, &item_path(id), &headers, body.to_string().as_bytes())
     };
     let mut changed = event(id, spot(3));
     changed["properties"]["title"] = json!("replaced");
@@ -226,56 +229,52 @@ fn create_replace_patch_delete_with_etags() {
     // A second editor still holding the first version cannot overwrite the change.
     changed["properties"]["title"] = json!("lost update");
     send("PUT", "application/geo+json", Some(&etag1), &changed).assert_error(412, "precondition_failed");
-    assert_eq!(get(&item_path(id)).json()["properties"]["title"], "replaced");
+    assert_eq!(app.get(&item_path(id)).json()["properties"]["title"], "replaced");
 
     let merge = json!({ "properties": { "killed": 5, "description": null } });
     send("PATCH", "application/json", Some(&etag2), &merge).assert_error(415, "unsupported_media_type");
     let patched = send("PATCH", "application/merge-patch+json", Some(&etag2), &merge);
     assert_eq!(patched.status, 200, "{}", patched.text());
     let etag3 = patched.header("etag").to_owned();
-    let now = get(&item_path(id)).json();
+    let now = app.get(&item_path(id)).json();
     assert_eq!(now["properties"]["killed"], 5);
     assert_eq!(now["properties"]["injured"], 9, "untouched fields stay");
     assert!(now["properties"].get("description").is_none(), "{now}");
 
-    let del = request("DELETE", &url(&item_path(id)), &[("Authorization", auth.as_str()), ("If-Match", &etag3)], b"");
+    let del = app.request("DELETE", &item_path(id), &[("Authorization", auth.as_str()), ("If-Match", &etag3)], b"");
     assert_eq!(del.status, 204, "{}", del.text());
-    get(&item_path(id)).assert_error(404, "not_found");
+    app.get(&item_path(id)).assert_error(404, "not_found");
 }
 
 #[test]
 fn a_taken_id_is_a_conflict_and_a_batch_is_stored_whole() {
+    let app = TestApp::new();
     let here = spot(4);
-    assert_eq!(post_json(&event("conflict-1", here)).status, 201);
-    post_json(&event("conflict-1", here)).assert_error(409, "conflict");
-    post_json(&event("2020-02-18-termanin-air-raids", here)).assert_error(409, "conflict");
+    assert_eq!(post(&app, &event("conflict-1", here)).status, 201);
+    post(&app, &event("conflict-1", here)).assert_error(409, "conflict");
+    post(&app, &event("2020-02-18-termanin-air-raids", here)).assert_error(409, "conflict");
 
     let ids = ["batch-a", "batch-b", "batch-c"];
-    let before = matched(&bbox_of(here));
-    let reply = post_json(&json!({ "type": "FeatureCollection", "features": ids.map(|i| event(i, here)) }));
+    let before = matched(&app, &bbox_of(here));
+    let reply = post(&app, &json!({ "type": "FeatureCollection", "features": ids.map(|i| event(i, here)) }));
     assert_eq!(reply.status, 201, "{}", reply.text());
     assert_eq!(reply.json()["numberReturned"], 3);
-    assert_eq!(matched(&bbox_of(here)), before + 3);
+    assert_eq!(matched(&app, &bbox_of(here)), before + 3);
     for id in ids {
-        assert_eq!(get(&item_path(id)).json()["id"], id);
+        assert_eq!(app.get(&item_path(id)).json()["id"], id);
     }
     // A batch refused by the store (one id taken) stores none of its members either.
-    post_json(&json!({ "type": "FeatureCollection", "features": [event("batch-d", here), event("batch-a", here)] }))
+    post(&app, &json!({ "type": "FeatureCollection", "features": [event("batch-d", here), event("batch-a", here)] }))
         .assert_error(409, "conflict");
-    get(&item_path("batch-d")).assert_error(404, "not_found");
-}
-
-/// The pixel of the overlay tile at zoom 10 that Web Mercator puts a spot at.
-/// The z10 overlay's pixels above a place, where its events' symbols hang.
-fn overlay_above(place: (f64, f64)) -> Vec<[u8; 4]> {
-    hanging(crate::common::server(), place, 10)
+    app.get(&item_path("batch-d")).assert_error(404, "not_found");
 }
 
 #[test]
 fn a_write_shows_in_items_and_tiles_on_the_next_request() {
+    let app = TestApp::new();
     let here = spot(5);
     let in_box = || -> Vec<String> {
-        let body = get(&format!("/collections/events/items?bbox={}", bbox_of(here))).json();
+        let body = app.get(&format!("/collections/events/items?bbox={}", bbox_of(here))).json();
         body["features"]
             .as_array()
             .expect("features")
@@ -283,16 +282,16 @@ fn a_write_shows_in_items_and_tiles_on_the_next_request() {
             .filter_map(|f| f["id"].as_str().map(str::to_owned))
             .collect()
     };
-    assert!(overlay_above(here).iter().all(|p| p[3] == 0), "nothing there yet");
-    let created = post_json(&event("fresh-1", here));
+    assert!(app.overlay_above(here, 10).iter().all(|p| p[3] == 0), "nothing there yet");
+    let created = post(&app, &event("fresh-1", here));
     assert_eq!(created.status, 201);
     assert_eq!(in_box(), ["fresh-1"]);
     let shelling = hex("#f16913");
-    assert!(overlay_above(here).iter().any(|&p| close(p, shelling, 2)), "{:?}", overlay_above(here));
+    assert!(app.overlay_above(here, 10).iter().any(|&p| close(p, shelling, 2)), "{:?}", app.overlay_above(here, 10));
 
     let auth = bearer();
     let headers = [("Authorization", auth.as_str()), ("If-Match", created.header("etag"))];
-    assert_eq!(request("DELETE", &url(&item_path("fresh-1")), &headers, b"").status, 204);
+    assert_eq!(app.request("DELETE", &item_path("fresh-1"), &headers, b"").status, 204);
     assert!(in_box().is_empty());
-    assert!(overlay_above(here).iter().all(|p| p[3] == 0), "gone from the tile");
+    assert!(app.overlay_above(here, 10).iter().all(|p| p[3] == 0), "gone from the tile");
 }

@@ -1,16 +1,38 @@
 //! Issue 12, item 1: a client that accepts compression (every browser, Python `requests`) must
 //! be able to edit with the ETag it was given. Each representation of an event (plain, gzip,
 //! brotli) has its own strong ETag; `If-Match` takes the tag of any representation of the
-//! current version, and only a new version gives 412. Runs against the shared server, at
-//! spots of its own in the South Atlantic (see `events_api.rs`).
+//! current version, and only a new version gives 412. Runs on a server of its own, in-process
+//! ([`TestApp`]), through the compression layer as a browser meets it.
+
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use crate::common::{Reply, bearer, get, request, url};
-use crate::events_api::{event, post_json, spot};
+use crate::common::{Reply, TestApp, bearer};
+use crate::events_api::{event, spot};
+
+/// The app of these tests (each writes events of its own ids).
+fn app() -> &'static TestApp {
+    static APP: OnceLock<TestApp> = OnceLock::new();
+    APP.get_or_init(TestApp::new)
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    app().request(method, path, headers, body)
+}
+
+fn get(path: &str) -> Reply {
+    app().get(path)
+}
+
+fn post_json(body: &Value) -> Reply {
+    let auth = bearer();
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/geo+json")];
+    request("POST", "/collections/events/items", &headers, body.to_string().as_bytes())
+}
 
 fn item(id: &str) -> String {
-    url(&format!("/collections/events/items/{id}"))
+    format!("/collections/events/items/{id}")
 }
 
 /// A write to one event as a browser sends it: the token, `If-Match`, and `Accept-Encoding`.

@@ -366,6 +366,7 @@ fn no_tile_around_idlib_has_empty_degenerate_or_mistyped_geometry() {
         }
     }
     kinds.insert("events".into(), BTreeSet::from(["points"]));
+    kinds.insert("labels".into(), BTreeSet::from(["points"]));
     let mut seen = 0;
     for z in 0..=12 {
         for t in neighbourhood(tile_of(IDLIB, z)) {

@@ -298,7 +298,7 @@ fn gdal_opens_the_exported_mbtiles_raster_and_vector() {
     let layers = Command::new("ogrinfo").args(["-ro", "-so"]).arg(&e.vector_mb).output().expect("ogrinfo runs");
     let listed = String::from_utf8_lossy(&layers.stdout);
     assert!(layers.status.success() && listed.contains("using driver `MBTiles'"), "{listed}");
-    for layer in ["report-places", "events", "towns"] {
+    for layer in ["report-places", "events", "towns", "labels"] {
         assert!(listed.lines().any(|l| l.trim().ends_with(&format!(": {layer}"))), "{layer} in {listed}");
     }
     let places =
@@ -342,6 +342,29 @@ fn an_interrupted_export_leaves_no_file_that_looks_complete() {
 }
 
 #[test]
+fn on_a_terminal_the_export_shows_a_bar_with_the_count_the_rate_and_the_time_left() {
+    let dir = scratch("terminal");
+    let out = dir.join("bar.pmtiles");
+    // `script` (util-linux, in every Debian) runs the export on a pseudo-terminal and copies
+    // what it draws to its own stdout.
+    let command =
+        format!("{} export {} --bbox {} --zooms 10-11", env!("CARGO_BIN_EXE_tessera"), out.display(), bbox(AREA));
+    if !available("script (util-linux)", Command::new("script").arg("--version")) {
+        return;
+    }
+    let o = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script runs");
+    let drawn = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{drawn}");
+    let total = expected_tiles(AREA, 10, 11).len();
+    let bar = drawn.lines().flat_map(|l| l.split('\r')).find(|l| l.contains(&format!("{total}/{total} tiles, ")));
+    let bar = bar.unwrap_or_else(|| panic!("no bar in {drawn:?}"));
+    assert!(bar.contains("[===") && bar.contains("/s, ") && bar.contains(" left"), "the bar: {bar:?}");
+    assert!(drawn.contains("\x1b[2K"), "the bar is cleared at the end: {drawn:?}");
+    assert!(!drawn.contains(" tiles (100%)"), "no plain lines on a terminal: {drawn:?}");
+    assert!(drawn.contains(&format!("{}: {total} tiles", out.display())) && out.exists(), "{drawn:?}");
+}
+
+#[test]
 fn bad_export_flags_are_refused_naming_the_flag() {
     let dir = scratch("bad-export");
     let out = dir.join("x.pmtiles");
@@ -366,37 +389,41 @@ fn bad_export_flags_are_refused_naming_the_flag() {
     assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0, "nothing written");
 }
 
-/// `tessera serve` with the raster PMTiles and the vector MBTiles: one by the flag, one by the
-/// config file's key.
+/// A server of the raster PMTiles, the vector MBTiles and the sea: `tessera serve` checks each
+/// way of naming them (the flag, repeated, and the config file's key) and is stopped; the tests
+/// then share an in-process server given the same archives, which ends with the test binary.
 fn archive_server() -> &'static str {
-    static BASE: OnceLock<(Running, String)> = OnceLock::new();
-    &BASE
-        .get_or_init(|| {
-            let e = exports();
-            let config = e.dir.join("archives.toml");
-            std::fs::write(&config, format!("[server]\narchive = [\"vec={}\"]\n", e.vector_mb.display()))
-                .expect("config");
-            // The file's key alone first.
-            let mut cmd = tessera();
-            cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&config);
-            cmd.env("RUST_LOG", "warn");
-            let mut server = Running::start(&mut cmd);
+    static BASE: OnceLock<String> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let e = exports();
+        let config = e.dir.join("archives.toml");
+        std::fs::write(&config, format!("[server]\narchive = [\"vec={}\"]\n", e.vector_mb.display())).expect("config");
+        let by_file =
+            ["serve", "--listen", "127.0.0.1:0", "--config", config.to_str().expect("path")].map(String::from);
+        let by_flags = ["serve", "--listen", "127.0.0.1:0"]
+            .into_iter()
+            .map(String::from)
+            .chain(
+                [("area", &e.raster), ("vec", &e.vector_mb)]
+                    .into_iter()
+                    .flat_map(|(name, path)| ["--archive".to_owned(), format!("{name}={}", path.display())]),
+            )
+            .collect::<Vec<_>>();
+        for (args, names) in [(by_file.to_vec(), vec!["vec"]), (by_flags, vec!["area", "vec"])] {
+            let mut server = Running::start(tessera().args(&args).env("RUST_LOG", "warn"));
             let base = server.url().expect("the server announces its URL");
+            let list = get_url(&format!("{base}/archives")).json();
+            let listed: Vec<&str> =
+                list["archives"].as_array().expect("list").iter().filter_map(|a| a["name"].as_str()).collect();
+            assert_eq!(listed, names, "{args:?}");
             assert_eq!(get_url(&format!("{base}/archives/vec.json")).status, 200);
-            drop(server);
-            let mut cmd = tessera();
-            cmd.args(["serve", "--listen", "127.0.0.1:0", "--archive"])
-                .arg(format!("area={}", e.raster.display()))
-                .arg("--archive")
-                .arg(format!("vec={}", e.vector_mb.display()))
-                .arg("--archive")
-                .arg(format!("sea={}", e.sea.display()))
-                .env("RUST_LOG", "warn");
-            let mut server = Running::start(&mut cmd);
-            let base = server.url().expect("the server announces its URL");
-            (server, base)
-        })
-        .1
+        }
+        let sources = [("area", &e.raster), ("vec", &e.vector_mb), ("sea", &e.sea)]
+            .map(|(name, path)| format!("{name}={}", path.display()))
+            .map(|s| <tessera::config::ArchiveSource as tessera::config::SettingValue>::parse(&s).expect("a source"));
+        let settings = crate::common::settings_with(|c| c.server.archive = sources.to_vec());
+        crate::common::start_server(settings, &scratch("archive-server-data"))
+    })
 }
 
 #[test]

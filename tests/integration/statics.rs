@@ -121,6 +121,7 @@ fn static_map_sizes_are_limited_and_bad_views_refused_with_json() {
         ("/static/37,36,36,37/100x100.png", 400, "invalid_view"),
         ("/static/a,b,c/100x100.png", 400, "invalid_view"),
         ("/static/36.8,36.2,12/100x100.png?layers=nope", 400, "unknown_layer"),
+        ("/static/36.8,36.2,12/100x100.png?layers=towns,labels", 400, "unknown_layer"),
         ("/static/36.8,36.2,12/100x100.png?lang=fr", 400, "invalid_parameter"),
     ] {
         get(path).assert_error(status, code);

@@ -74,7 +74,7 @@ fn vector_tilejson_ignored_its_layers_parameter() {
         .iter()
         .map(|l| l["id"].as_str().expect("id").to_owned())
         .collect();
-    expected.insert("events".into());
+    expected.extend(["events".into(), "labels".into()]);
     assert_eq!(vector_layer_ids(&all), expected, "without layers, every layer");
 
     for path in

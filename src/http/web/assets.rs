@@ -17,13 +17,17 @@ use sha2::{Digest, Sha256};
 
 use crate::http::{ApiError, AppState};
 
-/// The page template, with `{{slot}}`s.
+/// The template of the viewer and of `/embed`, with `{{slot}}`s.
 pub const PAGE_HTML: &str = include_str!("../../web/page.html");
+/// The template of the desk editor's page, `/edit`.
+pub const EDIT_HTML: &str = include_str!("../../web/edit.html");
 
-/// The page's own files under `/web/{version}/`: its stylesheet and its modules (`main.js`
-/// imports the others), with their types.
-pub const ASSETS: [(&str, &str, &str); 18] = [
+/// The pages' own files under `/web/{version}/`: their stylesheets and their modules (`main.js`
+/// and `edit.js` import the others), with their types.
+pub const ASSETS: [(&str, &str, &str); 30] = [
     ("viewer.css", CSS, include_str!("../../web/viewer.css")),
+    ("timeline.css", CSS, include_str!("../../web/timeline.css")),
+    ("edit.css", CSS, include_str!("../../web/edit.css")),
     ("main.js", JS, include_str!("../../web/main.js")),
     ("checks.js", JS, include_str!("../../web/checks.js")),
     ("config.js", JS, include_str!("../../web/config.js")),
@@ -40,7 +44,17 @@ pub const ASSETS: [(&str, &str, &str); 18] = [
     ("popup.js", JS, include_str!("../../web/popup.js")),
     ("sprite.js", JS, include_str!("../../web/sprite.js")),
     ("state.js", JS, include_str!("../../web/state.js")),
+    ("timeline.js", JS, include_str!("../../web/timeline.js")),
     ("urls.js", JS, include_str!("../../web/urls.js")),
+    ("edit.js", JS, include_str!("../../web/edit.js")),
+    ("edit-api.js", JS, include_str!("../../web/edit-api.js")),
+    ("edit-conflict.js", JS, include_str!("../../web/edit-conflict.js")),
+    ("edit-fields.js", JS, include_str!("../../web/edit-fields.js")),
+    ("edit-form.js", JS, include_str!("../../web/edit-form.js")),
+    ("edit-import.js", JS, include_str!("../../web/edit-import.js")),
+    ("edit-list.js", JS, include_str!("../../web/edit-list.js")),
+    ("edit-map.js", JS, include_str!("../../web/edit-map.js")),
+    ("vector.js", JS, include_str!("../../web/vector.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
@@ -92,7 +106,7 @@ pub fn leaflet_tags(local: bool) -> (String, String) {
 pub fn asset_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
-        let mut hash = Sha256::new().chain_update(PAGE_HTML);
+        let mut hash = Sha256::new().chain_update(PAGE_HTML).chain_update(EDIT_HTML);
         for (name, _, body) in ASSETS {
             hash = hash.chain_update(name).chain_update(body);
         }

@@ -1,5 +1,6 @@
 //! The view a map page opens on, read from its URL: `layers`, `lat`, `lon`, `zoom`, `from`,
-//! `to`, `kind`.
+//! `to`, `kind`, the timeline's `play`, and `renderer` (`raster`, Leaflet over the raster
+//! tiles, or `vector`, MapLibre GL JS over the vector tiles).
 //!
 //! Every value is checked here, before anything of it reaches the page, and only the checked,
 //! typed value does (numbers, dates re-formatted, names from closed lists). A value that fails
@@ -12,8 +13,8 @@ use chrono::NaiveDate;
 use crate::events::EventKind;
 use crate::layer::Catalog;
 
-/// Latitude limit of Web Mercator, degrees.
-const MAX_LAT: f64 = 85.051_128_78;
+/// Widest window of days the timeline plays (`play`): a year, leap day included.
+pub const MAX_PLAY_DAYS: u16 = 366;
 
 /// The map layers a page can show, besides the data layers that narrow the base tiles.
 pub const MAP_LAYERS: [&str; 3] = ["base", "overlay", "markers"];
@@ -37,6 +38,10 @@ pub struct View {
     pub show: Option<[bool; 3]>,
     /// Data layer ids the base tiles are narrowed to; `None` draws every layer.
     pub data_layers: Option<Vec<String>>,
+    /// The timeline plays `from`..`to` a window of this many days at a time; `None`: paused.
+    pub play: Option<u16>,
+    /// Whether the map is drawn by MapLibre GL JS from the vector tiles (`renderer=vector`).
+    pub vector: bool,
     /// One line for each parameter that was ignored, and why.
     pub notes: Vec<String>,
 }
@@ -52,7 +57,9 @@ impl View {
                 continue;
             }
             let ok = match k.as_str() {
-                "lat" => number(raw, -MAX_LAT, MAX_LAT).map(|x| v.lat = Some(x)).ok_or("a number from -85 to 85"),
+                "lat" => number(raw, -crate::tile::MAX_LATITUDE, crate::tile::MAX_LATITUDE)
+                    .map(|x| v.lat = Some(x))
+                    .ok_or("a number from -85 to 85"),
                 "lon" => number(raw, -180.0, 180.0).map(|x| v.lon = Some(x)).ok_or("a number from -180 to 180"),
                 "zoom" => number(raw, 0.0, f64::from(max_zoom))
                     .map(|z| v.zoom = Some(z.round() as u8))
@@ -60,6 +67,16 @@ impl View {
                 "from" => date(raw).map(|d| v.from = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "to" => date(raw).map(|d| v.to = Some(d)).ok_or("a date written YYYY-MM-DD"),
                 "kind" => kinds(raw).map(|ks| v.kinds = Some(ks)).ok_or("a comma-separated list of event kinds"),
+                "play" => play_days(raw)
+                    .map(|n| v.play = Some(n))
+                    .ok_or("a whole number of days from 1 to 366 (the width of the window that plays)"),
+                "renderer" => match raw {
+                    "raster" | "vector" => {
+                        v.vector = raw == "vector";
+                        Ok(())
+                    }
+                    _ => Err("raster or vector"),
+                },
                 "layers" => {
                     v.set_layers(raw, catalog).ok_or("a comma-separated list of base, overlay, markers or layer ids")
                 }
@@ -107,6 +124,12 @@ fn number(raw: &str, lo: f64, hi: f64) -> Option<f64> {
     (x.is_finite() && (lo..=hi).contains(&x)).then_some(x)
 }
 
+/// A whole number of days, 1 to [`MAX_PLAY_DAYS`], written in plain digits.
+fn play_days(raw: &str) -> Option<u16> {
+    let n: u16 = raw.parse().ok().filter(|_| raw.len() <= 3 && raw.bytes().all(|b| b.is_ascii_digit()))?;
+    (1..=MAX_PLAY_DAYS).contains(&n).then_some(n)
+}
+
 /// A calendar date written `YYYY-MM-DD`, returned in that form.
 fn date(raw: &str) -> Option<String> {
     if raw.len() != 10
@@ -142,8 +165,10 @@ mod tests {
     #[test]
     fn good_values_are_kept() {
         let v = parse(
-            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers",
+            "lat=36.233&lon=36.817&zoom=12&from=2020-02-01&to=2020-02-29&kind=airstrike,shelling&layers=overlay,markers&play=1&renderer=vector",
         );
+        assert_eq!(v.play, Some(1));
+        assert!(v.vector);
         assert_eq!((v.lat, v.lon, v.zoom), (Some(36.233), Some(36.817), Some(12)));
         assert_eq!((v.from.as_deref(), v.to.as_deref()), (Some("2020-02-01"), Some("2020-02-29")));
         assert_eq!(v.kinds, Some(vec!["airstrike", "shelling"]));
@@ -157,12 +182,12 @@ mod tests {
             ["<script>alert(1)</script>", "javascript:alert(1)", "\"><img src=x onerror=alert(1)>", "1e3", "NaN", "inf"]
         {
             let q = serde_urlencoded::to_string(
-                ["layers", "lat", "lon", "zoom", "from", "to", "kind"].map(|k| (k, payload)),
+                ["layers", "lat", "lon", "zoom", "from", "to", "kind", "play", "renderer"].map(|k| (k, payload)),
             )
             .unwrap_or_default();
             let v = parse(&q);
             assert_eq!(v, View { notes: v.notes.clone(), ..View::default() }, "{payload}");
-            assert_eq!(v.notes.len(), 7, "{payload}: {:?}", v.notes);
+            assert_eq!(v.notes.len(), 9, "{payload}: {:?}", v.notes);
             assert!(v.notes.iter().all(|n| !n.contains(payload) && !n.contains('<')), "{:?}", v.notes);
         }
     }
@@ -173,5 +198,16 @@ mod tests {
         assert_eq!(v.notes.len(), 5, "{:?}", v.notes);
         let v = parse("from=2020-03-01&to=2020-02-01");
         assert_eq!((v.from, v.to, v.notes.len()), (None, None, 1));
+    }
+
+    #[test]
+    fn play_takes_a_whole_number_of_days_from_1_to_366() {
+        for (raw, want) in [("1", Some(1)), ("7", Some(7)), ("366", Some(366)), ("007", Some(7))] {
+            assert_eq!(parse(&format!("play={raw}")).play, want, "{raw}");
+        }
+        for raw in ["0", "367", "1000", "1.5", "-1", "+1", " 1x", "true", "1e2", "65537"] {
+            let v = parse(&format!("play={}", raw.replace('+', "%2B")));
+            assert_eq!((v.play, v.notes.len()), (None, 1), "{raw}: {:?}", v.notes);
+        }
     }
 }

@@ -40,7 +40,7 @@ export function cdnFile(url) {
   const m = p.match(/^\/((?:@[^/]+\/)?[^/@]+)@([^/]+)\/(.+)$/);
   if (!m) return null;
   const [, pkg, version, file] = m;
-  if (!['leaflet', 'ol', 'maplibre-gl'].includes(pkg)) return null;
+  if (!['leaflet', 'ol', 'maplibre-gl', '@mapbox/mapbox-gl-rtl-text'].includes(pkg)) return null;
   if (installed(pkg) !== version) return { error: `${pkg}@${version} is asked for but ${installed(pkg)} is installed (tests/browser/package.json)` };
   const local = path.join(HERE, 'node_modules', pkg, path.normalize(file));
   if (!local.startsWith(path.join(HERE, 'node_modules', pkg) + path.sep) || !existsSync(local)) return { error: `no ${file} in ${pkg}` };

@@ -1,7 +1,7 @@
 // Starts the real tessera binary on 127.0.0.1:0 with its own data directory and write token,
 // and reads the URL it prints.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,4 +65,15 @@ export async function postEvent(base, feature) {
   });
   if (r.status !== 201) throw new Error(`POST event: ${r.status} ${await r.text()}`);
   return r.json();
+}
+
+/**
+ * [lon, lat] of a place of the report, by its name in geodata/report-places.geojson (where its
+ * coordinates are sourced), for events that tests post.
+ */
+export function reportPlace(name) {
+  const places = JSON.parse(readFileSync(path.join(REPO, 'geodata', 'report-places.geojson'), 'utf8'));
+  const f = places.features.find((p) => p.properties.name === name);
+  if (!f) throw new Error(`${name} is not a place of geodata/report-places.geojson`);
+  return f.geometry.coordinates;
 }

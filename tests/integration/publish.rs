@@ -224,6 +224,31 @@ fn an_exported_vector_archive_holds_the_served_vector_tiles_and_their_layers() {
     assert!(layers.contains_key("report-places"), "{:?}", layers.keys().collect::<Vec<_>>());
 }
 
+#[test]
+fn export_takes_the_tiles_scale_language_and_format_as_the_tile_routes_do() {
+    let dir = scratch("scale-lang-webp");
+    let (out, _) = export(
+        &dir,
+        "ar.pmtiles",
+        &["--bbox", &bbox(AREA), "--zooms", "10", "--scale", "2", "--lang", "ar", "--format", "webp"],
+    );
+    let Some(seen) = read_pmtiles(out.to_str().expect("path"), &dir.join("tiles")) else { return };
+    assert_eq!(seen["header"]["tile_type"], "WEBP");
+    assert_eq!(seen["metadata"]["tessera"]["lang"], "ar");
+    assert_eq!(seen["metadata"]["tessera"]["scale"], 2);
+    let expected = expected_tiles(AREA, 10, 10);
+    assert_eq!(tiles_of(&seen), expected);
+    let mut differ_from_english = 0;
+    for (z, x, y) in &expected {
+        let archived = std::fs::read(dir.join("tiles").join(format!("{z}-{x}-{y}.webp"))).expect("tile");
+        let served = get(&format!("/tiles/{z}/{x}/{y}@2x.webp?lang=ar"));
+        assert_eq!((served.status, served.header("content-type")), (200, "image/webp"));
+        assert!(archived == served.body, "{z}/{x}/{y}: the archived tile is not the served @2x Arabic WebP tile");
+        differ_from_english += usize::from(archived != get(&format!("/tiles/{z}/{x}/{y}@2x.webp?lang=en")).body);
+    }
+    assert!(differ_from_english > 0, "the names are Arabic on some tile of the area");
+}
+
 /// Alpha-composites `over` onto `under` (straight RGBA8), as a map client lays an overlay tile
 /// over a base tile.
 fn over(under: [u8; 4], over: [u8; 4]) -> [u8; 4] {

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `check` and `render`, parsed by clap and run here.
+//! The command line: `serve`, `check`, `render`, `import` and `export` (in `crate::export`),
+//! parsed by clap and run here.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,6 +44,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Import events from a GeoJSON file into the event store.
     Import(ImportArgs),
+    /// Render every tile of an area and zooms into a PMTiles or MBTiles archive.
+    Export(Box<crate::export::ExportArgs>),
 }
 
 /// Flags of `import`.
@@ -153,6 +156,20 @@ pub enum CliError {
     /// An events file could not be read.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// A flag's value cannot be used.
+    #[error("{flag}: {reason}")]
+    Flag {
+        /// The flag, e.g. `--zooms`.
+        flag: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An export did not complete.
+    #[error(transparent)]
+    Export(Box<crate::export::ExportError>),
+    /// Ctrl-C and SIGTERM could not be caught.
+    #[error("cannot catch Ctrl-C: {0}")]
+    Signals(std::io::Error),
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

@@ -5,10 +5,12 @@
 //! <- [`http`]; nothing below [`http`] knows about the web. [`glyphs`] makes the vector style's
 //! glyphs from the fonts of [`render`].
 
+pub mod archive;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod export;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

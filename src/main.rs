@@ -12,7 +12,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tessera: {e}");
-            ExitCode::FAILURE
+            // 130, as a shell reports a command ended by Ctrl-C.
+            let interrupted = matches!(
+                e.downcast_ref::<tessera::cli::CliError>(),
+                Some(tessera::cli::CliError::Export(x)) if matches!(**x, tessera::export::ExportError::Interrupted { .. })
+            );
+            if interrupted { ExitCode::from(130) } else { ExitCode::FAILURE }
         }
     }
 }
@@ -42,6 +47,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if refused > 0 {
                 anyhow::bail!("{refused} event(s) refused");
             }
+        }
+        Command::Export(args) => {
+            let r = tessera::export::export(&args)?;
+            println!(
+                "{}: {} tiles ({} stored, {} distinct), {:.1} MB in {:.1} s ({:.0} tiles/s)",
+                args.out.display(),
+                r.tiles,
+                r.stored,
+                r.distinct,
+                r.bytes as f64 / 1e6,
+                r.seconds,
+                r.tiles as f64 / r.seconds.max(1e-9)
+            );
         }
         Command::Render(args) => {
             init_log(LogFormat::Text);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::events::{EventFilter, EventKind, TimeSpan};
 use crate::layer::Changes;
-use crate::render::{Scale, TileFormat};
+use crate::render::{Scale, TileFormat, View};
 use crate::style::Lang;
 use crate::tile::TileCoord;
 
@@ -78,6 +78,35 @@ pub enum TileSpec {
         /// The events, when the tile carries its `events` layer.
         events: Option<EventSelection>,
     },
+    /// A base raster tile with the events drawn over it: what `tessera export` writes when asked
+    /// for the base map and the events in one archive.
+    Combined {
+        /// 1x or 2x.
+        scale: Scale,
+        /// The image format.
+        format: TileFormat,
+        /// The layers drawn.
+        layers: LayerIds,
+        /// The language of the place names; `None` for none.
+        lang: Option<Lang>,
+        /// The events drawn over the layers.
+        events: EventSelection,
+    },
+    /// A static map image (`/static/...`): any rectangle of the map, its names placed once.
+    Static {
+        /// The rectangle shown and its zoom.
+        view: View,
+        /// 1x or 2x.
+        scale: Scale,
+        /// The image format.
+        format: TileFormat,
+        /// The layers drawn.
+        layers: LayerIds,
+        /// The language of the place names; `None` for none.
+        lang: Option<Lang>,
+        /// The events drawn over the layers, if any.
+        events: Option<EventSelection>,
+    },
     /// A tile of a georeferenced image overlay.
     Image {
         /// The image's id.
@@ -94,8 +123,8 @@ impl TileSpec {
     /// changes.
     pub fn events(&self) -> Option<&EventSelection> {
         match self {
-            Self::Overlay { events, .. } | Self::Markers { events } => Some(events),
-            Self::Vector { events, .. } => events.as_ref(),
+            Self::Overlay { events, .. } | Self::Markers { events } | Self::Combined { events, .. } => Some(events),
+            Self::Vector { events, .. } | Self::Static { events, .. } => events.as_ref(),
             Self::Raster { .. } | Self::Image { .. } => None,
         }
     }
@@ -104,6 +133,8 @@ impl TileSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Raster { .. } => "raster",
+            Self::Combined { .. } => "combined",
+            Self::Static { .. } => "static",
             Self::Overlay { .. } => "overlay",
             Self::Markers { .. } => "markers",
             Self::Vector { .. } => "vector",
@@ -118,7 +149,9 @@ impl TileSpec {
     pub fn changed_by(&self, changes: &Changes) -> bool {
         let any = |layers: &LayerIds| layers.iter().any(|l| changes.layers.contains(l));
         match self {
-            Self::Raster { layers, .. } => changes.background || any(layers),
+            Self::Raster { layers, .. } | Self::Combined { layers, .. } | Self::Static { layers, .. } => {
+                changes.background || any(layers)
+            }
             Self::Vector { layers, labels, .. } => {
                 any(layers) || (*labels && layers.iter().any(|l| changes.labels.contains(l)))
             }
@@ -132,7 +165,9 @@ impl TileSpec {
         let ids = |l: &LayerIds| l.iter().map(|s| s.len() + 24).sum::<usize>();
         match self {
             Self::Raster { layers, .. } => ids(layers),
-            Self::Vector { layers, .. } => ids(layers) + 32,
+            Self::Vector { layers, .. } | Self::Combined { layers, .. } | Self::Static { layers, .. } => {
+                ids(layers) + 32
+            }
             Self::Image { id, .. } => id.len(),
             Self::Overlay { .. } | Self::Markers { .. } => 32,
         }

@@ -13,7 +13,7 @@
 
 mod value;
 
-pub use value::{DatabaseUrl, LogFormat, PublicUrl, Secret, SettingValue};
+pub use value::{ArchiveSource, DatabaseUrl, LogFormat, PublicUrl, Secret, SettingValue};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -91,6 +91,11 @@ macro_rules! settings {
                 $field:ident : $ty:ty = $default:expr, env $env:literal
                     $(, check $check:expr)? $(, clap($($clap:tt)*))? ;
             )*
+            $(
+                @list
+                $(#[doc = $ldoc:literal])*
+                $lfield:ident : Vec<$lty:ty>, env $lenv:literal ;
+            )*
         }
     )*) => {
         $(
@@ -98,11 +103,12 @@ macro_rules! settings {
             #[derive(Debug, Clone, PartialEq)]
             pub struct $Section {
                 $( $(#[doc = $doc])* pub $field: $ty, )*
+                $( $(#[doc = $ldoc])* pub $lfield: Vec<$lty>, )*
             }
 
             impl Default for $Section {
                 fn default() -> Self {
-                    Self { $( $field: $default, )* }
+                    Self { $( $field: $default, )* $( $lfield: Vec::new(), )* }
                 }
             }
 
@@ -115,6 +121,11 @@ macro_rules! settings {
                     #[arg(long, env = $env, value_name = "VALUE" $(, $($clap)*)?)]
                     pub $field: Option<String>,
                 )*
+                $(
+                    $(#[doc = $ldoc])*
+                    #[arg(long, env = $lenv, value_name = "VALUE", value_delimiter = ',')]
+                    pub $lfield: Vec<String>,
+                )*
             }
 
             $(#[doc = $sdoc])*
@@ -123,6 +134,7 @@ macro_rules! settings {
             #[serde(deny_unknown_fields)]
             pub struct $File {
                 $( $(#[doc = $doc])* pub $field: Option<$ty>, )*
+                $( $(#[doc = $ldoc])* pub $lfield: Option<Vec<$lty>>, )*
             }
 
             impl $Section {
@@ -141,6 +153,16 @@ macro_rules! settings {
                             $( { let check: Check<$ty> = $check; check(&value).map_err(invalid)?; } )?
                             value
                         },
+                    )* $(
+                        // Flags (each a value, or a comma-separated list) replace the file's list.
+                        $lfield: match args.$lfield.is_empty() {
+                            true => file.$lfield.unwrap_or_default(),
+                            false => args.$lfield.iter().map(|t| <$lty as SettingValue>::parse(t)).collect::<Result<_, _>>()
+                                .map_err(|reason| ConfigError::Invalid {
+                                    key: concat!(stringify!($sec), ".", stringify!($lfield)),
+                                    reason,
+                                })?,
+                        },
                     )* })
                 }
 
@@ -153,6 +175,15 @@ macro_rules! settings {
                             env: $env,
                             doc: [$($doc.trim()),*].join(" "),
                             default: SettingValue::show(&defaults.$field),
+                        });
+                    )*
+                    $(
+                        out.push(SettingInfo {
+                            key: concat!(stringify!($sec), ".", stringify!($lfield)),
+                            flag: format!("--{}", stringify!($lfield).replace('_', "-")),
+                            env: $lenv,
+                            doc: [$($ldoc.trim()),*].join(" "),
+                            default: SettingValue::show(&defaults.$lfield),
                         });
                     )*
                 }
@@ -233,6 +264,11 @@ settings! {
         /// (`node_modules/@mapbox/mapbox-gl-rtl-text/dist`); none fetches it from the pinned CDN
         /// URL with its integrity hash.
         rtl_text_dir: Option<PathBuf> = None, env "TESSERA_RTL_TEXT_DIR", check rtl_text_dir;
+        @list
+        /// Pre-rendered archives to serve under `/archives/NAME/...`, each `NAME=PATH` of a
+        /// `.pmtiles` or `.mbtiles` file (`tessera export` writes them); repeat the flag for
+        /// several (the variable takes them comma-separated, the file a list).
+        archive: Vec<ArchiveSource>, env "TESSERA_ARCHIVE";
     }
 
     /// How much one request and all of them together may take.
@@ -320,6 +356,13 @@ settings! {
 impl Config {
     /// Checks between settings.
     fn check_together(&self) -> Result<(), ConfigError> {
+        let names: Vec<&str> = self.server.archive.iter().map(|a| a.name.as_str()).collect();
+        if let Some(twice) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n) {
+            return Err(ConfigError::Invalid {
+                key: "server.archive",
+                reason: format!("two archives are named '{twice}'; each name is a URL of its own"),
+            });
+        }
         let f = &self.features;
         if f.items_limit > f.items_max_limit {
             return Err(ConfigError::Invalid {
@@ -500,6 +543,42 @@ mod tests {
         assert!(matches!(
             Config::resolve(FileConfig::default(), &args),
             Err(ConfigError::Invalid { key: "server.leaflet_dir", .. })
+        ));
+    }
+
+    #[test]
+    fn archives_come_from_repeated_flags_or_a_list_in_the_file() {
+        use clap::Parser;
+        #[derive(Debug, clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            settings: ConfigArgs,
+        }
+        let flags = Flags::try_parse_from(["t", "--archive", "idlib=a.pmtiles", "--archive", "z12=b/c.mbtiles"])
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let c = Config::resolve(file("[server]\narchive = [\"old=x.pmtiles\"]"), &flags.settings)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let got: Vec<(&str, &str)> =
+            c.server.archive.iter().map(|a| (a.name.as_str(), a.path.to_str().unwrap_or(""))).collect();
+        assert_eq!(got, [("idlib", "a.pmtiles"), ("z12", "b/c.mbtiles")], "the flags replace the file's list");
+        let c = Config::resolve(file("[server]\narchive = [\"old=x.pmtiles\"]"), &ConfigArgs::default())
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.server.archive.len(), 1);
+        for bad in [
+            "[server]\narchive = [\"Bad=x.pmtiles\"]",
+            "[server]\narchive = [\"a=x.zip\"]",
+            "[server]\narchive = [\"x.pmtiles\"]",
+        ] {
+            assert!(toml::from_str::<FileConfig>(bad).is_err(), "{bad}");
+        }
+        let twice =
+            Config::resolve(file("[server]\narchive = [\"a=x.pmtiles\", \"a=y.mbtiles\"]"), &ConfigArgs::default());
+        assert!(matches!(twice, Err(ConfigError::Invalid { key: "server.archive", .. })), "{twice:?}");
+        let mut args = ConfigArgs::default();
+        args.server.archive = vec!["a=x.pdf".into()];
+        assert!(matches!(
+            Config::resolve(FileConfig::default(), &args),
+            Err(ConfigError::Invalid { key: "server.archive", .. })
         ));
     }
 

@@ -239,6 +239,65 @@ impl SettingValue for PublicUrl {
     }
 }
 
+/// A pre-rendered archive to serve: `NAME=PATH`, the name (1-64 of `a-z 0-9 _ -`) in its URLs
+/// (`/archives/NAME/...`), the path a `.pmtiles` or `.mbtiles` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSource {
+    /// The name in URLs.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for ArchiveSource {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let Some((name, path)) = text.trim().split_once('=') else {
+            return Err(format!("'{}' is not NAME=PATH (e.g. idlib=out/idlib.pmtiles)", clip(text)));
+        };
+        let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
+        if name.is_empty() || name.len() > 64 || !name.bytes().all(ok) {
+            return Err(format!("archive name '{}' must be 1-64 characters of a-z, 0-9, '_' and '-'", clip(name)));
+        }
+        let path = PathBuf::from(path);
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("pmtiles" | "mbtiles") => Ok(Self { name: name.to_owned(), path }),
+            _ => Err(format!(
+                "archive '{name}': '{}' must end in .pmtiles or .mbtiles",
+                clip(&path.display().to_string())
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ArchiveSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl SettingValue for ArchiveSource {
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+    fn show(&self) -> String {
+        format!("{}={}", self.name, self.path.display())
+    }
+}
+
+/// A list setting: given as a repeated flag, a comma-separated variable, or a list in the file.
+impl<T: SettingValue> SettingValue for Vec<T> {
+    fn parse(text: &str) -> Result<Self, String> {
+        text.split(',').filter(|t| !t.trim().is_empty()).map(T::parse).collect()
+    }
+    fn show(&self) -> String {
+        match self.is_empty() {
+            true => "none".to_owned(),
+            false => self.iter().map(SettingValue::show).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

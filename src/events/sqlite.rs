@@ -90,6 +90,39 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// The events of `dir`'s database as they are now, read without taking the directory's
+    /// lock: for `tessera export`, which reads them once and writes nothing, beside a server that
+    /// may hold the directory and go on writing (in WAL mode a reader sees the last commit while
+    /// a writer works). The connection is `query_only`; every write through the store is
+    /// refused. With no database in `dir` yet, an empty store in memory, for the seed events.
+    pub fn snapshot(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Self::in_memory();
+        }
+        // Read-write at the file level so that SQLite may use the log's shared memory as any
+        // reader does; `query_only` makes the connection refuse to write.
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .or_else(|_| Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY))?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found != MIGRATIONS.len() as i64 {
+            return Err(StoreError::Corrupt {
+                id: String::new(),
+                reason: format!(
+                    "{} has schema version {found}, this tessera reads {}; start `tessera serve` on it once to migrate it",
+                    path.display(),
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        let events = load_all(&conn)?;
+        let mut store = Self::new(conn, events);
+        store.read_only = true;
+        Ok(store)
+    }
+
     /// A store in memory only (tests).
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::with_connection(Connection::open_in_memory()?)

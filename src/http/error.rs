@@ -7,7 +7,10 @@
 //! | 404 | `unsupported_format` | a tile file name other than `{y}.png`, `.webp`, `.jpg` (each with `@2x`) or `{y}.mvt`; a `.jpg` overlay (overlays are transparent) |
 //! | 400 | `unknown_layer` | `?layers=` names a layer that does not exist, or is empty |
 //! | 400 | `invalid_parameter` | a bad `bbox`, `datetime`, `kind`, `limit`, `offset` or `f`, a parameter a JSON route does not take, a tile's or the style's `lang` other than `en`, `ar`, `both` or `none`, or a malformed glyph range or font stack |
-//! | 404 | `not_found` | an unknown collection, feature, font or route |
+//! | 404 | `not_found` | an unknown collection, feature, font, archive, archived tile or route |
+//! | 400 | `invalid_view` | a static map's centre, zoom, box or size that does not parse or is out of range |
+//! | 400 | `image_too_large` | a static map wider or taller than the limit |
+//! | 416 | `range_not_satisfiable` | a `Range` of an archive file that is malformed, beyond its end, or names several ranges (with `Content-Range: bytes */LENGTH`) |
 //! | 405 | `method_not_allowed` | a method the route does not take |
 //! | 408 | `request_timeout` | the request was not received and answered within `request_timeout_secs` |
 //! | 400 | `invalid_json` | a request body that is not JSON (or not UTF-8), or nested too deeply |
@@ -71,6 +74,20 @@ pub enum ApiError {
     /// Nothing here.
     #[error("{0}")]
     NotFound(String),
+    /// A static map's view or size is unusable.
+    #[error("{0}")]
+    InvalidView(String),
+    /// A static map is larger than the limit.
+    #[error("{0}")]
+    ImageTooLarge(String),
+    /// A `Range` that cannot be served.
+    #[error("{reason}")]
+    RangeNotSatisfiable {
+        /// The file's length, bytes (for `Content-Range: bytes */LENGTH`).
+        len: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The route does not take this method.
     #[error("this route does not take that method")]
     MethodNotAllowed,
@@ -175,6 +192,9 @@ impl ApiError {
             Self::UnknownLayer(_) => (StatusCode::BAD_REQUEST, "unknown_layer"),
             Self::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "invalid_parameter"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::InvalidView(_) => (StatusCode::BAD_REQUEST, "invalid_view"),
+            Self::ImageTooLarge(_) => (StatusCode::BAD_REQUEST, "image_too_large"),
+            Self::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -237,6 +257,12 @@ impl IntoResponse for ApiError {
         };
         if let Some(secs) = retry {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        // RFC 9110 15.5.17: a 416 says how long the representation is.
+        if let Self::RangeNotSatisfiable { len, .. } = self
+            && let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}"))
+        {
+            response.headers_mut().insert(header::CONTENT_RANGE, v);
         }
         response
     }

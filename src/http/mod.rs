@@ -3,6 +3,7 @@
 //! Handlers are thin: they parse the request, call the domain (`layer`, `render`) and shape
 //! the answer. Rendering runs on tokio's blocking pool, never on the async executor.
 
+mod archives;
 mod cached;
 mod conn;
 mod error;
@@ -23,6 +24,7 @@ mod paging;
 pub(crate) mod query;
 mod schema;
 mod server;
+mod statics;
 mod strict_json;
 mod tilejson;
 mod tiles;
@@ -50,7 +52,7 @@ use crate::events::EventStore;
 use crate::layer::{Catalog, Geodata};
 use crate::metrics::Metrics;
 use crate::render::EncodeError;
-use crate::service::{EventService, LiveCatalog, ReloadStatus, Reloader, Shedding, TileService, Trigger};
+use crate::service::{Archives, EventService, LiveCatalog, ReloadStatus, Reloader, Shedding, TileService, Trigger};
 
 /// Shared state: cheap to clone.
 #[derive(Debug, Clone)]
@@ -72,6 +74,8 @@ pub struct AppState {
     heavy: Arc<heavy::Heavy>,
     /// Requests shed with 503 since start-up, and their summary in the log.
     shedding: Arc<Shedding>,
+    /// Pre-rendered archives (`--archive`), opened at start-up.
+    archives: Archives,
 }
 
 /// Why the server's state could not be prepared.
@@ -98,7 +102,24 @@ impl AppState {
         let reloader = Reloader::new(geodata.clone(), tiles.clone(), Arc::clone(&metrics));
         let heavy = Arc::new(heavy::Heavy::new(&config.limits, Arc::clone(&metrics)));
         let shedding = Arc::new(Shedding::new());
-        Ok(Self { geodata, config: Arc::new(config), tiles, events, vector, metrics, reloader, heavy, shedding })
+        Ok(Self {
+            geodata,
+            config: Arc::new(config),
+            tiles,
+            events,
+            vector,
+            metrics,
+            reloader,
+            heavy,
+            shedding,
+            archives: Archives::default(),
+        })
+    }
+
+    /// The state serving these archives too (see [`Archives::open`]).
+    pub fn with_archives(mut self, archives: Archives) -> Self {
+        self.archives = archives;
+        self
     }
 
     /// The count of requests shed with 503 `overloaded`.
@@ -198,6 +219,10 @@ fn routes() -> Routes {
         .route("/overlays", get(imagery::list))
         .route("/overlays/{id}/tiles.json", get(imagery::tilejson))
         .route("/overlays/{id}/{z}/{x}/{file}", get(imagery::tile))
+        .route("/archives", get(archives::list))
+        .route("/archives/{file}", get(archives::file))
+        .route("/archives/{id}/{z}/{x}/{file}", get(archives::tile))
+        .route("/static/{view}/{size}", get(statics::image))
         .route("/collections/{id}", get(features::collection))
         .route("/collections/{id}/queryables", get(features::queryables))
         .route("/collections/{id}/items", get(features::items))
@@ -238,7 +263,10 @@ pub fn app(state: AppState) -> Router {
         .layer(
             tower_http::compression::CompressionLayer::new().compress_when(
                 DefaultPredicate::new()
-                    .and(|_, _, _: &HeaderMap, ext: &axum::http::Extensions| heavy::left_to_compression_layer(ext)),
+                    .and(|_, _, _: &HeaderMap, ext: &axum::http::Extensions| heavy::left_to_compression_layer(ext))
+                    // An archive file is served in ranges, as it is stored (its tiles are
+                    // compressed already).
+                    .and(tower_http::compression::predicate::NotForContentType::const_new(archives::PMTILES)),
             ),
         )
         .layer(axum::middleware::from_fn(etag::tag_per_coding))
@@ -292,7 +320,8 @@ pub async fn serve(config: Config, catalog: Catalog, events: Arc<dyn EventStore>
         None => None,
     };
     log_start(&config, &catalog, events.as_ref());
-    let state = AppState::new(catalog, events, config.clone()).map_err(std::io::Error::other)?;
+    let archives = Archives::open(&config.server.archive).await.map_err(std::io::Error::other)?;
+    let state = AppState::new(catalog, events, config.clone()).map_err(std::io::Error::other)?.with_archives(archives);
     // Signal handlers before the URL is printed: a SIGHUP sent as soon as it is reloads, and
     // does not end the process.
     let stop = shutdown();

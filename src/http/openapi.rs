@@ -81,8 +81,8 @@ pub fn document(state: &AppState, base: &str) -> Value {
         },
         "servers": [{ "url": base }],
         "tags": [
-            { "name": "OGC API - Features" }, { "name": "Events" }, { "name": "Tiles" }, { "name": "Pages" },
-            { "name": "Operations" },
+            { "name": "OGC API - Features" }, { "name": "Events" }, { "name": "Tiles" }, { "name": "Archives" },
+            { "name": "Static maps" }, { "name": "Pages" }, { "name": "Operations" },
         ],
         "paths": paths(),
         "components": {
@@ -624,6 +624,8 @@ fn paths() -> Value {
             errors: &[("404", "NotFound")],
         }),
     );
+    archive_paths(&mut add);
+    static_paths(&mut add);
     add(
         "/web/maplibre/{file}",
         get(Op {
@@ -673,6 +675,108 @@ fn paths() -> Value {
         }),
     );
     Value::Object(p)
+}
+
+/// The pre-rendered archives: the list, each archive's TileJSON, its tiles, and a PMTiles file
+/// in byte ranges.
+fn archive_paths(add: &mut impl FnMut(&str, Value)) {
+    add(
+        "/archives",
+        get(Op {
+            id: "getArchives",
+            tag: "Archives",
+            summary: "Every pre-rendered archive the server was started with (--archive NAME=PATH): format, zooms, bounds, TileJSON and, for PMTiles, the file's URL",
+            params: &[],
+            ok: vec![("200", "The archives", vec![(JSON, schema_ref("Object"))]), not_modified()],
+            errors: &[("400", "BadRequest")],
+        }),
+    );
+    add(
+        "/archives/{name}.json",
+        get(Op {
+            id: "getArchiveTileJson",
+            tag: "Archives",
+            summary: "TileJSON 3.0.0 of an archive, from its own metadata (vector_layers for vector tiles)",
+            params: &["archiveName"],
+            ok: vec![("200", "TileJSON", vec![(JSON, schema_ref("TileJson"))]), not_modified()],
+            errors: &[("400", "BadRequest"), ("404", "NotFound")],
+        }),
+    );
+    add(
+        "/archives/{name}.pmtiles",
+        get(Op {
+            id: "getArchiveFile",
+            tag: "Archives",
+            summary: "A PMTiles archive's file, whole or one byte range (Range: bytes=...), for MapLibre's PMTiles protocol or a CDN; several ranges in one request are refused (416)",
+            params: &["archiveName", "range", "ifRange"],
+            ok: vec![
+                ("200", "The whole file", vec![(super::archives::PMTILES, binary())]),
+                ("206", "The range asked for, with Content-Range", vec![(super::archives::PMTILES, binary())]),
+                not_modified(),
+            ],
+            errors: &[("404", "NotFound"), ("416", "RangeNotSatisfiable")],
+        }),
+    );
+    for (ext, media) in
+        [("png", PNG), ("webp", "image/webp"), ("jpg", "image/jpeg"), ("mvt", "application/vnd.mapbox-vector-tile")]
+    {
+        let mut ok = vec![("200", "The tile as the archive holds it", vec![(media, binary())]), not_modified()];
+        if ext == "mvt" {
+            ok.push(("204", "A vector tile the archive does not hold: empty", vec![]));
+        }
+        add(
+            &format!("/archives/{{name}}/{{z}}/{{x}}/{{y}}.{ext}"),
+            get(Op {
+                id: &format!("getArchiveTile{}", ext[..1].to_ascii_uppercase() + &ext[1..]),
+                tag: "Archives",
+                summary: &format!(
+                    "A tile of an archive of {ext} tiles (another ending is 404 unsupported_format); a tile it does not hold is 404"
+                ),
+                params: &["archiveName", "z", "x", "y"],
+                ok,
+                errors: &[("400", "BadRequest"), ("404", "NotFound")],
+            }),
+        );
+    }
+}
+
+/// Static map images: a centre and zoom, or a box, at a size, in each format and scale.
+fn static_paths(add: &mut impl FnMut(&str, Value)) {
+    let params: &[&str] = &["vectorLayers", "lang", "datetime", "from", "to", "kind"];
+    for (view, what, view_params) in [
+        ("{lon},{lat},{zoom}", "centred on a point at a whole zoom", &["staticLon", "staticLat", "staticZoom"][..]),
+        (
+            "{west},{south},{east},{north}",
+            "fitted to a box (the deepest whole zoom at which it fits)",
+            &["west", "south", "east", "north"][..],
+        ),
+    ] {
+        for (ext, media) in [("png", PNG), ("webp", "image/webp"), ("jpg", "image/jpeg")] {
+            for at in ["", "@2x"] {
+                let all: Vec<&str> =
+                    view_params.iter().chain(["width", "height"].iter()).chain(params.iter()).copied().collect();
+                let first = if view.starts_with("{lon}") { "Centre" } else { "Box" };
+                add(
+                    &format!("/static/{view}/{{width}}x{{height}}{at}.{ext}"),
+                    get(Op {
+                        id: &format!(
+                            "getStaticMap{first}{}{}",
+                            ext[..1].to_ascii_uppercase() + &ext[1..],
+                            if at.is_empty() { "" } else { "2x" }
+                        ),
+                        tag: "Static maps",
+                        summary: &format!(
+                            "A static map {what}, width x height CSS px (at most 1280 each{}), the events drawn, the credit in the bottom-right corner",
+                            if at.is_empty() { "" } else { "; twice the device pixels" }
+                        ),
+                        params: &all,
+                        ok: vec![("200", "The image", vec![(media, binary())]), not_modified()],
+                        errors: &[("400", "BadRequest")],
+                    }),
+                );
+            }
+        }
+    }
 }
 
 /// A write operation: the bearer token, and its request body (none for `Value::Null`).
@@ -792,14 +896,44 @@ fn parameters(
         "How the map is drawn: raster (Leaflet over the raster tiles) or vector (MapLibre GL JS over the vector tiles and /style.json)",
         json!({ "type": "string", "enum": ["raster", "vector"], "default": "raster" }),
     );
+    if let (Some(all), Value::Object(more)) = (params.as_object_mut(), publish_parameters(s)) {
+        all.extend(more);
+    }
     params
+}
+
+/// The parameters of the archive and static map routes.
+fn publish_parameters(s: &crate::config::Config) -> Value {
+    json!({
+        "archiveName": path_param("name", "An archive's name (see /archives)", json!({ "type": "string", "pattern": "^[a-z0-9_-]{1,64}$" }), json!("idlib")),
+        "range": {
+            "name": "Range", "in": "header", "required": false,
+            "description": "One byte range of the file (bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX); several in one header are refused with 416",
+            "schema": { "type": "string" },
+        },
+        "ifRange": {
+            "name": "If-Range", "in": "header", "required": false,
+            "description": "The file's ETag: the range is served only if the file is still that one, else the whole file",
+            "schema": { "type": "string" },
+        },
+        "staticLon": path_param("lon", "Longitude of the image's centre, degrees", json!({ "type": "number", "minimum": -180, "maximum": 180 }), json!(36.817)),
+        "staticLat": path_param("lat", "Latitude of the image's centre, degrees (Web Mercator: within 85.0511)", json!({ "type": "number", "minimum": -85.051_128_78, "maximum": 85.051_128_78 }), json!(36.233)),
+        "staticZoom": path_param("zoom", "The zoom drawn, a whole number", json!({ "type": "integer", "minimum": 0, "maximum": s.tiles.max_zoom }), json!(12)),
+        "west": path_param("west", "West edge of the box to fit, degrees", json!({ "type": "number", "minimum": -180, "maximum": 180 }), json!(35.9)),
+        "south": path_param("south", "South edge, degrees", json!({ "type": "number", "minimum": -90, "maximum": 90 }), json!(35.3)),
+        "east": path_param("east", "East edge, degrees (greater than west: a box across the antimeridian is refused)", json!({ "type": "number", "minimum": -180, "maximum": 180 }), json!(37.3)),
+        "north": path_param("north", "North edge, degrees", json!({ "type": "number", "minimum": -90, "maximum": 90 }), json!(36.4)),
+        "width": path_param("width", "Width of the image, CSS px", json!({ "type": "integer", "minimum": 1, "maximum": super::statics::MAX_STATIC_PX }), json!(300)),
+        "height": path_param("height", "Height of the image, CSS px", json!({ "type": "integer", "minimum": 1, "maximum": super::statics::MAX_STATIC_PX }), json!(200)),
+    })
 }
 
 /// The error answers, each with the error schema and the codes it carries.
 fn responses() -> Value {
     let err = |description: &str| json!({ "description": description, "content": { JSON: { "schema": schema_ref("Error") } } });
     let mut r = json!({
-        "BadRequest": err("invalid_parameter (a bad or unknown parameter, named), unknown_layer, invalid_tile or bad_request"),
+        "BadRequest": err("invalid_parameter (a bad or unknown parameter, named), unknown_layer, invalid_tile, invalid_view (a static map's view or size), image_too_large (a static map over the size limit) or bad_request"),
+        "RangeNotSatisfiable": err("range_not_satisfiable: the Range is malformed, beyond the file's end, or names several ranges; Content-Range gives the file's length"),
         "NotFound": err("not_found (no such collection, feature, event or file), tile_out_of_range or unsupported_format"),
         "InvalidJson": err("invalid_json: the body is not JSON or UTF-8, or nests deeper than 32 levels; or bad_request: the body ended early"),
         "Unauthorized": err("unauthorized: no bearer token, or the wrong one"),
@@ -865,6 +999,9 @@ fn schemas(max_batch: usize) -> Value {
         "unknown_layer",
         "invalid_parameter",
         "not_found",
+        "invalid_view",
+        "image_too_large",
+        "range_not_satisfiable",
         "method_not_allowed",
         "invalid_json",
         "bad_request",

@@ -1,8 +1,6 @@
 //! The vector TileJSON, the MapLibre style and its sprite (the vector tiles themselves are in
 //! `tiles`).
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +11,6 @@ use super::extract::Segment;
 use super::query::Query;
 use super::tilejson::{TileJson, query_suffix};
 use super::{ApiError, AppState};
-use crate::events::CELL_PX;
 use crate::layer::{Catalog, Layer};
 use crate::mvt;
 use crate::render::{EncodeError, Sprite, sprite};
@@ -33,50 +30,13 @@ impl VectorAssets {
     /// Describes every layer's fields and draws the sprites.
     pub fn new(catalog: &Catalog) -> Result<Self, EncodeError> {
         let entries = mvt::sprite_entries(catalog);
-        let mut vector_layers: Vec<Value> = catalog.layers().iter().map(describe_layer).collect();
-        let fields: serde_json::Map<String, Value> =
-            mvt::events_layer_fields().into_iter().map(|(name, ty)| (name.to_owned(), json!(ty))).collect();
-        vector_layers.push(json!({
-            "id": "events",
-            "description": format!("Event markers from the event store; at every zoom, events in one {CELL_PX}-pixel cell merge into a cluster (cluster = true, with count and casualties). region = true marks a point that only stands for a region."),
-            "minzoom": 0,
-            "maxzoom": crate::tile::MAX_ZOOM,
-            "fields": fields,
-        }));
-        vector_layers.push(json!({
-            "id": mvt::LABELS,
-            "description": "A point for each place or area the raster tiles name at this zoom, one per place: name and name_ar (Latin-script and Arabic, as drawn), layer (whose label settings draw it), of (the layer of its symbol), sort (the order names are placed in, lower first), symbol_px (radius of the symbol the name keeps clear of); areas have area = true and fits_en, fits_ar, fits_both (whether that name fits the area). A point without a name marks a place drawn but not named at this zoom.",
-            "minzoom": 0,
-            "maxzoom": crate::tile::MAX_ZOOM,
-            "fields": {
-                "layer": "String", "of": "String", "name": "String", "name_ar": "String", "sort": "Number",
-                "symbol_px": "Number", "area": "Boolean", "fits_en": "Boolean", "fits_ar": "Boolean", "fits_both": "Boolean",
-            },
-        }));
+        let vector_layers = mvt::vector_layers(catalog);
         Ok(Self {
             generation: catalog.generation(),
             vector_layers,
             sprites: [sprite(&entries, 1)?, sprite(&entries, 2)?],
         })
     }
-}
-
-fn describe_layer(l: &Layer) -> Value {
-    let mut fields: BTreeMap<String, &str> =
-        l.property_types().into_iter().filter_map(|(k, t)| Some((k, crate::layer::mvt_field_type(&t)?))).collect();
-    // A feature that another feature of its place may stand for carries `held_by` (see `mvt::data_layers`).
-    let holdable = (0..l.features().len())
-        .any(|i| l.place(i).is_some_and(|p| p.first().is_some_and(|f| f.layer != l.meta.id || f.feature != i)));
-    if holdable {
-        fields.insert("held_by".into(), "String");
-    }
-    json!({
-        "id": l.meta.id,
-        "description": l.meta.description,
-        "minzoom": l.meta.minzoom,
-        "maxzoom": l.meta.maxzoom,
-        "fields": fields,
-    })
 }
 
 /// The parameters of a vector tile, which its TileJSON takes and carries into the tile URL.

@@ -8,6 +8,7 @@
 //! straight into protobuf bytes (`write`), the bytes prost would give for the structs of
 //! [`proto`].
 
+mod describe;
 mod geometry;
 mod labels;
 pub mod proto;
@@ -17,6 +18,7 @@ mod tags;
 mod text_style;
 mod write;
 
+pub use describe::vector_layers;
 pub use geometry::{BUFFER, Buffers, EXTENT, Frame, TOLERANCE, area2};
 pub use labels::{LABELS, Measure, labels_layer};
 pub use sprite::{EventLegend, event_icon, layer_legend, sprite_entries};

@@ -224,6 +224,15 @@ pub fn place(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Placement {
     out
 }
 
+/// The placement of `area` (world CSS px at zoom `z`) taken as one block of its own: every name
+/// anchored in it placed once, in the same order as within a block, each kept inside the area.
+/// What a static map image uses: its names may cross any tile or block edge inside it, and none
+/// is cut by its own edge (see `view.rs`).
+pub fn place_once(layers: &[&Layer], z: u8, area: PxRect, lang: Lang) -> Placement {
+    let (labels, hidden) = place_block(layers, z, area, lang);
+    Placement { labels, hidden }
+}
+
 /// The labels of one block, placed in priority order, and the places it leaves out.
 fn place_block(layers: &[&Layer], z: u8, block: PxRect, lang: Lang) -> (Vec<PlacedLabel>, Vec<(usize, usize)>) {
     let mut cands = candidates(layers, z, block);

@@ -16,13 +16,15 @@ mod overlay;
 mod sprite;
 mod symbol;
 pub mod text;
+mod view;
 
 pub use encode::{EncodeError, SolidTiles, TileFormat, encode, encode_png, solid, solid_png};
 pub use overlay::{
-    LEADER_CLEAR_PX, LEADER_STEM_PX, OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, marker_color, marker_lift,
-    marker_lift_px, marker_reach_px, render_overlay,
+    LEADER_CLEAR_PX, LEADER_STEM_PX, OVERLAY_REACH_PX, REGION_RADIUS_PX, cluster_size, draw_overlay, marker_color,
+    marker_lift, marker_lift_px, marker_reach_px, render_overlay,
 };
 pub use sprite::{Sprite, sprite};
+pub use view::{View, draw_credit, render_view};
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -95,6 +97,32 @@ pub fn render_area(
     scale: Scale,
     labels: Option<Lang>,
 ) -> TileImage {
+    // Names are placed for the blocks that the area and the symbols reaching into it touch, so
+    // that a place left out for a name is left out on every tile.
+    let placement = match labels {
+        Some(lang) => {
+            let reach = layers.iter().filter(|l| l.label_spec().is_some()).map(|l| l.reach_px()).fold(0.0, f32::max);
+            let m = f64::from(reach) + 1.0;
+            let mut p =
+                place(layers, z, PxRect { x0: area.x0 - m, y0: area.y0 - m, x1: area.x1 + m, y1: area.y1 + m }, lang);
+            p.labels.retain(|l| l.rect.overlaps(&area));
+            p
+        }
+        None => Placement::default(),
+    };
+    draw_area(catalog, layers, z, area, scale, &placement)
+}
+
+/// Draws a rectangle of the map (`area` in world CSS px at zoom `z`, whole-pixel corners) with
+/// the names of `placement`, whose left-out places are not drawn.
+fn draw_area(
+    catalog: &Catalog,
+    layers: &[&Layer],
+    z: u8,
+    area: PxRect,
+    scale: Scale,
+    placement: &Placement,
+) -> TileImage {
     let world = world_px(z);
     let factor = f64::from(scale.factor());
     let k = world * factor;
@@ -112,32 +140,20 @@ pub fn render_area(
             (!hits.is_empty()).then_some((li, *l, hits))
         })
         .collect();
-    // Names are placed for the blocks that the area and the symbols reaching into it touch, so
-    // that a place left out for a name is left out on every tile.
-    let placement = match labels {
-        Some(lang) => {
-            let reach = layers.iter().filter(|l| l.label_spec().is_some()).map(|l| l.reach_px()).fold(0.0, f32::max);
-            let m = f64::from(reach) + 1.0;
-            let mut p =
-                place(layers, z, PxRect { x0: area.x0 - m, y0: area.y0 - m, x1: area.x1 + m, y1: area.y1 + m }, lang);
-            p.labels.retain(|l| l.rect.overlaps(&area));
-            p
-        }
-        None => Placement::default(),
-    };
     if work.is_empty() && placement.labels.is_empty() {
         return TileImage::Empty;
     }
     let hidden: HashSet<(usize, usize)> = placement.hidden.iter().copied().collect();
-    let size = ((area.x1 - area.x0) * factor).round() as u32;
-    let Some(mut pixmap) = Pixmap::new(size, size) else {
+    let (width, height) =
+        (((area.x1 - area.x0) * factor).round() as u32, ((area.y1 - area.y0) * factor).round() as u32);
+    let Some(mut pixmap) = Pixmap::new(width, height) else {
         return TileImage::Empty;
     };
     if let Some(bg) = catalog.background {
         pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, bg.a));
     }
     let mut scratch = SCRATCH.take();
-    scratch.strokes.begin(size, size);
+    scratch.strokes.begin(width, height);
     let mut canvas = Canvas {
         pixmap: &mut pixmap,
         origin: bounds.min,
@@ -150,8 +166,9 @@ pub fn render_area(
     };
     for (li, layer, hits) in work {
         let margin = f64::from(layer.reach_px() * canvas.scale + 4.0);
-        let clip = ClipRect { lo: -margin, hi: f64::from(size) + margin };
-        canvas.mask = layer.not_within().and_then(|b| canvas.outside(&b, size));
+        // One square clip for both axes: it only keeps coordinates near the canvas.
+        let clip = ClipRect { lo: -margin, hi: f64::from(width.max(height)) + margin };
+        canvas.mask = layer.not_within().and_then(|b| canvas.outside(&b, width, height));
         canvas.uncut = layer.clipped_to();
         let places = layer.label_spec().is_some();
         for i in hits {
@@ -277,22 +294,21 @@ impl Canvas<'_> {
     /// misses the canvas. The layer beneath the detailed ones reaches one pixel into their box,
     /// so that no pixel along its edge is left half covered (a seam of background); hard-edged,
     /// so that the pixels either side of the edge show one fill.
-    fn outside(&self, inner: &WorldRect, size: u32) -> Option<Mask> {
+    fn outside(&self, inner: &WorldRect, width: u32, height: u32) -> Option<Mask> {
         let (a, b) = (self.px(inner.min), self.px(inner.max));
-        let s = f64::from(size);
-        if b.x <= 0.0 || b.y <= 0.0 || a.x >= s || a.y >= s {
+        let (w, h) = (f64::from(width), f64::from(height));
+        if b.x <= 0.0 || b.y <= 0.0 || a.x >= w || a.y >= h {
             return None;
         }
         let mut pb = PathBuilder::new();
-        let big = s + 4.0;
-        pb.push_rect(tiny_skia::Rect::from_ltrb(-4.0, -4.0, big as f32, big as f32)?);
+        pb.push_rect(tiny_skia::Rect::from_ltrb(-4.0, -4.0, (w + 4.0) as f32, (h + 4.0) as f32)?);
         let (x0, y0) = ((a.x + 1.0).max(-2.0), (a.y + 1.0).max(-2.0));
-        let (x1, y1) = ((b.x - 1.0).min(s + 2.0), (b.y - 1.0).min(s + 2.0));
+        let (x1, y1) = ((b.x - 1.0).min(w + 2.0), (b.y - 1.0).min(h + 2.0));
         if let Some(r) = tiny_skia::Rect::from_ltrb(x0 as f32, y0 as f32, x1 as f32, y1 as f32) {
             pb.push_rect(r);
         }
         let path = pb.finish()?;
-        let mut mask = Mask::new(size, size)?;
+        let mut mask = Mask::new(width, height)?;
         mask.fill_path(&path, FillRule::EvenOdd, false, Transform::identity());
         Some(mask)
     }

@@ -17,7 +17,7 @@ use super::symbol;
 use super::{Scale, TileImage};
 use crate::events::Marker;
 use crate::style::{Color, Icon, event_style, kind_style};
-use crate::tile::TileCoord;
+use crate::tile::{TileCoord, WorldPoint};
 
 /// Radius of the soft disc drawn for a region-precision event, CSS px.
 pub const REGION_RADIUS_PX: f32 = 40.0;
@@ -126,52 +126,72 @@ pub(super) fn draw_icon(pixmap: &mut Pixmap, icon: &Icon, x: f32, y: f32, s: f32
 /// Draws the markers that reach into `tile`.
 pub fn render_overlay(markers: &[Marker], tile: TileCoord, scale: Scale) -> TileImage {
     let k = tile.world_tiles() * f64::from(scale.pixels());
-    let origin = tile.bounds().min;
-    let size = f64::from(scale.pixels());
+    let size = scale.pixels();
+    let visible = visible(markers, tile.bounds().min, k, (size, size), scale);
+    if visible.is_empty() {
+        return TileImage::Empty;
+    }
+    let Some(mut pixmap) = Pixmap::new(size, size) else {
+        return TileImage::Empty;
+    };
+    draw_visible(&mut pixmap, &visible, scale);
+    TileImage::Drawn(pixmap)
+}
+
+/// Draws the markers that reach into a pixmap whose north-west corner is `origin` (unit
+/// square), at `k` device px per unit: an overlay laid over a drawn area (a static map, or a
+/// base tile with its events). Whether anything was drawn.
+pub fn draw_overlay(pixmap: &mut Pixmap, markers: &[Marker], origin: WorldPoint, k: f64, scale: Scale) -> bool {
+    let visible = visible(markers, origin, k, (pixmap.width(), pixmap.height()), scale);
+    draw_visible(pixmap, &visible, scale);
+    !visible.is_empty()
+}
+
+/// The markers that reach into a canvas of `size` device px at `origin`, each with its
+/// position on the canvas.
+fn visible(markers: &[Marker], origin: WorldPoint, k: f64, size: (u32, u32), scale: Scale) -> Vec<(&Marker, f32, f32)> {
+    let (w, h) = (f64::from(size.0), f64::from(size.1));
     let reach = OVERLAY_REACH_PX * f64::from(scale.factor());
-    let visible: Vec<(&Marker, f32, f32)> = markers
+    markers
         .iter()
         .filter_map(|m| {
             let p = m.at();
             let (x, y) = ((p.x - origin.x) * k, (p.y - origin.y) * k);
-            (x > -reach && x < size + reach && y > -reach && y < size + reach).then_some((m, x as f32, y as f32))
+            (x > -reach && x < w + reach && y > -reach && y < h + reach).then_some((m, x as f32, y as f32))
         })
-        .collect();
-    if visible.is_empty() {
-        return TileImage::Empty;
-    }
-    let Some(mut pixmap) = Pixmap::new(scale.pixels(), scale.pixels()) else {
-        return TileImage::Empty;
-    };
+        .collect()
+}
+
+/// Draws the markers at their canvas positions: vague areas first, then located markers.
+fn draw_visible(pixmap: &mut Pixmap, visible: &[(&Marker, f32, f32)], scale: Scale) {
     let s = scale.factor() as f32;
     // Vague areas first, so that located markers stay readable on top of them.
-    for (m, x, y) in &visible {
+    for (m, x, y) in visible {
         match m {
-            Marker::Region(e) => region(&mut pixmap, kind_style(e.input.kind).1, *x, *y, REGION_RADIUS_PX * s, s),
+            Marker::Region(e) => region(pixmap, kind_style(e.input.kind).1, *x, *y, REGION_RADIUS_PX * s, s),
             Marker::Cluster { region: true, count, .. } => {
-                region_cluster(&mut pixmap, *count, *x, *y, REGION_RADIUS_PX * s, s);
+                region_cluster(pixmap, *count, *x, *y, REGION_RADIUS_PX * s, s);
             }
             _ => {}
         }
     }
-    for (m, x, y) in &visible {
+    for (m, x, y) in visible {
         let lift = marker_lift_px(m) * s;
         match m {
             Marker::Single(e) => {
                 let style = event_style(e.input.kind, e.input.casualties());
-                hang(&mut pixmap, lift, style.fill, *x, *y, s);
-                symbol::draw(&mut pixmap, &style, *x, *y - lift, s);
+                hang(pixmap, lift, style.fill, *x, *y, s);
+                symbol::draw(pixmap, &style, *x, *y - lift, s);
             }
             Marker::Cluster { region: false, count, casualties, .. } => {
                 if lift > 0.0 {
-                    hang(&mut pixmap, lift, Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xff)), *x, *y, s);
+                    hang(pixmap, lift, Some(Color::rgba(0x3b, 0x0a, 0x0a, 0xff)), *x, *y, s);
                 }
-                cluster(&mut pixmap, *count, *casualties, *x, *y - lift, s);
+                cluster(pixmap, *count, *casualties, *x, *y - lift, s);
             }
             _ => {}
         }
     }
-    TileImage::Drawn(pixmap)
 }
 
 /// Draws the leader of a located marker from just above the point (x, y) up to `lift` device

@@ -12,24 +12,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use arc_swap::ArcSwap;
-use serde_json::{Value, json};
-
 use super::geodata::LiveCatalog;
+use super::maker::TileMaker;
 use super::pool::{PoolError, RenderPool};
-use crate::cache::{CachedTile, EventSelection, TileCache, TileKey, TileSpec};
+use crate::cache::{CachedTile, TileCache, TileKey, TileSpec, VERSION_ZOOM};
 use crate::config::TileSettings;
-use crate::events::{self, Change, EventStore, Marker};
+use crate::events::{Change, EventStore};
 use crate::glyphs::{FontStack, GlyphRange, stack_range};
-use crate::layer::{Catalog, Layer};
+use crate::layer::Catalog;
 use crate::metrics::{Metrics, Shed};
 use crate::mvt;
-use crate::render::{
-    EncodeError, OVERLAY_REACH_PX, Scale, SolidTiles, TileFormat, TileImage, encode, marker_color, marker_lift_px,
-    marker_reach_px, render_overlay, render_tile,
-};
-use crate::style::Color;
-use crate::tile::TileCoord;
+use crate::render::{EncodeError, OVERLAY_REACH_PX, View};
+use crate::tile::{TileCoord, TileRange, WorldPoint, WorldRect};
 
 /// How far (CSS px) beyond an event's cluster cell any tile can show it: the overlay's
 /// markers reach farthest ([`OVERLAY_REACH_PX`]); vector tiles carry theirs within their
@@ -44,10 +38,15 @@ pub const INVALIDATION_REACH_PX: f64 = EVENT_REACH_PX + 1.0;
 /// shows none.
 pub fn event_margin_px(spec: &TileSpec) -> Option<f64> {
     match spec {
-        TileSpec::Overlay { .. } => Some(OVERLAY_REACH_PX),
+        TileSpec::Overlay { .. } | TileSpec::Combined { .. } | TileSpec::Static { events: Some(_), .. } => {
+            Some(OVERLAY_REACH_PX)
+        }
         TileSpec::Vector { events: Some(_), .. } => Some(mvt_buffer_px()),
         TileSpec::Markers { .. } => Some(0.0),
-        TileSpec::Vector { events: None, .. } | TileSpec::Raster { .. } | TileSpec::Image { .. } => None,
+        TileSpec::Vector { events: None, .. }
+        | TileSpec::Static { events: None, .. }
+        | TileSpec::Raster { .. }
+        | TileSpec::Image { .. } => None,
     }
 }
 
@@ -86,24 +85,10 @@ pub struct TileService(Arc<Inner>);
 #[derive(Debug)]
 struct Inner {
     catalog: LiveCatalog,
-    events: Arc<dyn EventStore>,
+    maker: Arc<TileMaker>,
     cache: Arc<TileCache>,
     pool: RenderPool,
-    /// The background alone, in every format at 1x and 2x, for the background it was made
-    /// with (a reload may change it).
-    empty: ArcSwap<Background>,
-    /// A transparent tile, in every format with transparency.
-    clear: SolidTiles,
-    /// The formats tiles are encoded in.
-    formats: Vec<TileFormat>,
     metrics: Arc<Metrics>,
-}
-
-/// The empty tiles of one background colour.
-#[derive(Debug)]
-struct Background {
-    color: Option<Color>,
-    tiles: SolidTiles,
 }
 
 /// A tile, and whether it came from the cache.
@@ -126,11 +111,7 @@ impl TileService {
         settings: &TileSettings,
         metrics: Arc<Metrics>,
     ) -> Result<Self, EncodeError> {
-        let formats = TileFormat::all(settings.jpeg_quality);
-        let color = live.current().background;
-        let empty = ArcSwap::from_pointee(Background { color, tiles: SolidTiles::new(color, &formats)? });
-        let transparent: Vec<TileFormat> = formats.iter().copied().filter(|f| f.allows_transparency()).collect();
-        let clear = SolidTiles::new(None, &transparent)?;
+        let maker = Arc::new(TileMaker::new(Arc::clone(&events), settings.jpeg_quality, live.current().background)?);
         let cache =
             Arc::new(TileCache::with_metrics(settings.cache_mb.saturating_mul(1024 * 1024), Arc::clone(&metrics)));
         // Every change of the events, this server's own writes (before they are acknowledged)
@@ -141,16 +122,7 @@ impl TileService {
             Change::Everywhere => touched.touch_everywhere(),
         }));
         let pool = RenderPool::new(settings.render_workers, settings.render_queue);
-        Ok(Self(Arc::new(Inner {
-            catalog: live,
-            events,
-            cache,
-            pool,
-            empty,
-            clear,
-            formats: formats.to_vec(),
-            metrics,
-        })))
+        Ok(Self(Arc::new(Inner { catalog: live, maker, cache, pool, metrics })))
     }
 
     /// The tile `spec` of `tile`, drawn from the catalog served now: see [`Self::fetch`].
@@ -162,7 +134,11 @@ impl TileService {
     /// cache, or made on the render pool (once for any number of identical concurrent
     /// requests) and kept.
     pub async fn fetch(&self, catalog: &Arc<Catalog>, tile: TileCoord, spec: TileSpec) -> Result<Fetched, TileError> {
-        let version = if spec.events().is_some() { self.0.cache.version(tile) } else { 0 };
+        let version = match &spec {
+            TileSpec::Static { view, events: Some(_), .. } => static_version(&self.0.cache, view),
+            s if s.events().is_some() => self.0.cache.version(tile),
+            _ => 0,
+        };
         let data = data_revision(catalog, &spec);
         let key = TileKey { tile, spec: spec.clone(), version, data };
         let inner = Arc::clone(&self.0);
@@ -187,6 +163,23 @@ impl TileService {
                 Err(e)
             }
         }
+    }
+
+    /// A static map image of `view` (`spec` is a [`TileSpec::Static`]) drawn from `catalog`:
+    /// from the cache, or drawn on the render pool, as [`Self::fetch`].
+    pub async fn fetch_static(
+        &self,
+        catalog: &Arc<Catalog>,
+        view: &View,
+        spec: TileSpec,
+    ) -> Result<Fetched, TileError> {
+        let tile = view.centre_tile().ok_or_else(|| TileError::Failed(format!("a view at zoom {}", view.z)))?;
+        self.fetch(catalog, tile, spec).await
+    }
+
+    /// What draws the tiles: the events, the empty tiles.
+    pub fn maker(&self) -> &Arc<TileMaker> {
+        &self.0.maker
     }
 
     /// A glyph range of a font stack, made on the render pool (the fonts keep the ranges they
@@ -214,7 +207,9 @@ impl TileService {
 /// The revision of the data a tile of `spec` draws (see [`TileKey::data`]).
 fn data_revision(catalog: &Catalog, spec: &TileSpec) -> u64 {
     match spec {
-        TileSpec::Raster { layers, .. } => catalog.revision_of(layers).max(catalog.background_revision()),
+        TileSpec::Raster { layers, .. } | TileSpec::Combined { layers, .. } | TileSpec::Static { layers, .. } => {
+            catalog.revision_of(layers).max(catalog.background_revision())
+        }
         TileSpec::Vector { layers, labels: true, .. } => catalog.label_revision_of(layers),
         TileSpec::Vector { layers, .. } => catalog.revision_of(layers),
         TileSpec::Image { id, .. } => catalog.image_revision(id),
@@ -226,133 +221,35 @@ impl Inner {
     /// Draws and encodes a tile (on a render thread), counting it and its time.
     fn render(&self, catalog: &Catalog, tile: TileCoord, spec: &TileSpec) -> Result<Vec<u8>, TileError> {
         let started = Instant::now();
-        let made = self.draw(catalog, tile, spec);
+        let made = self.maker.make(catalog, tile, spec);
         match &made {
             Ok(_) => self.metrics.rendered(spec.kind(), tile.z(), started.elapsed()),
             Err(_) => self.metrics.render_failed(spec.kind()),
         }
         made
     }
-
-    /// The empty tiles of this background colour: those made before, or new ones after a
-    /// reload changed it.
-    fn empty(&self, color: Option<Color>) -> Result<Arc<Background>, TileError> {
-        let held = self.empty.load_full();
-        if held.color == color {
-            return Ok(held);
-        }
-        let tiles =
-            SolidTiles::new(color, &self.formats).map_err(|e| TileError::Failed(format!("empty tiles: {e}")))?;
-        let made = Arc::new(Background { color, tiles });
-        self.empty.store(Arc::clone(&made));
-        Ok(made)
-    }
-
-    fn draw(&self, catalog: &Catalog, tile: TileCoord, spec: &TileSpec) -> Result<Vec<u8>, TileError> {
-        let failed = |e: EncodeError| TileError::Failed(format!("{tile}: {e}"));
-        match spec {
-            TileSpec::Raster { scale, format, layers, lang } => {
-                let layers: Vec<&Layer> = layers.iter().filter_map(|id| catalog.layer(id)).collect();
-                match render_tile(catalog, &layers, tile, *scale, *lang) {
-                    TileImage::Empty => solid(&self.empty(catalog.background)?.tiles, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
-                }
-            }
-            TileSpec::Overlay { scale, format, events } => {
-                match render_overlay(&self.markers(tile, spec, events), tile, *scale) {
-                    TileImage::Empty => solid(&self.clear, *format, *scale),
-                    TileImage::Drawn(p) => encode(p, *format).map_err(failed),
-                }
-            }
-            TileSpec::Markers { events } => Ok(markers_json(&self.markers(tile, spec, events), tile)),
-            TileSpec::Vector { layers, labels, events } => {
-                let layers: Vec<&Layer> = layers.iter().filter_map(|id| catalog.layer(id)).collect();
-                let mut out = mvt::data_layers(&layers, tile);
-                if *labels {
-                    out.extend(mvt::labels_layer(&layers, tile, &crate::render::label::label_width));
-                }
-                if let Some(selection) = events {
-                    out.extend(mvt::events_layer(&self.markers(tile, spec, selection), tile));
-                }
-                Ok(mvt::encode(out))
-            }
-            TileSpec::Image { id, scale, format } => {
-                let image = catalog.image(id).ok_or_else(|| TileError::UnknownImage(id.to_string()))?;
-                match crate::imagery::render_tile(image, tile, scale.pixels()) {
-                    None => solid(&self.clear, *format, *scale),
-                    Some(p) => encode(p, *format).map_err(failed),
-                }
-            }
-        }
-    }
-
-    /// The clustered markers of the events a tile of `spec` shows, read within its margin.
-    fn markers(&self, tile: TileCoord, spec: &TileSpec, selection: &EventSelection) -> Vec<Marker> {
-        let margin = event_margin_px(spec).unwrap_or(0.0);
-        let found = self.events.select(&events::fetch_rect(tile, margin), &selection.filter());
-        events::cluster(&found, tile.z())
-    }
 }
 
-/// The pre-encoded tile of one colour.
-fn solid(tiles: &SolidTiles, format: TileFormat, scale: Scale) -> Result<Vec<u8>, TileError> {
-    tiles
-        .get(format, scale)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| TileError::Failed(format!("no empty tile was encoded in {}", format.key())))
-}
-
-/// The markers whose position lies in `tile`, as a GeoJSON FeatureCollection: each cluster,
-/// event and region area the overlay draws, listed by the one tile that holds its position,
-/// with its events' ids.
-fn markers_json(markers: &[Marker], tile: TileCoord) -> Vec<u8> {
-    let features: Vec<Value> = markers
+/// The version of everything a static map with events shows: the sum of the versions of the
+/// areas it covers. A write that changes what the image shows bumps the version of an area the
+/// image covers (the areas a write touches are the tiles within the markers' reach), so the sum
+/// moves and the image is drawn again.
+fn static_version(cache: &TileCache, view: &View) -> u64 {
+    let r = view.world_rect();
+    let clamp = |p: WorldPoint| WorldPoint::new(p.x.clamp(0.0, 1.0), p.y.clamp(0.0, 1.0));
+    let inside = WorldRect { min: clamp(r.min), max: clamp(r.max) };
+    TileRange::covering_world(inside, view.z.min(VERSION_ZOOM))
         .iter()
-        .filter(|m| TileCoord::containing(m.at(), tile.z()).is_ok_and(|t| t == tile))
-        .map(marker_feature)
-        .collect();
-    json!({ "type": "FeatureCollection", "features": features }).to_string().into_bytes()
-}
-
-/// One marker: its position, what the overlay draws there, and its events' ids (sorted).
-fn marker_feature(m: &Marker) -> Value {
-    let p = m.at().to_lonlat();
-    let (ids, kind, title, casualties, region) = match m {
-        Marker::Single(e) | Marker::Region(e) => (
-            vec![e.id.clone()],
-            Some(e.input.kind.as_str()),
-            Some(e.input.title.clone()),
-            e.input.casualties(),
-            matches!(m, Marker::Region(_)),
-        ),
-        Marker::Cluster { ids, casualties, region, .. } => (ids.clone(), None, None, *casualties, *region),
-    };
-    json!({
-        "type": "Feature",
-        "geometry": { "type": "Point", "coordinates": [p.lon, p.lat] },
-        "properties": {
-            "cluster": matches!(m, Marker::Cluster { .. }),
-            "region": region,
-            "count": m.count(),
-            "casualties": casualties,
-            "kind": kind,
-            "title": title,
-            "color": hex(marker_color(m)),
-            "reach_px": marker_reach_px(m),
-            "lift_px": marker_lift_px(m),
-            "ids": ids,
-        },
-    })
-}
-
-/// `#rrggbbaa`.
-fn hex(c: Color) -> String {
-    format!("#{:02x}{:02x}{:02x}{:02x}", c.r, c.g, c.b, c.a)
+        .map(|t| cache.version(t))
+        .fold(0, u64::wrapping_add)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::EventSelection;
+    use crate::events;
+    use crate::render::{Scale, TileFormat};
 
     #[test]
     fn every_tile_that_shows_events_reads_them_within_the_invalidation_reach() {
@@ -361,6 +258,13 @@ mod tests {
         let showing = [
             TileSpec::Overlay { scale: Scale::X2, format: TileFormat::Png, events: events.clone() },
             TileSpec::Markers { events: events.clone() },
+            TileSpec::Combined {
+                scale: Scale::X1,
+                format: TileFormat::Png,
+                layers: Arc::clone(&layers),
+                lang: None,
+                events: events.clone(),
+            },
             TileSpec::Vector { layers: Arc::clone(&layers), labels: true, events: Some(events) },
         ];
         for spec in &showing {

@@ -348,7 +348,14 @@ pub fn start_server_with_state(settings: Config, data: &Path) -> (String, tesser
 pub fn start_server_on(settings: Config, data: &Path, geodata: &Path) -> (String, tessera::http::AppState) {
     let catalog = tessera::layer::load_dir(geodata).expect("geodata loads");
     let events = tessera::cli::open_events(data, &catalog).expect("event store opens and seeds");
+    let archives = settings.server.archive.clone();
     let state = tessera::http::AppState::new(catalog, std::sync::Arc::new(events), settings).expect("state");
+    // The archives of the settings, opened as `tessera serve` opens them.
+    let archives = tokio::runtime::Runtime::new()
+        .expect("tokio runtime")
+        .block_on(tessera::service::Archives::open(&archives))
+        .expect("the archives open");
+    let state = state.with_archives(archives);
     (serve_state(state.clone()), state)
 }
 

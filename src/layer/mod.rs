@@ -79,8 +79,9 @@ pub struct Layer {
     styles: LayerStyles,
     /// What each feature is called and where its name goes; the places it shares with others.
     labels: LayerLabels,
-    /// The features' properties numbered for vector tiles, made on the first vector tile.
-    mvt_tags: OnceLock<crate::mvt::LayerTags>,
+    /// What a renderer derives from the features once and keeps with the layer (the vector
+    /// tiles' numbered properties, see [`Layer::derived`]).
+    derived: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
     /// `clipped_to` in the unit square: ring edges along it are not stroked.
     clipped_to: Option<WorldRect>,
     /// `not_within` in the unit square: nothing of the layer is drawn inside it.
@@ -122,7 +123,7 @@ impl Layer {
             simplified: ZoomShapes::default(),
             styles,
             labels: LayerLabels::default(),
-            mvt_tags: OnceLock::new(),
+            derived: OnceLock::new(),
             clipped_to: None,
             not_within: None,
             fingerprint: 0,
@@ -223,9 +224,13 @@ impl Layer {
         self.simplified.get(z, i, all).unwrap_or(&self.features[i].shape)
     }
 
-    /// The features' properties numbered for vector tiles (made on the first call).
-    pub fn mvt_tags(&self) -> &crate::mvt::LayerTags {
-        self.mvt_tags.get_or_init(|| crate::mvt::LayerTags::new(&self.features))
+    /// Data derived from the features by `make` on the first call and kept with the layer, for
+    /// as long as it lives (a reload makes a new layer). The renderer that wants it (`mvt`'s
+    /// numbered properties) sits above `layer` and names the type, so the layer holds it as
+    /// `Any` and never imports its user. One kind of data per layer: `None` when another type
+    /// was kept first.
+    pub fn derived<T: std::any::Any + Send + Sync>(&self, make: impl FnOnce(&[Feature]) -> T) -> Option<&T> {
+        self.derived.get_or_init(|| Box::new(make(&self.features))).downcast_ref::<T>()
     }
 
     /// The layer's style as written: its base keys and its rules.

@@ -87,7 +87,14 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<EncodedLayer> {
             if hits.is_empty() {
                 return None;
             }
-            let table = l.mvt_tags();
+            let made;
+            let table = match l.derived(LayerTags::new) {
+                Some(kept) => kept,
+                None => {
+                    made = LayerTags::new(l.features());
+                    &made
+                }
+            };
             let Scratch { geometry, tags, features, buffers, renumber } = &mut s;
             renumber.begin(table.counts());
             features.clear();

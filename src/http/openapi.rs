@@ -181,15 +181,27 @@ fn not_modified<'a>() -> Answer<'a> {
     ("304", "Not modified: the If-None-Match ETag is current", vec![])
 }
 
+/// The errors of a request whose parameters may be wrong.
+const BAD: [(&str, &str); 1] = [("400", "BadRequest")];
+/// The errors of a request whose parameters may be wrong or whose object may not exist.
+const BAD_OR_MISSING: [(&str, &str); 2] = [("400", "BadRequest"), ("404", "NotFound")];
+
 /// Every path and operation. Each router path maps to one entry here, or to several where one
 /// route serves several file names (`{y}.png`, `{y}@2x.png`, `{y}.mvt`).
 fn paths() -> Value {
-    let bad = [("400", "BadRequest")];
-    let bad_or_missing = [("400", "BadRequest"), ("404", "NotFound")];
     let mut p = Map::new();
     let mut add = |path: &str, item: Value| {
         p.insert(path.to_owned(), item);
     };
+    ogc_paths(&mut add);
+    event_paths(&mut add);
+    tile_paths(&mut add);
+    page_paths(&mut add);
+    Value::Object(p)
+}
+
+/// The OGC API - Features routes of the data layers: landing page, API definition, conformance, collections, queryables, items.
+fn ogc_paths(add: &mut impl FnMut(&str, Value)) {
     add(
         "/",
         get(Op {
@@ -213,7 +225,7 @@ fn paths() -> Value {
                 "The landing page, or the viewer",
                 vec![(JSON, schema_ref("LandingPage")), (HTML, html())],
             )],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -228,7 +240,7 @@ fn paths() -> Value {
                 "The API definition",
                 vec![(super::openapi::OPENAPI_JSON, schema_ref("OpenApi")), (HTML, html())],
             )],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -239,7 +251,7 @@ fn paths() -> Value {
             summary: "This API definition, OpenAPI 3.0 in JSON",
             params: &["fJson"],
             ok: vec![("200", "The API definition", vec![(super::openapi::OPENAPI_JSON, schema_ref("OpenApi"))])],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -250,7 +262,7 @@ fn paths() -> Value {
             summary: "The conformance classes this API implements",
             params: &["fHtml"],
             ok: vec![("200", "The conformance classes", vec![(JSON, schema_ref("Conformance")), (HTML, html())])],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -261,7 +273,7 @@ fn paths() -> Value {
             summary: "Every data layer, and the events, as collections",
             params: &["fHtml"],
             ok: vec![("200", "The collections", vec![(JSON, schema_ref("Collections")), (HTML, html())])],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -272,7 +284,7 @@ fn paths() -> Value {
             summary: "One data layer: title, description, credits, licence, extent, links",
             params: &["collectionId", "fHtml"],
             ok: vec![("200", "The collection", vec![(JSON, schema_ref("Collection")), (HTML, html())]), not_modified()],
-            errors: &bad_or_missing,
+            errors: &BAD_OR_MISSING,
         }),
     );
     add(
@@ -283,7 +295,7 @@ fn paths() -> Value {
             summary: "The events collection, with the extent of the stored events (where and when)",
             params: &["fHtml"],
             ok: vec![("200", "The collection", vec![(JSON, schema_ref("Collection")), (HTML, html())])],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -297,7 +309,7 @@ fn paths() -> Value {
                 ("200", "The queryables", vec![("application/schema+json", schema_ref("Queryables"))]),
                 not_modified(),
             ],
-            errors: &bad_or_missing,
+            errors: &BAD_OR_MISSING,
         }),
     );
     add(
@@ -315,7 +327,7 @@ fn paths() -> Value {
                 ),
                 not_modified(),
             ],
-            errors: &bad_or_missing,
+            errors: &BAD_OR_MISSING,
         }),
     );
     add(
@@ -326,9 +338,13 @@ fn paths() -> Value {
             summary: "One feature of a data layer",
             params: &["collectionId", "featureId", "fJson"],
             ok: vec![("200", "The feature", vec![(GEOJSON, schema_ref("Feature"))]), not_modified()],
-            errors: &bad_or_missing,
+            errors: &BAD_OR_MISSING,
         }),
     );
+}
+
+/// The events collection: its items, and writing them.
+fn event_paths(add: &mut impl FnMut(&str, Value)) {
     add(
         "/collections/events/items",
         json!({
@@ -339,7 +355,7 @@ fn paths() -> Value {
                     ("200", "A page of events", vec![(GEOJSON, schema_ref("EventCollection"))]),
                     not_modified(),
                 ],
-                errors: &bad,
+                errors: &BAD,
             }.build(),
             "post": write(Op {
                 id: "createEvents", tag: "Events",
@@ -378,7 +394,7 @@ fn paths() -> Value {
                 id: "getEvent", tag: "Events", summary: "One event, with its ETag",
                 params: &["eventId", "fJson"],
                 ok: vec![("200", "The event", vec![(GEOJSON, schema_ref("Event"))]), not_modified()],
-                errors: &bad_or_missing,
+                errors: &BAD_OR_MISSING,
             }.build(),
             "put": write(Op {
                 id: "replaceEvent", tag: "Events", summary: "Replaces an event whole",
@@ -411,6 +427,10 @@ fn paths() -> Value {
             }, Value::Null),
         }),
     );
+}
+
+/// Tiles of every kind, their TileJSON, the style, its sprite and glyphs.
+fn tile_paths(add: &mut impl FnMut(&str, Value)) {
     let tile_errors = [("400", "BadRequest"), ("404", "NotFound")];
     let raster: &[&str] = &["z", "x", "y", "layers", "lang"];
     let events: &[&str] = &["z", "x", "y", "datetime", "from", "to", "kind"];
@@ -472,7 +492,7 @@ fn paths() -> Value {
             summary: "Every overlay: the events, and each georeferenced image with its TileJSON, bounds, zooms and opacity",
             params: &[],
             ok: vec![("200", "The overlays", vec![(JSON, schema_ref("Object"))]), not_modified()],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -483,7 +503,7 @@ fn paths() -> Value {
             summary: "TileJSON 3.0.0 of a georeferenced image overlay",
             params: &["imageId", "overlayFormat"],
             ok: vec![("200", "TileJSON", vec![(JSON, schema_ref("TileJson"))]), not_modified()],
-            errors: &bad_or_missing,
+            errors: &BAD_OR_MISSING,
         }),
     );
     add(
@@ -509,7 +529,7 @@ fn paths() -> Value {
             summary: "TileJSON 3.0.0 of the raster tiles; layers and lang are carried into the tile URL, layers narrows the credits and zooms, format chooses the tiles' format",
             params: &["layers", "lang", "tileFormat"],
             ok: vec![("200", "TileJSON", vec![(JSON, schema_ref("TileJson"))]), not_modified()],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -520,7 +540,7 @@ fn paths() -> Value {
             summary: "TileJSON 3.0.0 of the vector tiles; layers narrows vector_layers, the credits and zooms, and every parameter is carried into the tile URL",
             params: &["vectorLayers", "datetime", "from", "to", "kind"],
             ok: vec![("200", "TileJSON with vector_layers", vec![(JSON, schema_ref("TileJson"))]), not_modified()],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -531,7 +551,7 @@ fn paths() -> Value {
             summary: "A MapLibre GL style drawing the vector tiles like the raster tiles, place names (in lang) and cluster counts included; its glyphs are /fonts",
             params: &["lang"],
             ok: vec![("200", "The style", vec![(JSON, schema_ref("Object"))])],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -556,7 +576,7 @@ fn paths() -> Value {
                 ("200", "The font names", vec![(JSON, json!({ "type": "array", "items": { "type": "string" } }))]),
                 not_modified(),
             ],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -570,6 +590,10 @@ fn paths() -> Value {
             errors: &[("400", "BadRequest"), ("404", "NotFound")],
         }),
     );
+}
+
+/// The pages and their files, archives, static maps, health and metrics.
+fn page_paths(add: &mut impl FnMut(&str, Value)) {
     add(
         "/embed",
         get(Op {
@@ -624,8 +648,8 @@ fn paths() -> Value {
             errors: &[("404", "NotFound")],
         }),
     );
-    archive_paths(&mut add);
-    static_paths(&mut add);
+    archive_paths(add);
+    static_paths(add);
     add(
         "/web/maplibre/{file}",
         get(Op {
@@ -656,7 +680,7 @@ fn paths() -> Value {
             summary: "Whether the server is up, and what it holds",
             params: &[],
             ok: vec![("200", "The server's state", vec![(JSON, schema_ref("Health"))])],
-            errors: &bad,
+            errors: &BAD,
         }),
     );
     add(
@@ -671,10 +695,9 @@ fn paths() -> Value {
                 "Every metric, in the Prometheus text format",
                 vec![(PROMETHEUS, json!({ "type": "string" }))],
             )],
-            errors: &bad_or_missing,
+            errors: &BAD_OR_MISSING,
         }),
     );
-    Value::Object(p)
 }
 
 /// The pre-rendered archives: the list, each archive's TileJSON, its tiles, and a PMTiles file

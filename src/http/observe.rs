@@ -202,21 +202,17 @@ impl Done {
     }
 }
 
-/// A request's target as the log may show it, when it differs from the bare path: a read's
-/// path and query, unless the query names a token, key or password; a write's path without
-/// its query (`?[query not logged]`). Reads' queries are the map's parameters, but a write's
-/// are nobody's business but the writer's, and a write refused for its token may carry the
-/// token there (`?access_token=...`): the log never holds a token.
+/// A request's target as the log shows it, when it is more than the bare path: a read's path and
+/// query, unless the query names a token, key or password. A write's query, and such a read's,
+/// are left out (the bare path is logged): reads' queries are the map's parameters, but a
+/// write's are nobody's business but the writer's, and a write refused for its token may carry
+/// the token there (`?access_token=...`): the log never holds a token.
 fn logged_target(method: &str, uri: &Uri) -> Option<String> {
     let query = uri.query()?;
     let reading = matches!(method, "GET" | "HEAD" | "OPTIONS");
     let lower = query.to_ascii_lowercase();
     let secret = ["token", "key", "secret", "password", "auth"].iter().any(|w| lower.contains(w));
-    Some(if reading && !secret {
-        format!("{}?{query}", uri.path())
-    } else {
-        format!("{}?[query not logged]", uri.path())
-    })
+    (reading && !secret).then(|| format!("{}?{query}", uri.path()))
 }
 
 /// An answer's body that counts its bytes and, when it ends or is dropped, logs and counts the

@@ -5,7 +5,8 @@
 #   SKIP_INSTALL=1 bash bench/run.sh
 #
 # Env: RUNS (3) repeats of each single-thread measurement; PASSES (3) passes over the 630 tiles in
-# each; WRK_RUNS (3) x WRK_SECS (10) s of wrk per HTTP measurement; WORK (/tmp/tessera-bench).
+# each; WRK_RUNS (3) x WRK_SECS (10) s of wrk per HTTP measurement; WORK (/tmp/tessera-bench);
+# TESSERA_LOG, tessera's RUST_LOG (default info,tessera::access=warn: no line per request).
 # Everything runs on 127.0.0.1, each step ends by itself, and servers are stopped by PID.
 # The peers' own scripts come from ../shared/bench and are copied into $WORK (they read the data
 # in $WORK/data beside them); nothing of theirs is committed here. The data is made by this
@@ -57,13 +58,15 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
 
-# start_tessera PORT ARGS...: starts tessera on the bench data, prints the start-up time.
+# start_tessera PORT ARGS...: starts tessera on the bench data, prints the start-up time. The
+# request log is off (TESSERA_LOG, default info,tessera::access=warn), as nginx's access_log and
+# martin's RUST_LOG=warn are; bench/cached.sh measures it on as well.
 start_tessera() {
   local port=$1; shift
   local s e
   rm -rf "$WORK/tessera-data"
   s=$(date +%s.%N)
-  "$BIN" serve --listen 127.0.0.1:$port --geodata "$DATA" --data "$WORK/tessera-data" "$@" > "$WORK/logs/tessera-$port.log" 2>&1 &
+  RUST_LOG=${TESSERA_LOG:-info,tessera::access=warn} "$BIN" serve --listen 127.0.0.1:$port --geodata "$DATA" --data "$WORK/tessera-data" "$@" > "$WORK/logs/tessera-$port.log" 2>&1 &
   TPID=$!; PIDS+=("$TPID")
   wait_port "$port" 600
   e=$(date +%s.%N)

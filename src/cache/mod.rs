@@ -129,6 +129,12 @@ impl TileCache {
         }
     }
 
+    /// The cached tile for `key`, when it is held now; nothing is made, and a tile being made
+    /// for another request is not waited for.
+    pub async fn get(&self, key: &TileKey) -> Option<CachedTile> {
+        self.tiles.as_ref()?.get(key).await
+    }
+
     /// Records that events at these positions changed: bumps the version of every area whose
     /// tiles show them, at every zoom, and drops those tiles from memory.
     pub fn touch(&self, positions: &[LonLat], margin_px: f64) {

@@ -8,6 +8,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 
 use super::{ApiError, AppState};
+use crate::config::TileSettings;
 use crate::render::{Scale, TileFormat};
 use crate::tile::{TileCoord, TileError, TileParseError};
 
@@ -62,9 +63,15 @@ impl FromRequestParts<AppState> for TilePath {
             .map_err(|_| ApiError::InvalidTile("the tile path is not valid UTF-8".into()))?;
         let mut take = |name: &str| segments.remove(name).unwrap_or_default();
         let (z, x, file, id) = (take("z"), take("x"), take("file"), segments.remove("id"));
-        let tiles = &state.config.tiles;
-        let (y, ending) = ending(&file, tiles.jpeg_quality);
-        Ok(Self { tile: parse_tile(&z, &x, y, tiles.max_zoom)?, ending, id })
+        Self::parse(&z, &x, &file, id, &state.config.tiles)
+    }
+}
+
+impl TilePath {
+    /// The tile path of these (decoded) segments, checked against `tiles`' maximum zoom.
+    pub fn parse(z: &str, x: &str, file: &str, id: Option<String>, tiles: &TileSettings) -> Result<Self, ApiError> {
+        let (y, ending) = ending(file, tiles.jpeg_quality);
+        Ok(Self { tile: parse_tile(z, x, y, tiles.max_zoom)?, ending, id })
     }
 }
 

@@ -84,6 +84,13 @@ impl Heavy {
         Arc::clone(&self.buffer).try_acquire_many_owned(u32::try_from(kib).ok()?).ok()
     }
 
+    /// A large answer's bytes (not to be compressed) as a body holding their share of the answer
+    /// buffer, as [`large_answers`] holds them; `None` when the buffer is full.
+    pub fn held_body(&self, bytes: Bytes) -> Option<Body> {
+        let share = self.hold(bytes.len())?;
+        Some(Body::from(Bytes::from_owner(Held { bytes, _share: share })))
+    }
+
     /// Heavy jobs running or waiting now.
     pub fn jobs(&self) -> usize {
         self.pool.load()

@@ -25,7 +25,7 @@ use std::cell::Cell;
 use std::net::Ipv6Addr;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Version, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -71,6 +71,14 @@ pub fn valid(host: &str) -> bool {
         (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
     });
     name_ok && port_ok
+}
+
+/// Whether a request names its host plainly, so that [`check`] would pass it on unchanged: an
+/// origin-form target (`/path`) and exactly one `Host` line, valid.
+pub fn plain(uri: &Uri, headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    uri.authority().is_none()
+        && matches!((hosts.next(), hosts.next()), (Some(host), None) if host.to_str().is_ok_and(valid))
 }
 
 /// Checks the request's host, takes it from an absolute-form target, and marks answers that

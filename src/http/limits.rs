@@ -26,7 +26,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::ApiError;
 use super::error::Shed;
@@ -63,6 +63,29 @@ impl RequestLimits {
             shedding,
         }
     }
+
+    /// The refusal of a request whose URL or headers are too large (414, 431), if it is one.
+    pub fn oversize(&self, uri: &Uri, headers: &HeaderMap) -> Option<ApiError> {
+        if url_bytes(uri) > self.max_url_bytes {
+            return Some(ApiError::UriTooLong { limit: self.max_url_bytes });
+        }
+        if header_bytes(headers) > self.max_header_bytes {
+            return Some(ApiError::HeadersTooLarge { limit: self.max_header_bytes });
+        }
+        None
+    }
+
+    /// A place among the `max_concurrent_requests` in progress, held until dropped; `None` when
+    /// they are all taken.
+    pub fn place(&self) -> Option<SemaphorePermit<'_>> {
+        self.in_progress.try_acquire().ok()
+    }
+}
+
+/// Whether a request comes with a body (a `Content-Length` other than 0, or chunked).
+pub fn has_body(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
+        || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
 /// The length of a request target in bytes: path and query, and the scheme and host when the
@@ -83,13 +106,10 @@ pub fn header_bytes(headers: &HeaderMap) -> usize {
 /// `max_concurrent_requests` are in progress (503), and answers 408 when the rest of the stack
 /// takes longer than the request timeout.
 pub async fn enforce(State(limits): State<Arc<RequestLimits>>, req: Request, next: Next) -> Response {
-    if url_bytes(req.uri()) > limits.max_url_bytes {
-        return ApiError::UriTooLong { limit: limits.max_url_bytes }.into_response();
+    if let Some(refusal) = limits.oversize(req.uri(), req.headers()) {
+        return refusal.into_response();
     }
-    if header_bytes(req.headers()) > limits.max_header_bytes {
-        return ApiError::HeadersTooLarge { limit: limits.max_header_bytes }.into_response();
-    }
-    let Ok(_permit) = limits.in_progress.try_acquire() else {
+    let Some(_place) = limits.place() else {
         limits.metrics.shed(ShedReason::Concurrency);
         limits.shedding.record();
         return ApiError::Busy { limit: limits.max_in_progress }.into_response();
@@ -107,9 +127,7 @@ pub async fn enforce(State(limits): State<Arc<RequestLimits>>, req: Request, nex
 /// Gives the JSON error shape to an error answer that lacks it, and `Connection: close` to an
 /// error answer to a request with a body.
 pub async fn error_answers(req: Request, next: Next) -> Response {
-    let headers = req.headers();
-    let with_body = headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
-        || headers.contains_key(header::TRANSFER_ENCODING);
+    let with_body = has_body(req.headers());
     let mut response = next.run(req).await;
     let status = response.status();
     if with_body && (status.is_client_error() || status.is_server_error()) {

@@ -10,6 +10,7 @@ mod error;
 mod etag;
 pub(crate) mod events;
 pub(crate) mod extract;
+mod fast;
 mod features;
 mod fonts;
 mod heavy;
@@ -228,7 +229,7 @@ fn routes() -> Routes {
         .route("/collections/{id}/items", get(features::items))
         .route("/collections/{id}/items/{fid}", get(features::item))
         .route("/tiles.json", get(tiles::tilejson))
-        .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
+        .route(tiles::ROUTE, get(tiles::tile))
         .route("/tiles/vector.json", get(vector::tilejson))
         .route("/style.json", get(vector::style))
         .route("/sprites/{file}", get(vector::sprite_file))
@@ -247,11 +248,20 @@ pub fn route_paths() -> Vec<&'static str> {
     routes().paths
 }
 
-/// The router with every route.
+/// The router with every route, behind the fast path of cached tiles (see `fast`).
+///
+/// The layers that every answer meets, the fast path's included (the request log and metrics,
+/// `nosniff`, CORS), wrap the router as a whole; the others wrap each route (`Router::layer`),
+/// as before the fast path. The outer ones are not per route because axum clones a route's
+/// whole layered service for each request: there each layer is cloned per request, around the
+/// router only its own parts and an `Arc` of the router.
 pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
     let observer = Arc::new(observe::Observer::new(Arc::clone(&state.metrics)));
-    routes()
+    let limits =
+        Arc::new(limits::RequestLimits::new(&state.config, Arc::clone(&state.metrics), Arc::clone(&state.shedding)));
+    let fast = Arc::new(fast::FastPath::new(state.clone(), Arc::clone(&limits)));
+    let routed = routes()
         .router
         // Inside the routes, where axum has matched the route: hands its pattern to `observe`.
         .route_layer(axum::middleware::from_fn(observe::matched_route))
@@ -273,26 +283,23 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), host::check))
         // Outside the routes, so that the limits hold for every route and the fallbacks alike;
         // inside CORS, so that a browser's script can read a 408, 414, 431 or 503 too.
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(limits::RequestLimits::new(
-                &state.config,
-                Arc::clone(&state.metrics),
-                Arc::clone(&state.shedding),
-            )),
-            limits::enforce,
-        ))
+        .layer(axum::middleware::from_fn_with_state(limits, limits::enforce))
         .layer(axum::middleware::from_fn(limits::error_answers))
-        .layer(cors)
+        .with_state(state);
+    let stack = tower::ServiceBuilder::new()
+        // Outermost: every request is counted and logged, refusals by the limits included, with
+        // its answer as sent (compressed), and carries its request id.
+        .layer(axum::middleware::from_fn_with_state(observer, observe::observe))
         // Every answer, errors included: a browser must never guess a JSON error or a tile to be
         // HTML and run it.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Outermost: every request is counted and logged, refusals by the limits included, with
-        // its answer as sent (compressed), and carries its request id.
-        .layer(axum::middleware::from_fn_with_state(observer, observe::observe))
-        .with_state(state)
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(fast, fast::cached_tiles))
+        .service(routed);
+    Router::new().fallback_service(stack)
 }
 
 /// The router of the metrics address (`metrics_listen`): `/metrics` alone.

@@ -55,9 +55,28 @@ impl CacheOutcome {
     }
 }
 
-/// The route pattern a request matched, handed from inside the routes to [`observe`].
+/// The route pattern a request matched, handed from inside the routes to [`observe`]; or the
+/// pattern of the route whose answer the fast path gave without the router (see `fast`).
 #[derive(Debug, Clone)]
-struct Route(MatchedPath);
+enum Route {
+    Matched(MatchedPath),
+    Known(&'static str),
+}
+
+impl Route {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Matched(path) => path.as_str(),
+            Self::Known(pattern) => pattern,
+        }
+    }
+}
+
+/// Marks an answer given outside the router as the answer of the route `pattern`, for the log
+/// and the metrics, as [`matched_route`] marks the router's.
+pub fn answered_for(response: &mut Response, pattern: &'static str) {
+    response.extensions_mut().insert(Route::Known(pattern));
+}
 
 /// Counts and logs requests; shared by all of them.
 #[derive(Debug)]
@@ -99,7 +118,7 @@ pub async fn matched_route(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let mut response = next.run(req).await;
     if let Some(route) = route {
-        response.extensions_mut().insert(Route(route));
+        response.extensions_mut().insert(Route::Matched(route));
     }
     response
 }
@@ -164,7 +183,7 @@ struct Done {
 impl Done {
     fn finish(self, bytes: u64) {
         let took = self.started.elapsed();
-        let route = self.route.as_ref().map_or("unrouted", |r| r.0.as_str());
+        let route = self.route.as_ref().map_or("unrouted", Route::as_str);
         self.metrics.request(route, self.method, self.status, took);
         if self.shed {
             return;

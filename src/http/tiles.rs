@@ -14,6 +14,7 @@ use super::query::Query;
 use super::tilejson::{TileJson, query_suffix};
 use super::{ApiError, AppState};
 use crate::cache::{LayerIds, TileSpec};
+use crate::config::TileSettings;
 use crate::layer::{Catalog, SelectError};
 use crate::mvt;
 use crate::style::Lang;
@@ -21,6 +22,9 @@ use crate::style::Lang;
 /// MVT media type.
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 const GEOJSON: &str = "application/geo+json";
+
+/// The route of the base tiles, as the router and the metrics name it.
+pub const ROUTE: &str = "/tiles/{z}/{x}/{file}";
 
 /// `GET /tiles/{z}/{x}/{y}.png` (and `@2x`, `.webp`, `.jpg`), optional `?layers=a,b` and
 /// `?lang=en|ar|both|none`; `{y}.mvt` is the vector tile (`?layers=a,b,events`, `datetime`,
@@ -31,23 +35,39 @@ pub async fn tile(
     path: TilePath,
     q: Query,
 ) -> Result<Response, ApiError> {
-    let tiles = &state.config.tiles;
     let catalog = state.catalog();
+    let asked = asked(&state.config.tiles, &catalog, &path, &q)?;
+    let tile = state.tiles.fetch(&catalog, path.tile, asked.spec).await?;
+    Ok(fetched_response(&headers, tile, asked.content_type, asked.max_age))
+}
+
+/// What a base tile request asks for, read from its path and query.
+pub(super) struct Asked {
+    /// The tile's spec, which with the tile makes its cache key.
+    pub spec: TileSpec,
+    /// Its media type.
+    pub content_type: &'static str,
+    /// Its `max-age`.
+    pub max_age: u64,
+}
+
+/// Reads a base tile request ([`tile`]), or says what is wrong with it. The cached tiles' fast
+/// path (`super::fast`) reads its requests with this too, so that both look up the same key.
+pub(super) fn asked(tiles: &TileSettings, catalog: &Catalog, path: &TilePath, q: &Query) -> Result<Asked, ApiError> {
     if path.ending == Ending::Mvt {
-        let VectorLayers { layers, labels, events: with_events } = vector_layers(&catalog, &q)?;
+        let VectorLayers { layers, labels, events: with_events } = vector_layers(catalog, q)?;
         let events = if with_events { Some(q.events()?) } else { None };
         let max_age = if with_events { tiles.events_max_age } else { tiles.tile_max_age };
-        let tile = state.tiles.fetch(&catalog, path.tile, TileSpec::Vector { layers, labels, events }).await?;
-        return Ok(fetched_response(&headers, tile, MVT, max_age));
+        return Ok(Asked { spec: TileSpec::Vector { layers, labels, events }, content_type: MVT, max_age });
     }
     let (scale, format) = path.image(
         &["png", "webp", "jpg"],
         "{y}.png, {y}.webp or {y}.jpg (each with @2x before the dot for 512 px), or {y}.mvt",
     )?;
-    let layers = layer_ids(&catalog, q.last("layers"))?;
+    let layers = layer_ids(catalog, q.last("layers"))?;
     let lang = q.lang()?.unwrap_or(Some(tiles.label_lang));
-    let tile = state.tiles.fetch(&catalog, path.tile, TileSpec::Raster { scale, format, layers, lang }).await?;
-    Ok(fetched_response(&headers, tile, format.content_type(), tiles.tile_max_age))
+    let spec = TileSpec::Raster { scale, format, layers, lang };
+    Ok(Asked { spec, content_type: format.content_type(), max_age: tiles.tile_max_age })
 }
 
 /// `GET /overlays/events/{z}/{x}/{y}.png` (and `@2x`, `.webp`): the events alone on a

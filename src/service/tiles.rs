@@ -134,13 +134,7 @@ impl TileService {
     /// cache, or made on the render pool (once for any number of identical concurrent
     /// requests) and kept.
     pub async fn fetch(&self, catalog: &Arc<Catalog>, tile: TileCoord, spec: TileSpec) -> Result<Fetched, TileError> {
-        let version = match &spec {
-            TileSpec::Static { view, events: Some(_), .. } => static_version(&self.0.cache, view),
-            s if s.events().is_some() => self.0.cache.version(tile),
-            _ => 0,
-        };
-        let data = data_revision(catalog, &spec);
-        let key = TileKey { tile, spec: spec.clone(), version, data };
+        let key = self.key(catalog, tile, spec.clone());
         let inner = Arc::clone(&self.0);
         let catalog = Arc::clone(catalog);
         let made = AtomicBool::new(false);
@@ -180,6 +174,30 @@ impl TileService {
     /// What draws the tiles: the events, the empty tiles.
     pub fn maker(&self) -> &Arc<TileMaker> {
         &self.0.maker
+    }
+
+    /// The tile `spec` of `tile` drawn from `catalog`, when the cache holds it now (under the key
+    /// [`Self::fetch`] uses): never rendered, never waited for, and not counted, so that a
+    /// caller that cannot use it can still [`Self::fetch`] it and be counted once.
+    pub async fn cached(&self, catalog: &Catalog, tile: TileCoord, spec: TileSpec) -> Option<CachedTile> {
+        self.0.cache.get(&self.key(catalog, tile, spec)).await
+    }
+
+    /// Counts a lookup answered from the cache by [`Self::cached`].
+    pub fn count_hit(&self) {
+        self.0.metrics.cache_lookup(true);
+    }
+
+    /// The cache key of a tile: what it shows, the version of its area when it shows events,
+    /// and the revision of the data it draws.
+    fn key(&self, catalog: &Catalog, tile: TileCoord, spec: TileSpec) -> TileKey {
+        let version = match &spec {
+            TileSpec::Static { view, events: Some(_), .. } => static_version(&self.0.cache, view),
+            s if s.events().is_some() => self.0.cache.version(tile),
+            _ => 0,
+        };
+        let data = data_revision(catalog, &spec);
+        TileKey { tile, spec, version, data }
     }
 
     /// A glyph range of a font stack, made on the render pool (the fonts keep the ranges they

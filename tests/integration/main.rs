@@ -21,6 +21,7 @@ mod events_items;
 mod events_markers;
 mod events_overlay;
 mod events_versions;
+mod fast_path;
 mod fuzz_replay;
 mod golden;
 mod hardening;

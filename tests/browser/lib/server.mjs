@@ -19,7 +19,9 @@ export function binary() {
 /**
  * Starts a server; resolves to { url, stop() }. `args` are extra flags for `tessera serve`;
  * `geodata` is the data directory served (the repository's geodata/ by default).
- * Rejects if the server exits or prints no URL within 30 s.
+ * Rejects if the server exits or prints no URL within 120 s (a bound for a loaded machine, not a
+ * timing check); a server that has not printed its URL by then is killed, so that the test's
+ * process can end.
  */
 export async function startServer(args = [], { geodata = path.join(REPO, 'geodata') } = {}) {
   const data = mkdtempSync(path.join(tmpdir(), 'tessera-browser-'));
@@ -32,7 +34,11 @@ export async function startServer(args = [], { geodata = path.join(REPO, 'geodat
   child.stderr.on('data', (d) => { stderr += d; });
   const url = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no URL from ${binary()} in 30 s; stderr: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+      reject(new Error(`no URL from ${binary()} in 120 s; stderr: ${stderr}`));
+    }, 120_000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+)\//);

@@ -8,7 +8,7 @@ use tessera::config::LogFormat;
 
 /// jemalloc instead of glibc's malloc: under the churn of a full tile cache (tiles of every size
 /// made on the blocking threads, evicted from others), glibc's per-thread arenas kept growing
-/// (RSS 293 MiB above the cache's bytes after 4 minutes, still rising 15 MB a minute) where
+/// (RSS 286 MiB above the cache's bytes after 4 minutes, still rising 20 MiB a minute) where
 /// jemalloc stayed flat at about 140 MiB above them (docs/benchmarks.md, "Memory").
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]

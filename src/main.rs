@@ -6,6 +6,14 @@ use clap::Parser;
 use tessera::cli::{Cli, Command};
 use tessera::config::LogFormat;
 
+/// jemalloc instead of glibc's malloc: under the churn of a full tile cache (tiles of every size
+/// made on the blocking threads, evicted from others), glibc's per-thread arenas kept growing
+/// (RSS 286 MiB above the cache's bytes after 4 minutes, still rising 20 MiB a minute) where
+/// jemalloc stayed flat at about 140 MiB above them (docs/benchmarks.md, "Memory").
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

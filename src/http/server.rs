@@ -89,7 +89,10 @@ pub async fn run(
         let conn = http.serve_connection(io, Tracked::new(TowerToHyperService::new(app.clone()), state));
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            let _held = (permit, slot);
+            // The slot goes back before the permit (a tuple drops its fields in order): the
+            // accept loop waits for the permit, and must then find this connection uncounted,
+            // or it would refuse the next client as holding one connection too many.
+            let _held = (slot, permit);
             tokio::pin!(conn);
             let finished = tokio::select! {
                 finished = conn.as_mut() => finished,

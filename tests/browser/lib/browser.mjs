@@ -81,7 +81,10 @@ export async function newPage(browser, { intercept = true, ...options } = {}) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
     const error = r.failure()?.errorText;
-    if (error === 'net::ERR_ABORTED' && /\/(tiles|overlays\/[a-z0-9_-]+)\/\d+\/\d+\/\d+(@2x)?\.png/.test(r.url())) aborted.push(r.url());
+    // A tile, or the vector TileJSON, dropped by the map because a newer view superseded it
+    // (a pan, or dates changed twice in a row) is the map working, not a failure: kept apart.
+    const superseded = /\/(tiles|overlays\/[a-z0-9_-]+)\/(\d+\/\d+\/\d+(@2x)?\.(png|mvt)|vector\.json)(\?|$)/;
+    if (error === 'net::ERR_ABORTED' && superseded.test(r.url())) aborted.push(r.url());
     else problems.push(`request failed: ${r.url()} ${error}`);
   });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });

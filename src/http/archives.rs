@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::cached::{cache_control, json_with_etag, tile_response};
+use super::error::clip;
 use super::extract::{Ending, Segment, TilePath};
 use super::query::Query;
 use super::tilejson::TileJson;
@@ -165,7 +166,7 @@ const fn accepted(content: Content) -> &'static str {
 }
 
 fn unknown(name: &str) -> ApiError {
-    let shown: String = name.chars().take(64).collect();
+    let shown = clip(name);
     ApiError::NotFound(format!("no archive '{shown}'; see /archives for the archives"))
 }
 
@@ -246,10 +247,6 @@ fn one_range(value: &str, len: u64) -> Result<std::ops::RangeInclusive<u64>, Api
         refuse(format!("the Range header '{}' asks for bytes beyond the file's {len}: {e}", clip(value)))
     })?;
     ranges.into_iter().next().ok_or_else(|| refuse(format!("the file is empty; '{}' selects nothing", clip(value))))
-}
-
-fn clip(v: &str) -> String {
-    v.chars().take(64).collect()
 }
 
 #[cfg(test)]

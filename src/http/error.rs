@@ -40,6 +40,12 @@ use crate::events::{FieldError, StorageFault};
 #[derive(Debug, Clone, Copy)]
 pub struct Shed;
 
+/// At most the first 64 characters of something a client sent, for an error message that
+/// names it (an error never echoes a client's megabyte back).
+pub fn clip(v: &str) -> String {
+    v.chars().take(64).collect()
+}
+
 /// An answer other than success.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -181,7 +187,7 @@ impl ApiError {
 
     /// A bad query parameter.
     pub fn param(name: &str, reason: impl Into<String>) -> Self {
-        Self::InvalidParameter { name: name.chars().take(64).collect(), reason: reason.into() }
+        Self::InvalidParameter { name: clip(name), reason: reason.into() }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -273,10 +279,9 @@ impl From<crate::service::TileError> for ApiError {
         use crate::service::TileError;
         match e {
             TileError::Overloaded => Self::Overloaded,
-            TileError::UnknownImage(id) => Self::NotFound(format!(
-                "no image overlay '{}'; see /overlays for the overlays",
-                id.chars().take(64).collect::<String>()
-            )),
+            TileError::UnknownImage(id) => {
+                Self::NotFound(format!("no image overlay '{}'; see /overlays for the overlays", clip(&id)))
+            }
             TileError::Failed(detail) => Self::Internal(detail),
         }
     }
@@ -286,9 +291,7 @@ impl From<crate::service::EventError> for ApiError {
     fn from(e: crate::service::EventError) -> Self {
         use crate::service::EventError;
         match e {
-            EventError::NotFound(id) => {
-                Self::NotFound(format!("no event '{}'", id.chars().take(64).collect::<String>()))
-            }
+            EventError::NotFound(id) => Self::NotFound(format!("no event '{}'", clip(&id))),
             EventError::Conflict(_) => Self::Conflict(e.to_string()),
             EventError::Stale(why) => Self::PreconditionFailed(why),
             EventError::Invalid(errors) => Self::InvalidEvent(errors),

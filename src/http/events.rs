@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::error::clip;
 use super::etag::{self, Precondition};
 use super::extract::Segment;
 use super::paging::Page;
@@ -199,10 +200,7 @@ pub async fn delete(
 }
 
 fn find(state: &AppState, id: &str) -> Result<Arc<Event>, ApiError> {
-    state
-        .events
-        .get(id)
-        .ok_or_else(|| ApiError::NotFound(format!("no event '{}'", id.chars().take(64).collect::<String>())))
+    state.events.get(id).ok_or_else(|| ApiError::NotFound(format!("no event '{}'", clip(id))))
 }
 
 /// Checks the bearer token in constant time (over SHA-256 digests, so that the comparison
@@ -239,7 +237,7 @@ async fn json_body(state: &AppState, headers: &HeaderMap, body: Request, types: 
         return Err(ApiError::UnsupportedMediaType(format!(
             "send the body as {} (Content-Type was '{}')",
             types.join(" or "),
-            ct.chars().take(64).collect::<String>()
+            clip(ct)
         )));
     }
     let too_large =

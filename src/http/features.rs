@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::cached::json_with_etag;
+use super::error::clip;
 use super::extract::{Segment, Segments};
 use super::pages::{self, Format};
 use super::paging::Page;
@@ -187,9 +188,9 @@ pub async fn item(
     json_only(q.pairs())?;
     let catalog = state.catalog();
     let layer = catalog.layer(&id).ok_or_else(|| unknown_collection(&id))?;
-    let feature = layer.feature_by_id(&fid).ok_or_else(|| {
-        ApiError::NotFound(format!("collection '{id}' has no feature '{}'", fid.chars().take(64).collect::<String>()))
-    })?;
+    let feature = layer
+        .feature_by_id(&fid)
+        .ok_or_else(|| ApiError::NotFound(format!("collection '{id}' has no feature '{}'", clip(&fid))))?;
     let base = state.base_url(&headers);
     let mut body = feature_json(feature);
     body["links"] = json!([
@@ -204,7 +205,7 @@ fn find_layer<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Layer, ApiError>
 }
 
 fn unknown_collection(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no collection '{}'; see /collections", id.chars().take(64).collect::<String>()))
+    ApiError::NotFound(format!("no collection '{}'; see /collections", clip(id)))
 }
 
 /// Refuses `f=` values other than `json`.

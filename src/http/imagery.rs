@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::cached::{fetched_response, json_with_etag};
+use super::error::clip;
 use super::extract::{Segment, TilePath};
 use super::query::Query;
 use super::tilejson::TileJson;
@@ -116,6 +117,6 @@ fn tile_url(state: &AppState, headers: &HeaderMap, id: &str, format: TileFormat)
 }
 
 fn unknown(id: &str) -> ApiError {
-    let shown: String = id.chars().take(64).collect();
+    let shown = clip(id);
     ApiError::NotFound(format!("no image overlay '{shown}'; see /overlays for the overlays"))
 }

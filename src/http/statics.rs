@@ -13,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::cached::fetched_response;
+use super::error::clip;
 use super::extract::Segments;
 use super::query::Query;
 use super::{ApiError, AppState};
@@ -133,10 +134,6 @@ fn parse_view(text: &str, width: u32, height: u32, max_zoom: u8) -> Result<View,
         }
         _ => Err(bad("must have 3 numbers (lon,lat,zoom) or 4 (west,south,east,north)".into())),
     }
-}
-
-fn clip(v: &str) -> String {
-    v.chars().take(64).collect()
 }
 
 #[cfg(test)]

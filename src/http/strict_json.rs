@@ -6,6 +6,7 @@
 //! serde_json has no such setting; this is its `Value` built by a visitor that checks each
 //! object's keys as they arrive.
 
+use super::error::clip;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -77,7 +78,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
-                let shown: String = key.chars().take(64).collect();
+                let shown = clip(&key);
                 return Err(de::Error::custom(format!("the key '{shown}' appears twice in one object")));
             }
             let Strict(value) = map.next_value()?;

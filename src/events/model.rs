@@ -326,6 +326,13 @@ impl EventInput {
 }
 
 impl Event {
+    /// A new event of `input`, created at `now` (ms since the epoch) as version 1: its own id
+    /// when the input names one, else a fresh UUID. Every store makes its inserts with it.
+    pub fn new(input: EventInput, now: i64) -> Self {
+        let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        Event { id: id.clone(), input: EventInput { id: Some(id), ..input }, created: now, updated: now, version: 1 }
+    }
+
     /// The event as a GeoJSON Feature, with the server-kept fields.
     pub fn to_feature(&self) -> Value {
         let p: Map<String, Value> =

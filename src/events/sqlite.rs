@@ -365,19 +365,7 @@ impl EventStore for SqliteStore {
 impl SqliteStore {
     fn insert_now(&self, inputs: Vec<EventInput>) -> Result<Vec<Arc<Event>>, StoreError> {
         let now = now_ms();
-        let events: Vec<Event> = inputs
-            .into_iter()
-            .map(|input| {
-                let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                Event {
-                    id: id.clone(),
-                    input: EventInput { id: Some(id), ..input },
-                    created: now,
-                    updated: now,
-                    version: 1,
-                }
-            })
-            .collect();
+        let events: Vec<Event> = inputs.into_iter().map(|input| Event::new(input, now)).collect();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for e in &events {

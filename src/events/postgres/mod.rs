@@ -443,19 +443,7 @@ impl PgStore {
 impl EventStore for PgStore {
     fn insert(&self, inputs: Vec<EventInput>) -> Result<Vec<Arc<Event>>, StoreError> {
         let now = now_ms();
-        let events: Vec<Event> = inputs
-            .into_iter()
-            .map(|input| {
-                let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                Event {
-                    id: id.clone(),
-                    input: EventInput { id: Some(id), ..input },
-                    created: now,
-                    updated: now,
-                    version: 1,
-                }
-            })
-            .collect();
+        let events: Vec<Event> = inputs.into_iter().map(|input| Event::new(input, now)).collect();
         let stored = self.writing(self.insert_now(events))?;
         Ok(stored.into_iter().map(Arc::new).collect())
     }

@@ -89,8 +89,15 @@ fn main() {
     };
     let png = |t: TileCoord| render_png(&catalog, &layers, t, Scale::X1, None).unwrap();
     let mvt = |t: TileCoord| tessera::mvt::encode(tessera::mvt::data_layers(&layers, t));
-    run("png", &mut |t| png(t).len());
-    run("mvt", &mut |t| mvt(t).len());
+    // TESSERA_BENCH_ONLY=png or =mvt measures one of the two (for a profile of one).
+    let only = std::env::var("TESSERA_BENCH_ONLY").unwrap_or_default();
+    let (do_png, do_mvt) = (only != "mvt", only != "png");
+    if do_png {
+        run("png", &mut |t| png(t).len());
+    }
+    if do_mvt {
+        run("mvt", &mut |t| mvt(t).len());
+    }
 
     // Both cores: two threads share the list, each taking the next tile.
     let two = |name: &str, f: &(dyn Fn(TileCoord) -> usize + Sync)| {
@@ -115,8 +122,12 @@ fn main() {
             median(rates.clone())
         );
     };
-    two("png", &|t| png(t).len());
-    two("mvt", &|t| mvt(t).len());
+    if do_png {
+        two("png", &|t| png(t).len());
+    }
+    if do_mvt {
+        two("mvt", &|t| mvt(t).len());
+    }
 
     if let Some(dir) = png_out {
         write_all(&dir, &tiles, "png", &png);

@@ -32,7 +32,7 @@ use std::collections::HashSet;
 use tiny_skia::{FillRule, Mask, PathBuilder, Pixmap, Transform};
 
 use crate::geom::{ClipRect, Px};
-use crate::layer::{Catalog, Layer, Shape};
+use crate::layer::{Catalog, Hit, Layer, Shape};
 use crate::style::{Color, Icon, Lang, Style};
 use crate::tile::{TileCoord, WorldPoint, WorldRect};
 use label::{Placement, PxRect, draw_labels, held_by_another, place, world_px};
@@ -130,13 +130,13 @@ fn draw_area(
         min: WorldPoint::new(area.x0 / world, area.y0 / world),
         max: WorldPoint::new(area.x1 / world, area.y1 / world),
     };
-    let work: Vec<(usize, &Layer, Vec<usize>)> = layers
+    let work: Vec<(usize, &Layer, Vec<Hit>)> = layers
         .iter()
         .enumerate()
         .filter(|(_, l)| l.visible_at(z) && !l.not_within().is_some_and(|b| covers(&b, &bounds, k)))
         .filter_map(|(li, l)| {
             let margin = f64::from(l.reach_px() * scale.factor() as f32 + 2.0);
-            let hits = l.query(&bounds.expand(margin / k));
+            let hits = l.hits(&bounds.expand(margin / k));
             (!hits.is_empty()).then_some((li, *l, hits))
         })
         .collect();
@@ -171,11 +171,14 @@ fn draw_area(
         canvas.mask = layer.not_within().and_then(|b| canvas.outside(&b, width, height));
         canvas.uncut = layer.clipped_to();
         let places = layer.label_spec().is_some();
-        for i in hits {
+        for Hit { i, point } in hits {
             if places && (hidden.contains(&(li, i)) || held_by_another(layers, layer, i, z)) {
                 continue;
             }
-            canvas.draw(layer.shape_at(i, z), layer.style_of(i), clip);
+            match point {
+                Some(p) => canvas.point(p, layer.style_of(i), clip),
+                None => canvas.draw(layer.shape_at(i, z), layer.style_of(i), clip),
+            }
         }
     }
     SCRATCH.set(scratch);
@@ -319,10 +322,7 @@ impl Canvas<'_> {
         match shape {
             Shape::Points(ps) => {
                 for &p in ps {
-                    let d = self.px(p);
-                    if d.x >= clip.lo && d.x <= clip.hi && d.y >= clip.lo && d.y <= clip.hi {
-                        self.stamp(style, d, clip);
-                    }
+                    self.point(p, style, clip);
                 }
             }
             Shape::Lines(lines) => {
@@ -359,6 +359,14 @@ impl Canvas<'_> {
                     self.flush(style);
                 }
             }
+        }
+    }
+
+    /// Draws a point's symbol when the point is within `clip`.
+    fn point(&mut self, p: WorldPoint, style: &Style, clip: ClipRect) {
+        let d = self.px(p);
+        if d.x >= clip.lo && d.x <= clip.hi && d.y >= clip.lo && d.y <= clip.hi {
+            self.stamp(style, d, clip);
         }
     }
 

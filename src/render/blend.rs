@@ -37,14 +37,14 @@ use crate::style::Color;
 
 /// `v / 255`, rounded to nearest, for `v` up to 255 * 255.
 #[inline]
-fn div255(v: u32) -> u32 {
+pub(super) fn div255(v: u32) -> u32 {
     let v = v + 128;
     (v + (v >> 8)) >> 8
 }
 
 /// Premultiplied source-over of `src` (premultiplied RGBA) onto the pixel `dst`.
 #[inline]
-fn over(dst: &mut [u8], src: [u32; 4]) {
+pub(super) fn over(dst: &mut [u8], src: [u32; 4]) {
     let inv = 255 - src[3];
     for (d, s) in dst.iter_mut().zip(src) {
         *d = (s + div255(u32::from(*d) * inv)).min(255) as u8;

@@ -11,6 +11,7 @@
 
 mod blend;
 mod encode;
+mod fill;
 pub mod label;
 mod overlay;
 mod sprite;
@@ -154,6 +155,7 @@ fn draw_area(
     }
     let mut scratch = SCRATCH.take();
     scratch.strokes.begin(width, height);
+    scratch.fills.begin(width, height);
     let mut canvas = Canvas {
         pixmap: &mut pixmap,
         origin: bounds.min,
@@ -225,6 +227,7 @@ fn swatch(pixmap: &mut Pixmap, icon: &Icon, style: &Style, corner: (u32, u32), c
     // One device pixel per unit: the shape is already in the sheet's pixels.
     let mut scratch = Scratch::default();
     scratch.strokes.begin(pixmap.width(), pixmap.height());
+    scratch.fills.begin(pixmap.width(), pixmap.height());
     let mut canvas = Canvas {
         pixmap,
         origin: WorldPoint::new(0.0, 0.0),
@@ -254,6 +257,7 @@ struct Scratch {
     pieces: Vec<(f64, usize)>,
     path: Option<PathBuilder>,
     strokes: blend::Strokes,
+    fills: fill::Fills,
 }
 
 thread_local! {
@@ -413,32 +417,15 @@ impl Canvas<'_> {
             return;
         };
         let s = &mut *self.s;
-        let mut b = s.path.take().unwrap_or_default();
         let mut start = 0;
         for &end in &s.ends {
             clip.ring_into(&s.px[start..end], &mut s.clip_a, &mut s.clip_b);
             start = end;
-            if !fillable(&s.clip_a) {
-                continue;
-            }
-            if let Some((first, rest)) = s.clip_a.split_first() {
-                b.move_to(first.x as f32, first.y as f32);
-                for p in rest {
-                    b.line_to(p.x as f32, p.y as f32);
-                }
-                b.close();
+            if fillable(&s.clip_a) {
+                s.fills.ring(&s.clip_a);
             }
         }
-        if let Some(path) = b.finish() {
-            self.pixmap.fill_path(
-                &path,
-                &symbol::paint(c),
-                FillRule::EvenOdd,
-                Transform::identity(),
-                self.mask.as_ref(),
-            );
-            s.path = Some(path.clear());
-        }
+        s.fills.fill(self.pixmap, c, self.mask.as_ref());
     }
 
     /// Strokes `s.px[from..to]`: a solid line into the coverage that [`Canvas::flush`] blends,

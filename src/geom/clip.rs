@@ -73,6 +73,12 @@ impl ClipRect {
 
     /// Liang-Barsky: the parameter range of segment `a`-`b` inside the rectangle.
     fn segment(&self, a: Px, b: Px) -> Option<(f64, f64)> {
+        // Most segments of a tile lie inside: no division for them (the general case below
+        // gives them exactly 0 and 1 as well).
+        let inside = |p: Px| p.x >= self.lo && p.x <= self.hi && p.y >= self.lo && p.y <= self.hi;
+        if inside(a) && inside(b) {
+            return Some((0.0, 1.0));
+        }
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         let (mut t0, mut t1) = (0.0f64, 1.0f64);
         for (p, q) in [(-dx, a.x - self.lo), (dx, self.hi - a.x), (-dy, a.y - self.lo), (dy, self.hi - a.y)] {

@@ -213,7 +213,9 @@ impl Strokes {
                 } else {
                     (m + half).min(j as f32 + 1.0) - (m - half).max(j as f32)
                 } * end;
-                let v = (cover.min(1.0) * 255.0 + 0.5) as u8;
+                // Cover is at least 0 here: a plain conversion, without the saturating one's
+                // checks.
+                let v = (cover.min(1.0) * 255.0 + 0.5) as i32 as u8;
                 if v == 0 {
                     continue;
                 }

@@ -2,9 +2,9 @@
 //! snapping to the integer grid, polygons made valid and wound on that grid
 //! ([`crate::geom::valid_polygons`]), and command encoding.
 
-use super::prepared::Whole;
+use super::prepared::Valid;
 use super::proto::GeomType;
-use crate::geom::{ClipRect, GridPoint, Px, Shape, valid_polygons};
+use crate::geom::{ClipRect, GridPoint, Px, Shape, cut_valid, valid_polygons};
 use crate::tile::{TileCoord, WorldPoint, WorldRect};
 
 /// Tile extent: coordinates run 0..EXTENT across the tile.
@@ -25,6 +25,7 @@ pub struct Buffers {
     clipped: Vec<Px>,
     pieces: Vec<(f64, usize)>,
     pub(super) grid: Vec<GridPoint>,
+    cut: Vec<Vec<Vec<GridPoint>>>,
 }
 
 /// Projects unit-square points into a tile's extent coordinates.
@@ -50,15 +51,29 @@ impl Frame {
         lo.x >= clip.lo && lo.y >= clip.lo && hi.x <= clip.hi && hi.y <= clip.hi
     }
 
-    /// A polygon kept whole on the zoom's grid ([`Whole`]) as this tile's commands, into `out`
-    /// (cleared first): only its first point depends on the tile.
-    pub fn whole_into(&self, w: &Whole, out: &mut Vec<u32>) -> GeomType {
+    /// A polygon feature made valid on the zoom's grid ([`Valid`]) as this tile's commands, into
+    /// `out` (cleared first): moved as it is when it lies wholly in the buffered tile, else cut
+    /// to it ([`cut_valid`]). `None` when the cut cannot vouch for its answer: then the
+    /// caller clips and repairs the shape as [`Frame::encode_into`] does.
+    pub fn valid_into(&self, v: &Valid, whole: bool, out: &mut Vec<u32>, b: &mut Buffers) -> Option<Option<GeomType>> {
         out.clear();
-        out.push(command(1, 1));
-        out.push(zigzag((w.first[0] - self.corner[0]) as i32));
-        out.push(zigzag((w.first[1] - self.corner[1]) as i32));
-        out.extend_from_slice(&w.rest);
-        GeomType::Polygon
+        let shift = [v.base[0] - self.corner[0], v.base[1] - self.corner[1]];
+        let mut c = Cursor { at: [0, 0], out };
+        if whole {
+            let moved = |p: &GridPoint| [(i64::from(p[0]) + shift[0]) as i32, (i64::from(p[1]) + shift[1]) as i32];
+            for ring in v.polygons.iter().flatten() {
+                c.ring(ring.iter().map(moved), ring.len());
+            }
+        } else {
+            let clip = Self::clip();
+            if !cut_valid(&v.polygons, shift, clip.lo as i64, clip.hi as i64, &mut b.cut) {
+                return None;
+            }
+            for ring in b.cut.iter().flatten() {
+                c.ring(ring.iter().copied(), ring.len());
+            }
+        }
+        Some((!out.is_empty()).then_some(GeomType::Polygon))
     }
 
     /// Point positions as commands into `out` (cleared first); `None` when none is in the
@@ -210,6 +225,17 @@ impl Cursor<'_> {
         self.out.push(zigzag(p[0] - self.at[0]));
         self.out.push(zigzag(p[1] - self.at[1]));
         self.at = p;
+    }
+
+    /// A closed ring of `n` points.
+    fn ring(&mut self, mut ring: impl Iterator<Item = GridPoint>, n: usize) {
+        self.out.push(command(1, 1));
+        if let Some(p) = ring.next() {
+            self.to(p);
+        }
+        self.out.push(command(2, n - 1));
+        ring.for_each(|p| self.to(p));
+        self.out.push(command(7, 1));
     }
 }
 

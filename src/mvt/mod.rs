@@ -104,12 +104,13 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<EncodedLayer> {
             for i in hits {
                 let kind = match prep.kinds[i] {
                     Kind::Points => frame.points_into(prep.points(i), geometry, &mut buffers.grid),
-                    Kind::Polygons if frame.holds(&prep.bounds[i]) => match prep.whole(l, z, i) {
-                        Some(Some(w)) => Some(frame.whole_into(w, geometry)),
-                        Some(None) => None,
+                    Kind::Polygons => match prep.valid(l, z, i) {
+                        Some(v) => frame
+                            .valid_into(v, frame.holds(&prep.bounds[i]), geometry, buffers)
+                            .unwrap_or_else(|| frame.encode_into(l.shape_at(i, z), geometry, buffers)),
                         None => frame.encode_into(l.shape_at(i, z), geometry, buffers),
                     },
-                    Kind::Lines | Kind::Polygons => frame.encode_into(l.shape_at(i, z), geometry, buffers),
+                    Kind::Lines => frame.encode_into(l.shape_at(i, z), geometry, buffers),
                 };
                 let Some(kind) = kind else { continue };
                 tags.clear();

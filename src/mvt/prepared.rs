@@ -9,18 +9,16 @@
 //! point features lie one after another, the ids in one array, and whether any feature of the
 //! layer shares a place is one flag.
 //!
-//! Polygons wholly inside a tile are the other half: every tile made them valid again
-//! ([`crate::geom::valid_polygons`]), the same polygon on the same grid, only moved. Here a
-//! polygon is snapped to the zoom's grid (extent units from the world's corner) and made valid
-//! once per zoom, on the first tile that holds it whole, and kept as MVT commands; a tile moves
-//! its first point and copies the rest. Moving a polygon by whole grid units keeps it valid, so
-//! the tile's polygon is valid exactly when the kept one is. Polygons that cross the buffered
-//! tile's edge are clipped and repaired per tile as before: clipping is where most of them
-//! break.
+//! Polygons were the other half: every tile clipped each one and made it valid again
+//! ([`crate::geom::valid_polygons`]). Here a polygon feature is snapped to the zoom's grid
+//! (extent units from the world's corner) and made valid once per zoom, on the first tile that
+//! shows it. A tile that holds it whole moves it by whole grid units, which keeps it valid; a
+//! tile across its edge cuts it ([`crate::geom::cut_valid`]), which keeps it valid or says it
+//! cannot tell, and then the tile clips and repairs the shape as before.
 
 use std::sync::OnceLock;
 
-use super::geometry::{EXTENT, rings_cmd, snap_grid};
+use super::geometry::{EXTENT, snap_grid};
 use super::tags::LayerTags;
 use crate::geom::{GridPoint, PREPARED_MAX_ZOOM, Shape, valid_polygons};
 use crate::layer::Layer;
@@ -37,15 +35,14 @@ pub enum Kind {
     Polygons,
 }
 
-/// A polygon wholly inside a tile, valid on the zoom's grid, as MVT commands: its first point
-/// on the zoom's grid (the first `MoveTo` is relative to the tile's corner) and the commands
-/// after that point.
+/// A polygon feature made valid on a zoom's grid: its polygons as [`valid_polygons`] gives
+/// them, relative to `base` (extent units of the zoom from the world's top-left corner).
 #[derive(Debug)]
-pub struct Whole {
-    /// The first point of the first ring, in extent units from the world's top-left corner.
-    pub first: [i64; 2],
-    /// The commands after the first `MoveTo` and its point.
-    pub rest: Vec<u32>,
+pub struct Valid {
+    /// Where the polygons' origin lies on the zoom's grid.
+    pub base: [i64; 2],
+    /// Each polygon's rings, exterior first.
+    pub polygons: Vec<Vec<Vec<GridPoint>>>,
 }
 
 /// The vector tile form of a layer, made once.
@@ -66,8 +63,8 @@ pub struct Prepared {
     points: Vec<WorldPoint>,
     point_at: Vec<u32>,
     /// Per zoom up to [`PREPARED_MAX_ZOOM`], per polygon feature (numbered by `polygon_slot`):
-    /// the feature wholly inside a tile, made on the first such tile.
-    whole: Vec<OnceLock<Vec<OnceLock<Option<Whole>>>>>,
+    /// the feature made valid on the zoom's grid, on the first tile that shows it.
+    valid: Vec<OnceLock<Vec<OnceLock<Valid>>>>,
     polygon_slot: Vec<u32>,
     polygon_count: usize,
 }
@@ -107,7 +104,7 @@ impl Prepared {
             places: (0..features.len()).any(|i| layer.place(i).is_some()),
             points,
             point_at,
-            whole: (0..=PREPARED_MAX_ZOOM).map(|_| OnceLock::new()).collect(),
+            valid: (0..=PREPARED_MAX_ZOOM).map(|_| OnceLock::new()).collect(),
             polygon_slot,
             polygon_count,
         }
@@ -121,28 +118,27 @@ impl Prepared {
         }
     }
 
-    /// Polygon feature `i` of `layer` at zoom `z` as a tile that holds it whole encodes it, made
-    /// valid on the zoom's grid on the first call; `None` deeper than [`PREPARED_MAX_ZOOM`] (the
-    /// caller encodes the shape itself), and `Some(None)` when nothing of it is left on the grid.
-    pub fn whole(&self, layer: &Layer, z: u8, i: usize) -> Option<&Option<Whole>> {
-        let slots = self.whole.get(usize::from(z))?.get_or_init(|| {
+    /// Polygon feature `i` of `layer` made valid on zoom `z`'s grid on the first call; `None`
+    /// deeper than [`PREPARED_MAX_ZOOM`] (the caller clips and repairs the shape itself).
+    pub fn valid(&self, layer: &Layer, z: u8, i: usize) -> Option<&Valid> {
+        let slots = self.valid.get(usize::from(z))?.get_or_init(|| {
             let mut v = Vec::new();
             v.resize_with(self.polygon_count, OnceLock::new);
             v
         });
         let slot = slots.get(*self.polygon_slot.get(i)? as usize)?;
-        Some(slot.get_or_init(|| whole(layer.shape_at(i, z), z)))
+        Some(slot.get_or_init(|| valid(layer.shape_at(i, z), z)))
     }
 }
 
-/// A polygon shape snapped to zoom `z`'s grid, made valid and encoded.
-fn whole(shape: &Shape, z: u8) -> Option<Whole> {
-    let Shape::Polygons(polys) = shape else { return None };
+/// A polygon shape snapped to zoom `z`'s grid and made valid there.
+fn valid(shape: &Shape, z: u8) -> Valid {
     let k = f64::from(1u32 << z) * f64::from(EXTENT);
     let b = shape.bounds();
     // Snapped relative to the corner of the shape's box, so that the repair works on small
-    // numbers whatever the zoom; moved back afterwards.
+    // numbers whatever the zoom.
     let base = [(b.min.x * k).round() as i64, (b.min.y * k).round() as i64];
+    let Shape::Polygons(polys) = shape else { return Valid { base, polygons: Vec::new() } };
     let mut snapped: Vec<Vec<Vec<GridPoint>>> = Vec::with_capacity(polys.len());
     for rings in polys {
         let mut out = Vec::with_capacity(rings.len());
@@ -162,11 +158,5 @@ fn whole(shape: &Shape, z: u8) -> Option<Whole> {
         }
         snapped.push(out);
     }
-    let rings: Vec<Vec<GridPoint>> = valid_polygons(&snapped).into_iter().flatten().collect();
-    let first = *rings.first()?.first()?;
-    let commands = rings_cmd(&rings);
-    Some(Whole {
-        first: [base[0] + i64::from(first[0]), base[1] + i64::from(first[1])],
-        rest: commands.get(3..).map(<[u32]>::to_vec).unwrap_or_default(),
-    })
+    Valid { base, polygons: valid_polygons(&snapped) }
 }

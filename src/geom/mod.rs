@@ -4,11 +4,13 @@
 //! polygons valid on their integer grid.
 
 mod clip;
+mod cut;
 mod shape;
 mod simplify;
 mod valid;
 
 pub use clip::{ClipRect, Piece, Px};
+pub use cut::cut_valid;
 pub use shape::Shape;
 pub use simplify::{PREPARED_MAX_ZOOM, TOLERANCE_PX, ZoomShapes, simplify_for_zoom};
 pub use valid::{GridPoint, valid_polygons};

@@ -2,9 +2,10 @@
 //! snapping to the integer grid, polygons made valid and wound on that grid
 //! ([`crate::geom::valid_polygons`]), and command encoding.
 
+use super::prepared::Valid;
 use super::proto::GeomType;
-use crate::geom::{ClipRect, GridPoint, Px, Shape, valid_polygons};
-use crate::tile::{TileCoord, WorldPoint};
+use crate::geom::{ClipRect, GridPoint, Px, Shape, cut_valid, valid_polygons};
+use crate::tile::{TileCoord, WorldPoint, WorldRect};
 
 /// Tile extent: coordinates run 0..EXTENT across the tile.
 pub const EXTENT: u32 = 4096;
@@ -23,7 +24,8 @@ pub struct Buffers {
     px: Vec<Px>,
     clipped: Vec<Px>,
     pieces: Vec<(f64, usize)>,
-    grid: Vec<GridPoint>,
+    pub(super) grid: Vec<GridPoint>,
+    cut: Vec<Vec<Vec<GridPoint>>>,
 }
 
 /// Projects unit-square points into a tile's extent coordinates.
@@ -31,12 +33,68 @@ pub struct Buffers {
 pub struct Frame {
     origin: WorldPoint,
     k: f64,
+    /// The tile's top-left corner on its zoom's grid (extent units from the world's corner).
+    corner: [i64; 2],
 }
 
 impl Frame {
     /// The frame of a tile.
     pub fn new(tile: TileCoord) -> Self {
-        Self { origin: tile.bounds().min, k: tile.world_tiles() * f64::from(EXTENT) }
+        let corner = [i64::from(tile.x()) * i64::from(EXTENT), i64::from(tile.y()) * i64::from(EXTENT)];
+        Self { origin: tile.bounds().min, k: tile.world_tiles() * f64::from(EXTENT), corner }
+    }
+
+    /// Whether a unit-square box lies inside the buffered tile, so that nothing of a shape
+    /// inside it would be clipped.
+    pub fn holds(&self, b: &WorldRect) -> bool {
+        let (clip, lo, hi) = (Self::clip(), self.px(b.min), self.px(b.max));
+        lo.x >= clip.lo && lo.y >= clip.lo && hi.x <= clip.hi && hi.y <= clip.hi
+    }
+
+    /// A polygon feature made valid on the zoom's grid ([`Valid`]) as this tile's commands, into
+    /// `out` (cleared first): moved as it is when it lies wholly in the buffered tile, else cut
+    /// to it ([`cut_valid`]). `None` when the cut cannot vouch for its answer: then the
+    /// caller clips and repairs the shape as [`Frame::encode_into`] does.
+    pub fn valid_into(&self, v: &Valid, whole: bool, out: &mut Vec<u32>, b: &mut Buffers) -> Option<Option<GeomType>> {
+        out.clear();
+        let shift = [v.base[0] - self.corner[0], v.base[1] - self.corner[1]];
+        let mut c = Cursor { at: [0, 0], out };
+        if whole {
+            let moved = |p: &GridPoint| [(i64::from(p[0]) + shift[0]) as i32, (i64::from(p[1]) + shift[1]) as i32];
+            for ring in v.polygons.iter().flatten() {
+                c.ring(ring.iter().map(moved), ring.len());
+            }
+        } else {
+            let clip = Self::clip();
+            if !cut_valid(&v.polygons, shift, clip.lo as i64, clip.hi as i64, &mut b.cut) {
+                return None;
+            }
+            for ring in b.cut.iter().flatten() {
+                c.ring(ring.iter().copied(), ring.len());
+            }
+        }
+        Some((!out.is_empty()).then_some(GeomType::Polygon))
+    }
+
+    /// Point positions as commands into `out` (cleared first); `None` when none is in the
+    /// buffered tile.
+    pub fn points_into(&self, ps: &[WorldPoint], out: &mut Vec<u32>, grid: &mut Vec<GridPoint>) -> Option<GeomType> {
+        let clip = Self::clip();
+        out.clear();
+        grid.clear();
+        for &p in ps {
+            let p = self.px(p);
+            if p.x >= clip.lo && p.x <= clip.hi && p.y >= clip.lo && p.y <= clip.hi {
+                grid.push(snap(p));
+            }
+        }
+        if grid.is_empty() {
+            return None;
+        }
+        let mut c = Cursor { at: [0, 0], out };
+        c.out.push(command(1, grid.len()));
+        grid.iter().for_each(|&p| c.to(p));
+        Some(GeomType::Point)
     }
 
     fn px(&self, p: WorldPoint) -> Px {
@@ -61,22 +119,7 @@ impl Frame {
         let clip = Self::clip();
         out.clear();
         match shape {
-            Shape::Points(ps) => {
-                b.grid.clear();
-                for &p in ps {
-                    let p = self.px(p);
-                    if p.x >= clip.lo && p.x <= clip.hi && p.y >= clip.lo && p.y <= clip.hi {
-                        b.grid.push(snap(p));
-                    }
-                }
-                if b.grid.is_empty() {
-                    return None;
-                }
-                let mut c = Cursor { at: [0, 0], out };
-                c.out.push(command(1, b.grid.len()));
-                b.grid.iter().for_each(|&p| c.to(p));
-                Some(GeomType::Point)
-            }
+            Shape::Points(ps) => self.points_into(ps, out, &mut b.grid),
             Shape::Lines(lines) => {
                 let mut c = Cursor { at: [0, 0], out };
                 for l in lines {
@@ -142,6 +185,12 @@ fn snap(p: Px) -> [i32; 2] {
     [p.x.round() as i32, p.y.round() as i32]
 }
 
+/// A unit-square point on the grid of a zoom whose world is `k` extent units wide, relative to
+/// `base` on that grid.
+pub(super) fn snap_grid(p: WorldPoint, k: f64, base: [i64; 2]) -> GridPoint {
+    [((p.x * k).round() as i64 - base[0]) as i32, ((p.y * k).round() as i64 - base[1]) as i32]
+}
+
 fn dedup(mut pts: Vec<[i32; 2]>) -> Vec<[i32; 2]> {
     pts.dedup();
     pts
@@ -177,6 +226,17 @@ impl Cursor<'_> {
         self.out.push(zigzag(p[1] - self.at[1]));
         self.at = p;
     }
+
+    /// A closed ring of `n` points.
+    fn ring(&mut self, mut ring: impl Iterator<Item = GridPoint>, n: usize) {
+        self.out.push(command(1, 1));
+        if let Some(p) = ring.next() {
+            self.to(p);
+        }
+        self.out.push(command(2, n - 1));
+        ring.for_each(|p| self.to(p));
+        self.out.push(command(7, 1));
+    }
 }
 
 #[cfg(test)]
@@ -200,7 +260,7 @@ fn lines_cmd(parts: &[Vec<[i32; 2]>]) -> Vec<u32> {
     out
 }
 
-fn rings_cmd(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
+pub(super) fn rings_cmd(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
     let mut out = Vec::new();
     let mut c = Cursor { at: [0, 0], out: &mut out };
     for ring in rings {

@@ -11,6 +11,7 @@
 mod describe;
 mod geometry;
 mod labels;
+mod prepared;
 pub mod proto;
 mod sprite;
 mod style;
@@ -34,6 +35,7 @@ use serde_json::Value as Json;
 use crate::events::{FIELDS, LocationPrecision, Marker};
 use crate::layer::Layer;
 use crate::tile::TileCoord;
+use prepared::{Kind, Prepared};
 use tags::{Renumber, ValueKey, value_key};
 
 /// One layer of a vector tile, encoded: the `Layer` message with its key and length, ready to
@@ -72,7 +74,7 @@ fn feature_id(id: &Json, index: usize) -> u64 {
 /// Each feature's tags come from the layer's [`LayerTags`], made on the first tile of the layer
 /// and renumbered for this tile; its geometry and fields go straight into the layer's bytes.
 pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<EncodedLayer> {
-    let frame = Frame::new(tile);
+    let (frame, z) = (Frame::new(tile), tile.z());
     let margin = f64::from(BUFFER) / (tile.world_tiles() * f64::from(EXTENT));
     let rect = tile.bounds().expand(margin);
     let holds = |b: crate::tile::WorldRect| {
@@ -81,33 +83,46 @@ pub fn data_layers(layers: &[&Layer], tile: TileCoord) -> Vec<EncodedLayer> {
     let mut s = SCRATCH.take();
     let out = layers
         .iter()
-        .filter(|l| l.visible_at(tile.z()) && !l.not_within().is_some_and(holds))
+        .filter(|l| l.visible_at(z) && !l.not_within().is_some_and(holds))
         .filter_map(|l| {
             let hits = l.query(&rect);
             if hits.is_empty() {
                 return None;
             }
             let made;
-            let table = match l.derived(LayerTags::new) {
+            let prep = match l.derived(|_| Prepared::new(l)) {
                 Some(kept) => kept,
                 None => {
-                    made = LayerTags::new(l.features());
+                    made = Prepared::new(l);
                     &made
                 }
             };
+            let table = &prep.tags;
             let Scratch { geometry, tags, features, buffers, renumber } = &mut s;
             renumber.begin(table.counts());
             features.clear();
             for i in hits {
-                let Some(kind) = frame.encode_into(l.shape_at(i, tile.z()), geometry, buffers) else { continue };
+                let kind = match prep.kinds[i] {
+                    Kind::Points => frame.points_into(prep.points(i), geometry, &mut buffers.grid),
+                    Kind::Polygons => match prep.valid(l, z, i) {
+                        Some(v) => frame
+                            .valid_into(v, frame.holds(&prep.bounds[i]), geometry, buffers)
+                            .unwrap_or_else(|| frame.encode_into(l.shape_at(i, z), geometry, buffers)),
+                        None => frame.encode_into(l.shape_at(i, z), geometry, buffers),
+                    },
+                    Kind::Lines => frame.encode_into(l.shape_at(i, z), geometry, buffers),
+                };
+                let Some(kind) = kind else { continue };
                 tags.clear();
                 renumber.tags(table.of(i), tags);
                 // A place that a more important feature holds at this zoom (see `labels`): the
                 // raster tiles leave it out, and the style too.
-                if let Some(h) = crate::layer::held_by(layers, l, i, tile.z()) {
+                if prep.places
+                    && let Some(h) = crate::layer::held_by(layers, l, i, z)
+                {
                     renumber.extra("held_by", write::Value::Str(&h.meta.id), tags);
                 }
-                write::feature(features, Some(feature_id(&l.features()[i].id, i)), kind, tags, geometry);
+                write::feature(features, Some(prep.ids[i]), kind, tags, geometry);
             }
             if features.is_empty() {
                 return None;

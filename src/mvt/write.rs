@@ -42,12 +42,20 @@ pub fn bytes_field(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn packed(out: &mut Vec<u8>, field: u32, values: &[u32]) {
+/// The bytes of `values` as varints.
+fn body_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| varint_len(u64::from(v))).sum()
+}
+
+/// A packed repeated field whose varints take `body` bytes (see [`body_len`]); nothing when
+/// it is empty.
+fn packed(out: &mut Vec<u8>, field: u32, values: &[u32], body: usize) {
     if values.is_empty() {
         return;
     }
     key(out, field, LEN);
-    varint(out, values.iter().map(|&v| varint_len(u64::from(v))).sum::<usize>() as u64);
+    varint(out, body as u64);
+    out.reserve(body);
     for &v in values {
         varint(out, u64::from(v));
     }
@@ -95,24 +103,24 @@ impl Value<'_> {
 
 /// Appends one `Feature` (field 2 of its layer, with key and length) to a layer's features.
 pub fn feature(out: &mut Vec<u8>, id: Option<u64>, kind: GeomType, tags: &[u32], geometry: &[u32]) {
-    let packed_len = |v: &[u32]| -> usize {
-        if v.is_empty() {
-            return 0;
-        }
-        let body: usize = v.iter().map(|&x| varint_len(u64::from(x))).sum();
-        1 + varint_len(body as u64) + body
-    };
-    let len = id.map_or(0, |i| 1 + varint_len(i)) + packed_len(tags) + 2 + packed_len(geometry);
+    // The varints' lengths are summed once and serve both the feature's length and the
+    // packed fields'.
+    let (tag_body, geometry_body) = (body_len(tags), body_len(geometry));
+    let packed_len = |n: usize, body: usize| if n == 0 { 0 } else { 1 + varint_len(body as u64) + body };
+    let len = id.map_or(0, |i| 1 + varint_len(i))
+        + packed_len(tags.len(), tag_body)
+        + 2
+        + packed_len(geometry.len(), geometry_body);
     key(out, 2, LEN);
     varint(out, len as u64);
     if let Some(i) = id {
         key(out, 1, VARINT);
         varint(out, i);
     }
-    packed(out, 2, tags);
+    packed(out, 2, tags, tag_body);
     key(out, 3, VARINT);
     varint(out, kind as u64);
-    packed(out, 4, geometry);
+    packed(out, 4, geometry, geometry_body);
 }
 
 /// Appends one `Layer` (field 3 of the tile, with key and length): its name, the features

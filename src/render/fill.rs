@@ -36,8 +36,6 @@ pub struct Fills {
     acc: Vec<f32>,
     spans: Vec<(u32, u32)>,
     rows: (usize, usize),
-    /// One row's coverage, while it is blended.
-    row: Vec<u8>,
 }
 
 impl Fills {
@@ -125,10 +123,7 @@ impl Fills {
         let a = u32::from(color.a);
         let src = [color.r, color.g, color.b].map(|c| div255(u32::from(c) * a));
         let src = [src[0], src[1], src[2], a];
-        let solid = src.map(|c| c as u8);
         let stride = self.w + 2;
-        let mut cover = std::mem::take(&mut self.row);
-        cover.resize(self.w, 0);
         for y in self.rows.0..=self.rows.1 {
             let (c0, c1) = self.spans[y];
             self.spans[y] = (u32::MAX, 0);
@@ -136,47 +131,54 @@ impl Fills {
                 continue;
             }
             let (c0, c1) = (c0 as usize, c1 as usize);
-            // The row's coverage, from the running sum of its cells.
-            let cells = &mut self.acc[y * stride + c0..=y * stride + c1];
-            // Cells no edge touched leave the sum, and so the coverage, as it was: only the
-            // touched ones are converted (between a polygon's edges, most of a row).
-            let (mut sum, mut now) = (0.0f32, 0u8);
-            let end = c1.min(self.w - 1);
-            for (x, cell) in (c0..).zip(cells.iter_mut()) {
-                if *cell != 0.0 {
-                    sum += std::mem::take(cell);
-                    now = coverage(sum);
-                }
-                if x <= end {
-                    cover[x] = now;
-                }
-            }
-            if c0 > end {
-                continue;
-            }
+            let cells = &mut self.acc[y * stride..y * stride + stride];
             let row = &mut data[y * self.w * 4..(y + 1) * self.w * 4];
             let mask_row = mask.map(|m| &m.data()[y * self.w..(y + 1) * self.w]);
+            // The running sum of the cells gives each pixel its coverage; cells no edge
+            // touched leave it as it was, so the row is walked as runs of one coverage
+            // between touched cells, skipping eight untouched cells at a time, and each run is
+            // blended at once.
+            let (mut sum, mut now, mut from) = (0.0f32, 0u8, c0);
             let mut x = c0;
-            while x <= end {
-                // A run of pixels wholly covered, with no mask: one colour over them all.
-                if cover[x] == 255 && mask_row.is_none() {
-                    let run = cover[x..=end].iter().take_while(|&&c| c == 255).count();
-                    blend_solid(&mut row[x * 4..(x + run) * 4], solid);
-                    x += run;
+            while x <= c1 {
+                if x + 8 <= c1 + 1 && cells[x..x + 8].iter().fold(0u32, |acc, c| acc | c.to_bits()) << 1 == 0 {
+                    x += 8;
                     continue;
                 }
-                let c = u32::from(cover[x]);
-                let c = mask_row.map_or(c, |m| div255(c * u32::from(m[x])));
-                if c == 255 {
-                    over(&mut row[x * 4..x * 4 + 4], src);
-                } else if c > 0 {
-                    over(&mut row[x * 4..x * 4 + 4], src.map(|v| div255(v * c)));
+                let cell = std::mem::take(&mut cells[x]);
+                if cell != 0.0 {
+                    sum += cell;
+                    let c = coverage(sum);
+                    if c != now {
+                        blend_run(row, from, x.min(self.w), src, now, mask_row);
+                        (from, now) = (x, c);
+                    }
                 }
                 x += 1;
             }
+            blend_run(row, from, (c1 + 1).min(self.w), src, now, mask_row);
         }
-        self.row = cover;
         self.rows = (usize::MAX, 0);
+    }
+}
+
+/// Blends the premultiplied colour `src` at coverage `cover` (scaled by `mask`) over the pixels
+/// `from..to` of `row`.
+fn blend_run(row: &mut [u8], from: usize, to: usize, src: [u32; 4], cover: u8, mask: Option<&[u8]>) {
+    if cover == 0 || from >= to {
+        return;
+    }
+    let c = u32::from(cover);
+    let Some(mask) = mask else {
+        let src = if c == 255 { src } else { src.map(|v| div255(v * c)) };
+        blend_solid(&mut row[from * 4..to * 4], src.map(|v| v as u8));
+        return;
+    };
+    for x in from..to {
+        let c = div255(c * u32::from(mask[x]));
+        if c > 0 {
+            over(&mut row[x * 4..x * 4 + 4], src.map(|v| div255(v * c)));
+        }
     }
 }
 

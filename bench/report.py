@@ -56,7 +56,7 @@ def main():
     print(f"| MVT tiles/s, one thread | {fmt(t_mvt)} | geojson-vt + vt-pbf, first pass | {fmt(gvt_cold)} | {ratio(t_mvt, gvt_cold)} | >= 5x |")
     print(f"| MVT tiles/s, one thread | {fmt(t_mvt)} | geojson-vt + vt-pbf, warm passes | {fmt(gvt_warm)} | {ratio(t_mvt, gvt_warm)} | (for reference) |")
     print(f"| MVT tiles/s, one thread | {fmt(t_mvt)} | PostGIS ST_AsMVT, one backend | {fmt(postgis)} | {ratio(t_mvt, postgis)} | >= 10x |")
-    print(f"| cached PNG, wrk requests/s | {fmt(t_cached[0])} | nginx, static PNGs | {fmt(nginx[0])} | {ratio(t_cached[0], nginx[0])} | >= 0.9x |")
+    print(f"| cached PNG, wrk requests/s | {fmt(t_cached[0])} | nginx, the same PNGs from disk | {fmt(nginx[0])} | {ratio(t_cached[0], nginx[0])} | >= 0.9x |")
     print(f"| cached PNG, wrk p99 ms | {fmt(t_cached[2])} | nginx | {fmt(nginx[2])} | | < 2 ms |")
     print(f"| uncached MVT from GeoJSON, wrk requests/s | {fmt(t_nocache[0])} | martin 1.14, GeoJSON | {fmt(martin[0])} | {ratio(t_nocache[0], martin[0])} | >= 100x |")
     print(f"| start-up on the 22 MB data, s | {fmt(t_start[0] if t_start else None)} | martin | {fmt(m_start[0] if m_start else None)} | {ratio(t_start[0] if t_start else None, m_start[0] if m_start else None)} | faster |")

@@ -74,18 +74,20 @@ start_tessera() {
 }
 stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
-step "cached PNG tiles: tessera (cache warm) vs nginx serving the Mapnik PNGs"
+step "cached PNG tiles: tessera (cache warm) vs nginx serving the same PNGs from disk"
+# The answers that warm tessera's cache are written to $WORK/static, and nginx serves those very
+# bytes (runs before 2026-12-01 07:00 UTC served Mapnik's PNGs, a third smaller than tessera's).
 start_tessera 18100
-while read -r t; do curl -s -o /dev/null "http://127.0.0.1:18100/tiles/$t.png"; done < "$DATA/tiles_z8-12.txt"
+rm -rf "$WORK/static"
+while IFS=/ read -r z x y; do
+  mkdir -p "$WORK/static/$z/$x"
+  curl -s -o "$WORK/static/$z/$x/$y.png" "http://127.0.0.1:18100/tiles/$z/$x/$y.png"
+done < "$DATA/tiles_z8-12.txt"
 curl -s "http://127.0.0.1:18100/health"; echo
 wrk_bench tessera-cached-png http://127.0.0.1:18100 /tiles/ .png
 echo "MEMORY tessera after cached-PNG load: RSS $(awk '/VmRSS/{print $2}' /proc/$TPID/status) kB, peak $(awk '/VmHWM/{print $2}' /proc/$TPID/status) kB"
 stop_pid "$TPID"
-if [ -d /tmp/peers/out/mapnik/12 ]; then
-  bash "$WORK/peers/static_bench.sh" 2>&1 | grep -E "MEDIAN nginx|nginx version" | sed "s/^/static /"
-else
-  echo "no Mapnik PNGs: nginx skipped"
-fi
+TILE_ROOT=$WORK/static bash "$WORK/peers/static_bench.sh" 2>&1 | grep -E "MEDIAN nginx|nginx version" | sed "s/^/static /"
 
 step "uncached vector tiles from GeoJSON: tessera --cache-mb 0 vs martin"
 start_tessera 18101 --cache-mb 0

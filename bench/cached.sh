@@ -2,7 +2,7 @@
 # Cached PNG tiles: tessera with a warm cache beside nginx serving the very same PNG bytes from
 # disk, measured in turns within one run (so that the ratio holds even on a busy machine).
 #
-#   bash bench/cached.sh        (env: ROUNDS (3), WRK_SECS (10), WRK_CONNS (16), WORK, BIN, BASELINE, PERF=1)
+#   bash bench/cached.sh        (env: PIN (1, see bench/pin.sh), ROUNDS (3), WRK_SECS (10), WRK_CONNS (16), WORK, BIN, BASELINE, PERF=1)
 #
 # tessera runs twice: with the request log off (`RUST_LOG=info,tessera::access=warn`, as nginx
 # runs with `access_log off`) and with it on (the default, to a file). The PNGs nginx serves are
@@ -32,6 +32,8 @@ rm -rf "$WORK/peers" && cp -r "$SHARED/peers" "$WORK/peers"
 cp "$ROOT/bench/layers.toml" "$WORK/data/layers.toml"
 DATA=$WORK/data
 . "$WORK/peers/lib.sh"
+. "$ROOT/bench/pin.sh"
+pin_setup "$WORK/pin"
 mkdir -p /tmp/peers
 RESULTS=$WORK/logs/cached-$(date -u +%Y%m%dT%H%M%SZ).txt
 
@@ -47,7 +49,7 @@ trap cleanup EXIT
 start_tessera() {
   local port=$1 log=$2 bin=${3:-$BIN}
   rm -rf "$WORK/tessera-data-$port"
-  RUST_LOG=$log "$bin" serve --listen 127.0.0.1:$port --geodata "$DATA" --data "$WORK/tessera-data-$port" \
+  RUST_LOG=$log $SERVER_CPU "$bin" serve --listen 127.0.0.1:$port --geodata "$DATA" --data "$WORK/tessera-data-$port" \
     > "$WORK/logs/tessera-$port.log" 2>&1 &
   PIDS+=($!)
   wait_port "$port" 600 || exit 1

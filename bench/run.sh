@@ -4,8 +4,9 @@
 #   bash bench/run.sh              # install peers (apt/pip/npm; martin only if BUILD_MARTIN=1), measure, report
 #   SKIP_INSTALL=1 bash bench/run.sh
 #
-# Env: RUNS (3) repeats of each single-thread measurement; PASSES (3) passes over the 630 tiles in
-# each; WRK_RUNS (3) x WRK_SECS (10) s of wrk per HTTP measurement; WORK (/tmp/tessera-bench);
+# Env: PIN (1: servers on CPU 0, wrk on CPU 1, see bench/pin.sh); RUNS (3) repeats of each
+# single-thread measurement; PASSES (3) passes over the 630 tiles in each; WRK_RUNS (3) x
+# WRK_SECS (10) s of wrk per HTTP measurement; WORK (/tmp/tessera-bench);
 # TESSERA_LOG, tessera's RUST_LOG (default info,tessera::access=warn: no line per request).
 # Everything runs on 127.0.0.1, each step ends by itself, and servers are stopped by PID.
 # The peers' own scripts come from ../shared/bench and are copied into $WORK (they read the data
@@ -54,6 +55,8 @@ step "PostGIS ST_AsMVT, one backend ($RUNS runs)"
 bash "$WORK/peers/postgis_bench.sh" "$RUNS" 2>&1 | grep -E "run [0-9]+:|postgres |rows:" | sed "s/^/postgis /"
 
 . "$WORK/peers/lib.sh"
+. "$ROOT/bench/pin.sh"
+pin_setup "$WORK/pin"
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
@@ -66,7 +69,7 @@ start_tessera() {
   local s e
   rm -rf "$WORK/tessera-data"
   s=$(date +%s.%N)
-  RUST_LOG=${TESSERA_LOG:-info,tessera::access=warn} "$BIN" serve --listen 127.0.0.1:$port --geodata "$DATA" --data "$WORK/tessera-data" "$@" > "$WORK/logs/tessera-$port.log" 2>&1 &
+  RUST_LOG=${TESSERA_LOG:-info,tessera::access=warn} $SERVER_CPU "$BIN" serve --listen 127.0.0.1:$port --geodata "$DATA" --data "$WORK/tessera-data" "$@" > "$WORK/logs/tessera-$port.log" 2>&1 &
   TPID=$!; PIDS+=("$TPID")
   wait_port "$port" 600
   e=$(date +%s.%N)
@@ -96,7 +99,7 @@ echo "MEMORY tessera after uncached-MVT load: RSS $(awk '/VmRSS/{print $2}' /pro
 stop_pid "$TPID"
 if [ -x "$MARTIN" ]; then
   s=$(date +%s.%N)
-  RUST_LOG=warn "$MARTIN" --listen-addresses 127.0.0.1:13000 --cache-size 0 "$DATA/districts.geojson" "$DATA/roads.geojson" "$DATA/events.geojson" > "$WORK/logs/martin.log" 2>&1 &
+  RUST_LOG=warn $SERVER_CPU "$MARTIN" --listen-addresses 127.0.0.1:13000 --cache-size 0 "$DATA/districts.geojson" "$DATA/roads.geojson" "$DATA/events.geojson" > "$WORK/logs/martin.log" 2>&1 &
   MPID=$!; PIDS+=("$MPID")
   wait_port 13000 600
   e=$(date +%s.%N)

@@ -72,7 +72,7 @@ impl ClipRect {
     }
 
     /// Liang-Barsky: the parameter range of segment `a`-`b` inside the rectangle.
-    fn segment(&self, a: Px, b: Px) -> Option<(f64, f64)> {
+    pub(crate) fn segment(&self, a: Px, b: Px) -> Option<(f64, f64)> {
         // Most segments of a tile lie inside: no division for them (the general case below
         // gives them exactly 0 and 1 as well).
         let inside = |p: Px| p.x >= self.lo && p.x <= self.hi && p.y >= self.lo && p.y <= self.hi;

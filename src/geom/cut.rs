@@ -19,7 +19,7 @@
 //! the square whose exterior is cut, or a vertex inside the sliver between a crossing and its
 //! rounded point (where the rounded edge might cross another).
 
-use super::GridPoint;
+use super::{ClipRect, GridPoint, Px};
 
 /// One piece of a ring inside the square: its entry and exit on the square's edge and the
 /// ring's vertices between them (all strictly inside).
@@ -311,25 +311,9 @@ fn along_f(p: [f64; 2], wall: i32, lo: f64, hi: f64, side: f64) -> f64 {
 
 /// Whether the segment `a`-`b` meets the closed square grown by half a unit.
 fn meets(a: [i64; 2], b: [i64; 2], lo: i64, hi: i64) -> bool {
-    let (lo, hi) = (lo as f64 - 0.5, hi as f64 + 0.5);
-    let (ax, ay) = (a[0] as f64, a[1] as f64);
-    let (dx, dy) = (b[0] as f64 - ax, b[1] as f64 - ay);
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [(-dx, ax - lo), (dx, hi - ax), (-dy, ay - lo), (dy, hi - ay)] {
-        if p == 0.0 {
-            if q < 0.0 {
-                return false;
-            }
-        } else {
-            let r = q / p;
-            if p < 0.0 {
-                t0 = t0.max(r);
-            } else {
-                t1 = t1.min(r);
-            }
-        }
-    }
-    t0 <= t1
+    let square = ClipRect { lo: lo as f64 - 0.5, hi: hi as f64 + 0.5 };
+    let px = |p: [i64; 2]| Px { x: p[0] as f64, y: p[1] as f64 };
+    square.segment(px(a), px(b)).is_some()
 }
 
 /// Even-odd point in ring (the point is on no vertex's row: half-integer against integers).

@@ -337,21 +337,22 @@ impl Strokes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn canvas(n: u32) -> Pixmap {
+    /// A white canvas of `n` x `n` pixels (the fill's tests draw on it too).
+    pub(in crate::render) fn canvas(n: u32) -> Pixmap {
         let mut p = Pixmap::new(n, n).unwrap_or_else(|| unreachable!("size"));
         p.fill(tiny_skia::Color::WHITE);
         p
     }
 
-    fn px(x: f64, y: f64) -> Px {
+    pub(in crate::render) fn px(x: f64, y: f64) -> Px {
         Px { x, y }
     }
 
-    /// The alpha that a black stroke left at a pixel of a white canvas: 255 minus its red.
-    fn ink(p: &Pixmap, x: u32, y: u32) -> u32 {
+    /// The alpha that black ink left at a pixel of a white canvas: 255 minus its red.
+    pub(in crate::render) fn ink(p: &Pixmap, x: u32, y: u32) -> u32 {
         255 - u32::from(p.pixel(x, y).map_or(255, |c| c.red()))
     }
 
